@@ -1,0 +1,134 @@
+/**
+ * The port the rest of dfns-rotator uses to talk to Dfns. It knows nothing of HTTP: the
+ * implementation (`sdk-client.ts`) wraps the official `@dfns/sdk`, adds timeouts, retries, the
+ * shared rate limiter and answer validation, and throws the typed errors of `errors.ts`.
+ *
+ * One `DfnsPort` is bound to one identity: the operator (an org user who logs in with a Key
+ * credential), a watcher service account's token, or a PAT owner's token. What each may do is
+ * Dfns' rule, not ours (see ../shared/dfns-api.md): e.g. only the operator can create service
+ * accounts and PATs.
+ */
+
+export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256' | 'ecdsa-secp256k1' | 'rsa-2048' | 'rsa-3072';
+
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ed25519', 'ecdsa-p256', 'ecdsa-secp256k1', 'rsa-2048', 'rsa-3072'];
+
+export interface PermissionAssignment {
+  permissionId: string;
+  permissionName: string;
+  assignmentId: string;
+}
+
+/** An access token record as Dfns lists it (`accessTokens[]` of an SA, or a PAT). Never holds the token itself. */
+export interface AccessTokenRecord {
+  tokenId: string;
+  kind: string;
+  name: string;
+  isActive: boolean;
+  /** ISO-8601, UTC. */
+  dateCreated: string;
+  /** The Key credential id the holder signs user actions with. */
+  credId: string;
+  linkedUserId: string;
+  orgId: string;
+  /** As Dfns lists it: a PEM, or a `SHA256:` fingerprint in list answers. */
+  publicKey: string;
+  permissionAssignments: PermissionAssignment[];
+  /** Present only when Dfns returns it on list/get (UNCONFIRMED); used to reconcile creates. */
+  externalId?: string;
+}
+
+export interface ServiceAccountRecord {
+  /** `userInfo.userId` (`us-…`): the id in every service-account path. */
+  id: string;
+  name: string;
+  username: string;
+  orgId: string;
+  isActive: boolean;
+  permissionAssignments: PermissionAssignment[];
+  accessTokens: AccessTokenRecord[];
+  /** Present only when Dfns returns it (UNCONFIRMED). */
+  externalId?: string;
+}
+
+export type PersonalAccessTokenRecord = AccessTokenRecord;
+
+export interface CredentialRecord {
+  credentialUuid: string;
+  credentialId: string;
+  kind: string;
+  name: string;
+  isActive: boolean;
+  dateCreated: string;
+  publicKey: string;
+}
+
+export interface CreateServiceAccountInput {
+  /** Unique in the org. */
+  name: string;
+  publicKeyPem: string;
+  /** 1..730 */
+  daysValid?: number;
+  permissionId?: string;
+  /** `rotator:<rotationId>`: correlation for reconciling a create whose answer was lost. */
+  externalId?: string;
+}
+
+export interface CreatePersonalAccessTokenInput {
+  name: string;
+  publicKeyPem: string;
+  daysValid?: number;
+  secondsValid?: number;
+  permissionId?: string;
+  externalId?: string;
+}
+
+/** What a create returns: the record, plus the access token Dfns shows exactly once. */
+export interface Created<T> {
+  record: T;
+  /** Shown once by Dfns. Store it at once; never log it. */
+  accessToken: string;
+}
+
+export interface NewKeyCredentialInput {
+  /** Display name of the credential in Dfns. */
+  name: string;
+  privateKeyPem: string;
+  publicKeyPem: string;
+  /** The credential id to register; defaults to a random base64url id. */
+  credId?: string;
+}
+
+export interface DfnsPort {
+  /** Which identity this port acts as, for messages: e.g. `operator alice@acme`, `watcher sa us-123`. */
+  readonly identity: string;
+
+  listServiceAccounts(): Promise<ServiceAccountRecord[]>;
+  getServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
+  /** Operator only. A lost answer is reconciled by listing: see `findCreatedServiceAccount`. */
+  createServiceAccount(input: CreateServiceAccountInput): Promise<Created<ServiceAccountRecord>>;
+  activateServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
+  deactivateServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
+  archiveServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
+
+  /** The caller's own PATs only (a Dfns rule). */
+  listPersonalAccessTokens(): Promise<PersonalAccessTokenRecord[]>;
+  getPersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord>;
+  /** Creates a PAT for the caller (operator login only). */
+  createPersonalAccessToken(input: CreatePersonalAccessTokenInput): Promise<Created<PersonalAccessTokenRecord>>;
+  activatePersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord>;
+  deactivatePersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord>;
+  archivePersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord>;
+
+  /** Registers a new Key credential on the caller (`/auth/credentials/init` + `/auth/credentials`), signed with the current one. */
+  createKeyCredential(input: NewKeyCredentialInput): Promise<CredentialRecord>;
+  listCredentials(): Promise<CredentialRecord[]>;
+  activateCredential(credentialUuid: string): Promise<void>;
+  deactivateCredential(credentialUuid: string): Promise<void>;
+
+  /**
+   * Proves this identity's key signs user actions Dfns accepts, without changing anything: a
+   * user-action challenge is created and signed, and the resulting action token is discarded.
+   */
+  proveSigning(): Promise<void>;
+}

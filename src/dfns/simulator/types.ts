@@ -1,0 +1,136 @@
+import type { Clock } from '../../clock.js';
+
+/**
+ * The simulator's programmatic surface, used by tests, the demo and the benchmarks. The HTTP
+ * surface is Dfns' own (see ../shared/dfns-api.md); this file is only how to start, steer and
+ * inspect it.
+ */
+
+/** Operation names used by knobs (policy-pending, faults) and stats. */
+export type SimOperation =
+  | 'LoginInit' | 'Login'
+  | 'ActionInit' | 'ActionSign'
+  | 'ListServiceAccounts' | 'GetServiceAccount' | 'CreateServiceAccount' | 'UpdateServiceAccount'
+  | 'ActivateServiceAccount' | 'DeactivateServiceAccount' | 'ArchiveServiceAccount'
+  | 'ListPats' | 'GetPat' | 'CreatePat' | 'UpdatePat' | 'ActivatePat' | 'DeactivatePat' | 'ArchivePat'
+  | 'CredentialInit' | 'CreateCredential' | 'ListCredentials' | 'ActivateCredential' | 'DeactivateCredential';
+
+export type FaultKind =
+  /** 500/502/503 in Dfns' error shape, before the request is processed. */
+  | 'server-error'
+  /** The socket is destroyed before the request is processed. */
+  | 'drop-before'
+  /** The request IS processed, then the socket is destroyed: the answer is lost (ambiguous outcome). */
+  | 'drop-after'
+  /** 429 with Retry-After, regardless of the rate limit. */
+  | 'rate-limited';
+
+export interface SimKnobs {
+  /** Added before every answer, in ms (real time). */
+  latencyMs: number;
+  /** Requests per minute per org before 429 (Dfns: 1000, trial 100). null = no limit. Windows follow the simulator clock. */
+  rateLimitPerMinute: number | null;
+  /** Seconds sent in Retry-After with 429 (0 allowed, for fast tests). Null sends no Retry-After header. */
+  retryAfterSeconds: number | null;
+  /** Fraction 0..1 of requests that get an injected fault. */
+  faultRate: number;
+  /** Which faults are injected, chosen uniformly among these. */
+  faultKinds: FaultKind[];
+  /** Only inject faults on these operations (empty = all). */
+  faultOperations: SimOperation[];
+  /** Operations answered 202 (policy approval pending) instead of being performed. */
+  policyPending: SimOperation[];
+  /** UNCONFIRMED in Dfns (guide vs API reference): may an SA / PAT call /auth/credentials*? Default false (the reference). */
+  tokensMayManageCredentials: boolean;
+  /** UNCONFIRMED: does an SA created without permissionId inherit the caller's permissions? Default false (current docs). */
+  serviceAccountInheritsPermissions: boolean;
+  /** UNCONFIRMED: do list/get answers include `externalId`? Default false (SDK types have none). */
+  listIncludesExternalId: boolean;
+  /** UNCONFIRMED: is the signed userActionHttpPath compared with the query string? Default false (SDK signs pathname). */
+  userActionPathIncludesQuery: boolean;
+  /** UNCONFIRMED: days a token is valid when daysValid/secondsValid are omitted. Default 730. */
+  defaultDaysValid: number;
+  /** Lifetime of operator login tokens, seconds. Default 3600 (UNCONFIRMED in Dfns). */
+  loginTokenSeconds: number;
+  /** Lifetime of a user action challenge and of a signed user action, seconds. Default 300. */
+  userActionTtlSeconds: number;
+  /** Seed for the fault RNG so a run is repeatable. */
+  randomSeed: number;
+}
+
+/** Seed file: see README "Simulator seed file". Public keys are PEM; private keys never appear. */
+export interface SeedFile {
+  orgId?: string;
+  /** Named permissions (operations are Dfns permission names, e.g. `Auth:ServiceAccounts:Create`). */
+  permissions?: { id?: string; name: string; operations: string[] }[];
+  users?: {
+    username: string;
+    id?: string;
+    /** Permission names assigned to the user (by seed permission name). */
+    permissions?: string[];
+    credentials: { credId: string; publicKeyPem: string; name?: string }[];
+  }[];
+  serviceAccounts?: {
+    name: string;
+    id?: string;
+    /** PEM of the SA's signing key. Omitted: the simulator makes a key and forgets the private half. */
+    publicKeyPem?: string;
+    credId?: string;
+    permission?: string;
+    /** Age of the SA and its token, days (may be fractional). Default 0. */
+    ageDays?: number;
+    /** Lifetime of the token, days. Default `defaultDaysValid`. */
+    daysValid?: number;
+    isActive?: boolean;
+    /** Issue the token with no `exp` claim (a legacy token). */
+    noExpiry?: boolean;
+  }[];
+  pats?: {
+    name: string;
+    /** Owner, by username. */
+    owner: string;
+    publicKeyPem?: string;
+    credId?: string;
+    permission?: string;
+    ageDays?: number;
+    daysValid?: number;
+    isActive?: boolean;
+    noExpiry?: boolean;
+  }[];
+  /** Generate this many extra SAs / PATs (for benchmarks), ages spread uniformly over [0, maxAgeDays]. */
+  generate?: { serviceAccounts?: number; pats?: number; patOwner?: string; maxAgeDays?: number; daysValid?: number };
+}
+
+export interface SimStats {
+  /** Requests received, including faulted ones. */
+  requests: number;
+  byOperation: Partial<Record<SimOperation, number>>;
+  byStatus: Record<string, number>;
+  rateLimited: number;
+  faultsInjected: number;
+  /** Simulator-clock arrival time (ms) of every request, in order: for rate assertions. */
+  arrivals: number[];
+}
+
+export interface SimulatorOptions {
+  host?: string;
+  /** 0 or omitted: a free port. */
+  port?: number;
+  seed?: SeedFile;
+  clock?: Clock & { advance?(ms: number): void };
+  knobs?: Partial<SimKnobs>;
+}
+
+export interface RunningSimulator {
+  url: string;
+  orgId: string;
+  /** The clock every rule uses (token expiry, challenge TTL, rate-limit windows, dateCreated). */
+  clock: { now(): number; advance(ms: number): void; set(to: number | Date): void };
+  knobs: SimKnobs;
+  setKnobs(patch: Partial<SimKnobs>): void;
+  /** Tokens minted for seeded SAs/PATs, by name: tests use them as "tokens we hold". */
+  seededTokens: ReadonlyMap<string, string>;
+  stats(): SimStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
