@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { KEY_ALGORITHMS } from '../dfns/port.js';
+
+/**
+ * The raw config shape, shared by the file and the environment (env.ts builds the same shape).
+ * Everything is optional here; defaults and cross-field requirements are applied in load.ts so
+ * that every problem can be reported at once, with a hint naming the env var that sets it.
+ */
+
+export type SecretRef = { file: string } | { env: string } | { store: string };
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function secretRef(what: string, allowStore: boolean) {
+  const forms = allowStore ? '{ file: PATH }, { env: NAME } or { store: SECRET }' : '{ file: PATH } or { env: NAME }';
+  return z.unknown().transform((value, ctx): SecretRef => {
+    if (typeof value === 'string') {
+      ctx.addIssue({ code: 'custom', message: `${what} must be referenced, never written into the config: use ${forms}` });
+      return z.NEVER;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `expected ${forms}` });
+      return z.NEVER;
+    }
+    const keys = Object.keys(value);
+    const v = value as Record<string, unknown>;
+    if (keys.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `expected exactly one of ${forms}, got keys ${keys.join(', ') || '(none)'}` });
+      return z.NEVER;
+    }
+    if (typeof v.file === 'string' && v.file.length > 0) return { file: v.file };
+    if (typeof v.env === 'string' && ENV_NAME.test(v.env)) return { env: v.env };
+    if (allowStore && typeof v.store === 'string' && v.store.length > 0) return { store: v.store };
+    ctx.addIssue({ code: 'custom', message: `expected ${forms}` });
+    return z.NEVER;
+  });
+}
+
+const positiveInt = z.number().int().positive();
+const strategy = z.enum(['replace', 'rekey', 'notify']);
+
+const matchSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    id: z.string().min(1).optional(),
+    kind: z.enum(['service-account', 'pat']).optional(),
+    secret: z.string().min(1).optional(),
+  })
+  .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one of name, id, kind, secret' });
+
+export const ruleSchema = z.strictObject({
+  match: matchSchema,
+  strategy: strategy.optional(),
+  /** What a `rekey` does when Dfns refuses it (403): fall back to `replace`, or only `notify`. */
+  rekeyFallback: z.enum(['replace', 'notify']).optional(),
+  /** Rotate when the key is older than this, even if the token is far from expiry. */
+  maxKeyAgeDays: positiveInt.optional(),
+  /** Lifetime of the replacement credential. */
+  daysValid: z.number().int().min(1).max(730).optional(),
+  keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
+  /** Assumed lifetime of matching credentials whose token is not held. */
+  assumedLifetimeDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export const rawConfigSchema = z.strictObject({
+  dfns: z
+    .strictObject({
+      baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+      orgId: z.string().min(1).optional(),
+      requestsPerMinute: z.number().int().min(1).max(100_000).optional(),
+      timeoutMs: z.number().int().min(100).max(300_000).optional(),
+      maxAttempts: z.number().int().min(1).max(20).optional(),
+    })
+    .optional(),
+  operator: z
+    .strictObject({
+      username: z.string().min(1).optional(),
+      credId: z.string().min(1).optional(),
+      privateKey: secretRef('a private key', true).optional(),
+    })
+    .optional(),
+  watcher: z.strictObject({ token: secretRef('a token', true).optional() }).optional(),
+  store: z
+    .strictObject({
+      kind: z.enum(['file']).optional(),
+      dir: z.string().min(1).optional(),
+      key: secretRef('the store key', false).optional(),
+    })
+    .optional(),
+  thresholds: z
+    .strictObject({
+      warnDays: z.array(positiveInt).min(1).max(20).optional(),
+      rotateBeforeDays: positiveInt.optional(),
+    })
+    .optional(),
+  assumedLifetime: z.strictObject({ defaultDays: z.number().int().min(1).max(3650).optional() }).optional(),
+  rotation: z
+    .strictObject({
+      defaultStrategy: strategy.optional(),
+      rekeyFallback: z.enum(['replace', 'notify']).optional(),
+      overlapHours: z.number().min(0).max(24 * 90).optional(),
+      archiveAfterHours: z.number().min(0).max(24 * 365).optional(),
+      keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
+      daysValid: z.number().int().min(1).max(730).optional(),
+      maxKeyAgeDays: positiveInt.optional(),
+    })
+    .optional(),
+  rules: z.array(ruleSchema).max(500).optional(),
+  slack: z
+    .strictObject({
+      webhookUrl: secretRef('the webhook URL', false).optional(),
+      /** Link shown in messages. */
+      dashboardUrl: z.url().optional(),
+    })
+    .optional(),
+  schedule: z.strictObject({ scan: z.string().min(1).optional(), timezone: z.string().min(1).optional() }).optional(),
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' }).optional(),
+      sentinel: z
+        .strictObject({
+          name: z.string().min(1),
+          sentinels: z.array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).min(1),
+          password: secretRef('a password', false).optional(),
+        })
+        .optional(),
+      cluster: z
+        .strictObject({
+          nodes: z.array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).min(1),
+          password: secretRef('a password', false).optional(),
+        })
+        .optional(),
+      prefix: z.string().min(1).max(100).optional(),
+    })
+    .optional(),
+  server: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      auth: z
+        .strictObject({
+          token: secretRef('the dashboard token', false).optional(),
+          username: z.string().min(1).optional(),
+          password: secretRef('the dashboard password', false).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  audit: z.strictObject({ file: z.string().min(1).optional() }).optional(),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).optional(),
+});
+
+export type RawConfig = z.infer<typeof rawConfigSchema>;
+export type RawRule = z.infer<typeof ruleSchema>;

@@ -1,0 +1,78 @@
+import type { KeyAlgorithm } from '../dfns/port.js';
+import type { CredentialKind, Strategy } from '../model.js';
+import type { SecretValue } from './secret-value.js';
+
+/** A secret resolved at start-up, or one that lives in the secret store and is read when needed. */
+export type KeySource = { kind: 'value'; value: SecretValue } | { kind: 'store'; secretName: string };
+
+export interface Rule {
+  match: { name?: string; id?: string; kind?: CredentialKind; secret?: string };
+  strategy?: Strategy;
+  rekeyFallback?: 'replace' | 'notify';
+  maxKeyAgeDays?: number;
+  daysValid?: number;
+  keyAlgorithm?: KeyAlgorithm;
+  assumedLifetimeDays?: number;
+}
+
+export type RedisSettings =
+  | { kind: 'url'; url: string; prefix: string }
+  | { kind: 'sentinel'; name: string; sentinels: { host: string; port: number }[]; password?: SecretValue; prefix: string }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: SecretValue; prefix: string };
+
+export type DashboardAuth =
+  | { kind: 'token'; token: SecretValue }
+  | { kind: 'basic'; username: string; password: SecretValue };
+
+/** The one validated, frozen configuration. Secrets inside are `SecretValue`s that refuse to print. */
+export interface Config {
+  /** Where the file came from, if any. */
+  source: { file: string | null };
+  dfns: { baseUrl: string; orgId: string; requestsPerMinute: number; timeoutMs: number; maxAttempts: number };
+  operator: { username: string; credId: string; privateKey: KeySource } | null;
+  watcher: { token: KeySource } | null;
+  store: { kind: 'file'; dir: string; key: SecretValue };
+  thresholds: { warnDays: number[]; rotateBeforeDays: number };
+  assumedLifetime: { defaultDays: number };
+  rotation: {
+    defaultStrategy: Strategy;
+    rekeyFallback: 'replace' | 'notify';
+    overlapHours: number;
+    archiveAfterHours: number;
+    keyAlgorithm: KeyAlgorithm;
+    /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days). */
+    daysValid: number | null;
+    maxKeyAgeDays: number | null;
+  };
+  rules: Rule[];
+  slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null };
+  schedule: { scan: string; timezone: string | null };
+  redis: RedisSettings;
+  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null };
+  audit: { file: string | null };
+  log: { level: string };
+}
+
+export const DEFAULTS = {
+  baseUrl: 'https://api.dfns.io',
+  /** Dfns allows 1000 requests/min per org (100 on trial orgs); stay under it, leaving room for other clients. */
+  requestsPerMinute: 900,
+  timeoutMs: 15_000,
+  maxAttempts: 6,
+  warnDays: [30, 14, 7, 3, 1],
+  rotateBeforeDays: 14,
+  /** Dfns' documented maximum daysValid. */
+  assumedLifetimeDays: 730,
+  overlapHours: 24,
+  archiveAfterHours: 24 * 7,
+  keyAlgorithm: 'ecdsa-p256' as KeyAlgorithm,
+  /** Hourly, off the top of the hour. */
+  scan: '17 * * * *',
+  redisUrl: 'redis://127.0.0.1:6379',
+  /** A hash tag, so every BullMQ key of one queue lands on the same Redis Cluster slot. */
+  redisPrefix: '{dfns-rotator}',
+  host: '127.0.0.1',
+  port: 8730,
+  storeDir: './data/secrets',
+  logLevel: 'info',
+} as const;
