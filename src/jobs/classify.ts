@@ -1,0 +1,110 @@
+import { DAY_MS } from '../clock.js';
+import type { CredentialState, ExpirySource } from '../model.js';
+
+/**
+ * Pure classification of one credential at one instant (DESIGN.md "Expiry watch"). No I/O, no
+ * clock of its own: `now` is an argument.
+ */
+
+/** What Dfns and the store tell us about a credential's expiry. */
+export type ExpiryEvidence =
+  /** We hold the token and it has an `exp` claim: exact. */
+  | { kind: 'token'; expiresAt: number }
+  /** We hold the token but it has no usable `exp` (legacy or malformed): we cannot tell. */
+  | { kind: 'token-without-exp'; problem: string }
+  /** We do not hold the token: estimate from `dateCreated` + an assumed lifetime. */
+  | { kind: 'not-held' };
+
+export interface ClassifyInput {
+  isActive: boolean;
+  /** ISO-8601 from Dfns. */
+  dateCreated: string;
+  evidence: ExpiryEvidence;
+  /** When the signing key was created (epoch ms); defaults to dateCreated. */
+  keyCreatedAt?: number;
+}
+
+export interface ClassifyPolicy {
+  warnDays: readonly number[];
+  rotateBeforeDays: number;
+  assumedLifetimeDays: number;
+  maxKeyAgeDays: number | null;
+}
+
+export interface Classification {
+  state: CredentialState;
+  expiresAt: number | null;
+  expirySource: ExpirySource;
+  /** Whole days left, rounded down; negative once expired; null when unknown. */
+  daysLeft: number | null;
+  /** The smallest notify threshold (days) the credential is inside; null when outside all, expired or unknown. */
+  threshold: number | null;
+  /** True when the key is older than maxKeyAgeDays. */
+  keyTooOld: boolean;
+  reason: string;
+}
+
+export function expiryOf(input: ClassifyInput, assumedLifetimeDays: number): { expiresAt: number | null; source: ExpirySource; problem?: string } {
+  switch (input.evidence.kind) {
+    case 'token':
+      return { expiresAt: input.evidence.expiresAt, source: 'token' };
+    case 'token-without-exp':
+      return { expiresAt: null, source: 'none', problem: input.evidence.problem };
+    case 'not-held': {
+      const created = Date.parse(input.dateCreated);
+      if (Number.isNaN(created)) return { expiresAt: null, source: 'none', problem: `dateCreated ${JSON.stringify(input.dateCreated)} is not a date` };
+      return { expiresAt: created + assumedLifetimeDays * DAY_MS, source: 'estimate' };
+    }
+  }
+}
+
+/** The smallest threshold `msLeft` is inside (thresholds are in days, strictly decreasing). */
+export function thresholdFor(msLeft: number, warnDays: readonly number[]): number | null {
+  let hit: number | null = null;
+  for (const d of warnDays) if (msLeft <= d * DAY_MS) hit = hit === null ? d : Math.min(hit, d);
+  return hit;
+}
+
+export function describeTimeLeft(msLeft: number): string {
+  const abs = Math.abs(msLeft);
+  const unit = abs >= DAY_MS ? { n: Math.floor(abs / DAY_MS), w: 'day' } : abs >= 3_600_000 ? { n: Math.floor(abs / 3_600_000), w: 'hour' } : { n: Math.max(1, Math.floor(abs / 60_000)), w: 'minute' };
+  const text = `${unit.n} ${unit.w}${unit.n === 1 ? '' : 's'}`;
+  return msLeft < 0 ? `expired ${text} ago` : `expires in ${text}`;
+}
+
+export function classifyCredential(input: ClassifyInput, policy: ClassifyPolicy, now: number): Classification {
+  const { expiresAt, source, problem } = expiryOf(input, policy.assumedLifetimeDays);
+  const estimated = source === 'estimate' ? ' (estimated)' : '';
+  const msLeft = expiresAt === null ? null : expiresAt - now;
+  const daysLeft = msLeft === null ? null : Math.floor(msLeft / DAY_MS);
+  const created = Date.parse(input.dateCreated);
+  const keyCreatedAt = input.keyCreatedAt ?? (Number.isNaN(created) ? null : created);
+  const keyAgeDays = keyCreatedAt === null ? null : (now - keyCreatedAt) / DAY_MS;
+  const keyTooOld = policy.maxKeyAgeDays !== null && keyAgeDays !== null && keyAgeDays > policy.maxKeyAgeDays;
+  const base = { expiresAt, expirySource: source, daysLeft, keyTooOld };
+
+  if (!input.isActive) return { ...base, state: 'inactive', threshold: null, reason: 'deactivated in Dfns' };
+  if (msLeft === null) return { ...base, state: 'unknown', threshold: null, reason: `expiry unknown: ${problem ?? 'no expiry information'}` };
+  if (msLeft <= 0) return { ...base, state: 'expired', threshold: null, reason: `${describeTimeLeft(msLeft)}${estimated}` };
+
+  const threshold = thresholdFor(msLeft, policy.warnDays);
+  if (msLeft <= policy.rotateBeforeDays * DAY_MS) {
+    return { ...base, state: 'rotate', threshold, reason: `${describeTimeLeft(msLeft)}${estimated}, inside the ${policy.rotateBeforeDays}-day rotation window` };
+  }
+  if (keyTooOld) {
+    return { ...base, state: 'rotate', threshold, reason: `key is ${Math.floor(keyAgeDays!)} days old (max ${policy.maxKeyAgeDays}); ${describeTimeLeft(msLeft)}${estimated}` };
+  }
+  if (threshold !== null) return { ...base, state: 'warn', threshold, reason: `${describeTimeLeft(msLeft)}${estimated}` };
+  return { ...base, state: 'ok', threshold: null, reason: `${describeTimeLeft(msLeft)}${estimated}` };
+}
+
+const URGENCY: Record<CredentialState, number> = { expired: 0, rotate: 1, warn: 2, unknown: 3, ok: 4, inactive: 5 };
+
+/** Most urgent first: by state, then soonest expiry, then name. */
+export function byUrgency<T extends { state: CredentialState; expiresAt: number | null; name: string }>(a: T, b: T): number {
+  return (
+    URGENCY[a.state] - URGENCY[b.state] ||
+    (a.expiresAt ?? Number.MAX_SAFE_INTEGER) - (b.expiresAt ?? Number.MAX_SAFE_INTEGER) ||
+    a.name.localeCompare(b.name)
+  );
+}
