@@ -46,8 +46,10 @@ export interface InventoryItem {
   /** Epoch ms, or null when unknown. */
   expiresAt: number | null;
   expirySource: ExpirySource;
-  /** True when the secret store holds this credential's token and key. */
+  /** True when the secret store holds this credential's token and key as `current`. */
   managed: boolean;
+  /** Which store version holds it: `current` (managed), `pending` (being created), `previous` (being retired), or none. */
+  role: 'current' | 'pending' | 'previous' | 'unmanaged';
   /** Name of the secret in the store, when managed. */
   secretName?: string;
   strategy: Strategy;

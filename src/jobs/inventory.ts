@@ -1,0 +1,182 @@
+import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
+import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord } from '../dfns/port.js';
+import { credentialKey, type CredentialKind, type InventoryItem, type Strategy } from '../model.js';
+import type { SecretSummary, Stage } from '../secrets/types.js';
+import { classifyCredential, type ExpiryEvidence } from './classify.js';
+
+/**
+ * Pure join of what Dfns lists with what the store holds, classified with each credential's
+ * policy. The scan job does the I/O and hands the results here.
+ */
+
+export interface Listing {
+  /** Null when no identity could list service accounts. */
+  serviceAccounts: ServiceAccountRecord[] | null;
+  /** PATs by owner, as each owner's identity listed them. */
+  pats: { owner: string; records: PersonalAccessTokenRecord[] }[];
+}
+
+/** A token held outside the store (the watcher's), by Dfns id: its expiry and that it is ours. */
+export interface HeldToken {
+  credentialId: string;
+  expiresAt: number | null;
+  problem?: string;
+  label: string;
+}
+
+export interface StoreEntry {
+  secretName: string;
+  stage: Stage;
+  expiresAt: number | null;
+  keyCreatedAt: number;
+  lastRotatedAt?: number;
+}
+
+/** credentialId → where the store holds it. A credential in two secrets is a misconfiguration: the newest version wins. */
+export function indexStore(summaries: readonly SecretSummary[]): Map<string, StoreEntry> {
+  const index = new Map<string, StoreEntry & { versionCreatedAt: number }>();
+  for (const secret of summaries) {
+    for (const v of secret.versions) {
+      const id = v.metadata.credentialId;
+      const stage = v.stages[0];
+      if (!id || !stage) continue;
+      const existing = index.get(id);
+      // rekey keeps the credential id: the current version, not the previous one, describes it.
+      const rank = (s: Stage) => (s === 'current' ? 2 : s === 'pending' ? 1 : 0);
+      if (existing && (rank(existing.stage) > rank(stage) || (rank(existing.stage) === rank(stage) && existing.versionCreatedAt >= v.metadata.createdAt))) continue;
+      index.set(id, {
+        secretName: secret.name,
+        stage,
+        expiresAt: v.metadata.expiresAt ?? null,
+        keyCreatedAt: v.metadata.createdAt,
+        lastRotatedAt: v.metadata.rotatedAt,
+        versionCreatedAt: v.metadata.createdAt,
+      });
+    }
+  }
+  return index;
+}
+
+/** The SA's token Dfns' expiry applies to: the oldest active one (pessimistic), else the oldest. */
+function serviceAccountToken(sa: ServiceAccountRecord): AccessTokenRecord | undefined {
+  const byAge = [...sa.accessTokens].sort((a, b) => a.dateCreated.localeCompare(b.dateCreated));
+  return byAge.find((t) => t.isActive) ?? byAge[0];
+}
+
+export interface BuildInventoryInput {
+  listing: Listing;
+  store: Map<string, StoreEntry>;
+  heldTokens: readonly HeldToken[];
+  policyFor: (subject: PolicySubject) => CredentialPolicy;
+  /** The operator's username when it can rotate its own PATs (`replace` of a PAT needs its owner to be the operator). */
+  operatorUsername: string | null;
+  now: number;
+}
+
+export function buildInventory(input: BuildInventoryInput): InventoryItem[] {
+  const held = new Map(input.heldTokens.map((t) => [t.credentialId, t]));
+  const items: InventoryItem[] = [];
+  for (const sa of input.listing.serviceAccounts ?? []) {
+    const token = serviceAccountToken(sa);
+    items.push(
+      makeItem(input, held, {
+        kind: 'service-account',
+        id: sa.id,
+        name: sa.name,
+        isActive: sa.isActive && (token?.isActive ?? true),
+        dateCreated: token?.dateCreated ?? '',
+      }),
+    );
+  }
+  const seen = new Set<string>();
+  for (const { owner, records } of input.listing.pats) {
+    for (const pat of records) {
+      // The same PAT can be listed by two identities of one owner (the operator's login and a stored PAT).
+      if (seen.has(pat.tokenId)) continue;
+      seen.add(pat.tokenId);
+      items.push(makeItem(input, held, { kind: 'pat', id: pat.tokenId, name: pat.name, owner, isActive: pat.isActive, dateCreated: pat.dateCreated }));
+    }
+  }
+  return items;
+}
+
+interface Facts {
+  kind: CredentialKind;
+  id: string;
+  name: string;
+  owner?: string;
+  isActive: boolean;
+  dateCreated: string;
+}
+
+function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: Facts): InventoryItem {
+  const stored = input.store.get(f.id);
+  const own = held.get(f.id);
+  const policy = input.policyFor({ kind: f.kind, id: f.id, name: f.name, secretName: stored?.secretName });
+  let evidence: ExpiryEvidence = { kind: 'not-held' };
+  if (stored) evidence = stored.expiresAt !== null ? { kind: 'token', expiresAt: stored.expiresAt } : { kind: 'token-without-exp', problem: 'the stored token has no exp claim' };
+  else if (own) evidence = own.expiresAt !== null ? { kind: 'token', expiresAt: own.expiresAt } : { kind: 'token-without-exp', problem: own.problem ?? 'the token has no exp claim' };
+
+  const c = classifyCredential(
+    { isActive: f.isActive, dateCreated: f.dateCreated, evidence, keyCreatedAt: stored?.stage === 'current' ? stored.keyCreatedAt : undefined },
+    policy,
+    input.now,
+  );
+  const role = stored?.stage ?? 'unmanaged';
+  const managed = role === 'current';
+  const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label);
+  return {
+    key: credentialKey(f.kind, f.id),
+    kind: f.kind,
+    id: f.id,
+    name: f.name,
+    ...(f.owner !== undefined ? { owner: f.owner } : {}),
+    isActive: f.isActive,
+    dateCreated: f.dateCreated,
+    expiresAt: c.expiresAt,
+    expirySource: c.expirySource,
+    managed,
+    role,
+    ...(stored ? { secretName: stored.secretName } : {}),
+    strategy,
+    state: c.state,
+    reason: c.reason,
+    daysLeft: c.daysLeft,
+    threshold: c.threshold,
+    ...(own ? { isOwnIdentity: true } : {}),
+    ...(action && ['warn', 'rotate', 'expired', 'unknown'].includes(c.state) ? { action } : {}),
+    ...(stored?.lastRotatedAt !== undefined && managed ? { lastRotatedAt: stored.lastRotatedAt } : {}),
+  };
+}
+
+/**
+ * What the worker will actually do. Only `current` credentials in the store can be rotated; a PAT
+ * can only be replaced by its owner, so `replace` of someone else's PAT falls back to notify.
+ */
+function effectiveStrategy(
+  configured: Strategy,
+  f: Facts,
+  managed: boolean,
+  role: InventoryItem['role'],
+  operatorUsername: string | null,
+  ownLabel: string | undefined,
+): { strategy: Strategy; action?: string } {
+  if (role === 'previous') return { strategy: 'notify', action: 'replaced already; the old credential is retired after the overlap window' };
+  if (role === 'pending') return { strategy: 'notify', action: 'a rotation is creating this credential' };
+  if (!managed) {
+    const what = ownLabel
+      ? `this is the worker's own ${ownLabel}: create a new token and update the worker's configuration before it expires`
+      : f.kind === 'pat'
+        ? `ask ${f.owner ?? 'its owner'} to create a new personal access token and update its consumers, or adopt it with \`dfns-rotator adopt\``
+        : 'create a replacement in the Dfns dashboard and update its consumers, or bring it under management with `dfns-rotator adopt`';
+    return { strategy: 'notify', action: what };
+  }
+  if (configured === 'notify') return { strategy: 'notify', action: 'strategy is notify: rotate it by hand (`dfns-rotator rotate`) or change its rule' };
+  if (configured === 'replace' && f.kind === 'pat' && operatorUsername !== null && f.owner !== operatorUsername) {
+    return { strategy: 'notify', action: `only ${f.owner ?? 'its owner'} can create a replacement PAT; use strategy rekey, or have its owner rotate it` };
+  }
+  if (configured === 'replace' && operatorUsername === null) {
+    return { strategy: 'notify', action: 'replace needs an operator identity; configure one, or rotate it by hand' };
+  }
+  return { strategy: configured };
+}

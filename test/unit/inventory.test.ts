@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { resolvePolicy, type Config } from '../../src/config.js';
+import { buildInventory, indexStore, type BuildInventoryInput } from '../../src/jobs/inventory.js';
+import { makePat, makeServiceAccount, makeStored } from '../fixtures/builders.js';
+
+const now = Date.parse('2026-03-01T00:00:00Z');
+const config = {
+  rules: [{ match: { name: 'manual-*' }, strategy: 'notify' as const }],
+  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, archiveAfterHours: 168 },
+  assumedLifetime: { defaultDays: 730 },
+  thresholds: { warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14 },
+} satisfies Pick<Config, 'rules' | 'rotation' | 'assumedLifetime' | 'thresholds'>;
+
+function run(over: Partial<BuildInventoryInput>) {
+  return buildInventory({
+    listing: { serviceAccounts: [], pats: [] },
+    store: new Map(),
+    heldTokens: [],
+    policyFor: (s) => resolvePolicy(config, s),
+    operatorUsername: 'op',
+    now,
+    ...over,
+  });
+}
+
+describe('buildInventory', () => {
+  it('uses the exact expiry of a stored token and marks the credential managed', () => {
+    const sa = makeServiceAccount({ id: 'us-pay', name: 'payments', now, ageDays: 700 });
+    const [item] = run({
+      listing: { serviceAccounts: [sa], pats: [] },
+      store: indexStore([makeStored({ secretName: 'payments', credentialId: 'us-pay', now, expiresInDays: 10 })]),
+    });
+    expect(item).toMatchObject({ key: 'sa:us-pay', managed: true, role: 'current', secretName: 'payments', expirySource: 'token', state: 'rotate', strategy: 'replace', daysLeft: 10 });
+    expect(item!.action).toBeUndefined();
+  });
+
+  it('estimates the expiry of a credential it does not hold, and says what a person must do', () => {
+    const sa = makeServiceAccount({ id: 'us-x', name: 'legacy', now, ageDays: 710 });
+    const [item] = run({ listing: { serviceAccounts: [sa], pats: [] } });
+    expect(item).toMatchObject({ managed: false, role: 'unmanaged', expirySource: 'estimate', state: 'warn', strategy: 'notify', threshold: 30 });
+    expect(item!.action).toMatch(/dfns-rotator adopt/);
+  });
+
+  it('flags the worker\'s own identity and uses its token\'s exact expiry', () => {
+    const sa = makeServiceAccount({ id: 'us-watch', name: 'watcher', now, ageDays: 1 });
+    const [item] = run({ listing: { serviceAccounts: [sa], pats: [] }, heldTokens: [{ credentialId: 'us-watch', expiresAt: now + 2 * 86_400_000, label: 'watcher token' }] });
+    expect(item).toMatchObject({ isOwnIdentity: true, expirySource: 'token', state: 'rotate', threshold: 3 });
+    expect(item!.action).toMatch(/worker's own watcher token/);
+  });
+
+  it('reports a stored token without exp as unknown', () => {
+    const pat = makePat({ id: 'to-1', name: 'ci', now, owner: 'us-op' });
+    const [item] = run({ listing: { serviceAccounts: null, pats: [{ owner: 'op', records: [pat] }] }, store: indexStore([makeStored({ secretName: 'ci', credentialId: 'to-1', now, expiresInDays: null, kind: 'pat' })]) });
+    expect(item).toMatchObject({ kind: 'pat', owner: 'op', state: 'unknown', expirySource: 'none' });
+  });
+
+  it('will not replace a PAT of another user, and lists a PAT seen by two identities once', () => {
+    const pat = makePat({ id: 'to-2', name: 'bob-ci', now, owner: 'us-bob' });
+    const items = run({
+      listing: { serviceAccounts: null, pats: [{ owner: 'bob', records: [pat] }, { owner: 'bob', records: [pat] }] },
+      store: indexStore([makeStored({ secretName: 'bob-ci', credentialId: 'to-2', now, expiresInDays: 5, kind: 'pat' })]),
+    });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ strategy: 'notify', state: 'rotate' });
+    expect(items[0]!.action).toMatch(/only bob can create a replacement PAT/);
+  });
+
+  it('does not rotate credentials being retired or created, nor ones whose rule says notify', () => {
+    const old = makeServiceAccount({ id: 'us-old', name: 'payments-g1', now, ageDays: 720 });
+    const manual = makeServiceAccount({ id: 'us-m', name: 'manual-ops', now, ageDays: 720 });
+    const items = run({
+      listing: { serviceAccounts: [old, manual], pats: [] },
+      store: indexStore([
+        makeStored({ secretName: 'payments', credentialId: 'us-old', stage: 'previous', now, expiresInDays: 3 }),
+        makeStored({ secretName: 'manual', credentialId: 'us-m', now, expiresInDays: 3 }),
+      ]),
+    });
+    expect(items.map((i) => [i.id, i.role, i.strategy])).toEqual([['us-old', 'previous', 'notify'], ['us-m', 'current', 'notify']]);
+  });
+
+  it('marks inactive credentials inactive whatever their expiry', () => {
+    const sa = makeServiceAccount({ id: 'us-off', now, ageDays: 800, isActive: false });
+    expect(run({ listing: { serviceAccounts: [sa], pats: [] } })[0]!.state).toBe('inactive');
+  });
+});
