@@ -1,0 +1,133 @@
+import type { CredentialKind } from '../model.js';
+
+/**
+ * A rotation's durable state. Ids, names and steps only — never a token or a key: it lives in
+ * Redis, where job data is plain text. The secret material lives in the store's `pending`
+ * version, which this record points at by `pendingVersionId`.
+ */
+
+export type RotationStrategy = 'replace' | 'rekey';
+
+export type RotationStep =
+  /** Minted; nothing written anywhere else yet. */
+  | 'planned'
+  /** A fresh keypair is in the store as `pending`; Dfns has not been called. */
+  | 'staged'
+  /** Create attempt `attempt` may have reached Dfns; its outcome is not recorded yet (reconcile on resume). */
+  | 'creating'
+  /** Dfns created the credential and its token/credential id is in the `pending` version. */
+  | 'created'
+  /** The new token and key were proven to work against Dfns. */
+  | 'verified'
+  /** `pending` became `current`; the old credential is `previous` and still active. */
+  | 'promoted'
+  /** Slack and audit were told. */
+  | 'announced'
+  /** The retire job is scheduled after the overlap window: the rotate job is done. */
+  | 'retire-scheduled'
+  /** The old credential is deactivated; archive follows later. */
+  | 'deactivated'
+  /** Terminal, success: the old credential is archived and its key dropped from the store. */
+  | 'done'
+  /** The new credential failed or a permanent error came after create: it is being removed. */
+  | 'rolling-back'
+  /** Terminal: the new credential was removed; `current` is untouched and working. */
+  | 'rolled-back'
+  /** Terminal: stopped by a permanent error before anything was created; `current` untouched. */
+  | 'failed'
+  /** A Dfns policy holds the create for approval; waits for a manual re-trigger. */
+  | 'parked';
+
+export const TERMINAL_STEPS: ReadonlySet<RotationStep> = new Set(['done', 'rolled-back', 'failed']);
+/** Steps after which the old credential may be retired (never before promote). */
+export const PROMOTED_STEPS: ReadonlySet<RotationStep> = new Set(['promoted', 'announced', 'retire-scheduled', 'deactivated', 'done']);
+
+export interface RotationError {
+  code: string;
+  message: string;
+  step: RotationStep;
+}
+
+export interface RotationRecord {
+  rotationId: string;
+  secretName: string;
+  kind: CredentialKind;
+  strategy: RotationStrategy;
+  reason: string;
+  requestedBy: string;
+  /** The credential being replaced, as it was when the rotation was planned. */
+  old: {
+    credentialId: string;
+    versionId: number;
+    credId: string;
+    name: string;
+    /** Permission ids the replacement must carry (service accounts and PATs). */
+    permissionIds: string[];
+    /** Lifetime to give the replacement, days. */
+    daysValid: number;
+  };
+  step: RotationStep;
+  /** Create attempts so far; a lost create (orphan) moves to the next attempt, with a new name. */
+  attempt: number;
+  pendingVersionId: number | null;
+  /** What Dfns created (no token: that is in the store). */
+  created: { credentialId: string; credId: string; name: string; expiresAt: number | null } | null;
+  /** Credentials created by a lost attempt, cleaned up (deactivated, then archived) before retrying. */
+  orphans: { credentialId: string; cleaned: boolean }[];
+  /** The step the rollback started from and why. */
+  error: RotationError | null;
+  approvalId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  promotedAt: number | null;
+  /** When the retire job deactivates the old credential. */
+  retireAt: number | null;
+  deactivatedAt: number | null;
+  /** Optimistic-concurrency counter of the record itself. */
+  revision: number;
+}
+
+/** What the rotate/retire processors must do next. Computed from the record alone. */
+export type RotationEffect =
+  | { type: 'stage' }
+  /** Record `creating` for this attempt before calling Dfns, so a crash after the call is reconciled. */
+  | { type: 'begin-create'; attempt: number }
+  | { type: 'create'; attempt: number; name: string; externalId: string }
+  /** A create of this attempt may have happened: look in the store, then in Dfns. */
+  | { type: 'reconcile'; attempt: number; name: string; externalId: string }
+  | { type: 'clean-orphan'; credentialId: string }
+  | { type: 'verify' }
+  | { type: 'promote' }
+  | { type: 'announce' }
+  | { type: 'schedule-retire' }
+  | { type: 'rollback' }
+  | { type: 'deactivate-old' }
+  | { type: 'archive-old' }
+  /** Nothing to do in this job: the rotation waits (parked, or retire not yet due) or is finished. */
+  | { type: 'wait'; why: string }
+  | { type: 'finished' };
+
+export type RotationEvent =
+  | { type: 'staged'; pendingVersionId: number }
+  | { type: 'create-begun'; attempt: number }
+  | { type: 'created'; credentialId: string; credId: string; name: string; expiresAt: number | null }
+  /** Reconciling found this attempt's credential in Dfns without its token in the store. */
+  | { type: 'orphan-found'; credentialId: string }
+  /** Reconciling found nothing: the attempt can be sent again. */
+  | { type: 'nothing-created' }
+  | { type: 'orphan-cleaned'; credentialId: string }
+  | { type: 'verified' }
+  | { type: 'promoted'; at: number }
+  | { type: 'announced' }
+  | { type: 'retire-scheduled'; retireAt: number }
+  | { type: 'rolled-back' }
+  | { type: 'deactivated'; at: number }
+  | { type: 'archived' }
+  /** `rekey` refused (403) and the policy falls back to `replace`: the staged key is reused. */
+  | { type: 'switched-to-replace' }
+  | { type: 'permanent-failure'; error: RotationError }
+  | { type: 'parked'; approvalId: string | null }
+  | { type: 'resumed' };
+
+/** Create attempts before giving up (each lost attempt leaves an orphan to clean). */
+export const MAX_CREATE_ATTEMPTS = 5;
