@@ -1,0 +1,27 @@
+import type { Notification, NotificationType, RenderedMessage } from './types.js';
+import type { RenderOptions } from './format-credential.js';
+import { renderExpiryWarning, renderScanDigest } from './format-expiry.js';
+import { renderCredentialRetired, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
+
+export type { RenderOptions } from './format-credential.js';
+
+type Renderer<T extends NotificationType> = (n: Extract<Notification, { type: T }>, o: RenderOptions) => RenderedMessage;
+
+// A new notification type does not compile until it has a renderer here.
+const RENDERERS: { [T in NotificationType]: Renderer<T> } = {
+  'expiry-warning': renderExpiryWarning,
+  'scan-digest': renderScanDigest,
+  'rotation-succeeded': renderRotationSucceeded,
+  'rotation-failed': renderRotationFailed,
+  'rotation-parked': renderRotationParked,
+  'credential-retired': renderCredentialRetired,
+};
+
+/**
+ * Renders one notification as Slack Block Kit blocks plus a plain-text fallback. Pure: time comes
+ * from `options.now`. Every external value is escaped, and every block is cut to Slack's limits.
+ */
+export function renderNotification(n: Notification, options: RenderOptions): RenderedMessage {
+  const render = RENDERERS[n.type] as Renderer<NotificationType>;
+  return render(n as never, options);
+}
