@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
 
 /**
  * The simulator's programmatic surface, used by tests, the demo and the benchmarks. The HTTP
@@ -30,8 +31,12 @@ export interface SimKnobs {
   latencyMs: number;
   /** Requests per minute per org before 429 (Dfns: 1000, trial 100). null = no limit. Windows follow the simulator clock. */
   rateLimitPerMinute: number | null;
-  /** Seconds sent in Retry-After with 429 (0 allowed, for fast tests). Null sends no Retry-After header. */
-  retryAfterSeconds: number | null;
+  /**
+   * Seconds sent in Retry-After with 429 (0 allowed, for fast tests). Null sends no Retry-After
+   * header. 'until-reset' (default) sends the whole seconds left in the current rate-limit window
+   * (at least 1). Dfns' own header is UNCONFIRMED.
+   */
+  retryAfterSeconds: number | 'until-reset' | null;
   /** Fraction 0..1 of requests that get an injected fault. */
   faultRate: number;
   /** Which faults are injected, chosen uniformly among these. */
@@ -105,20 +110,28 @@ export interface SimStats {
   /** Requests received, including faulted ones. */
   requests: number;
   byOperation: Partial<Record<SimOperation, number>>;
+  /** By HTTP status, plus `dropped` for destroyed sockets. */
   byStatus: Record<string, number>;
+  /** 429s sent by the rate limit (an injected `rate-limited` fault counts in faultsInjected). */
   rateLimited: number;
   faultsInjected: number;
   /** Simulator-clock arrival time (ms) of every request, in order: for rate assertions. */
   arrivals: number[];
 }
 
+/** `byStatus` key for requests whose socket was destroyed (drop-before / drop-after faults). */
+export const DROPPED_STATUS = 'dropped';
+
 export interface SimulatorOptions {
   host?: string;
   /** 0 or omitted: a free port. */
   port?: number;
   seed?: SeedFile;
-  clock?: Clock & { advance?(ms: number): void };
+  /** Default: a ManualClock starting at the real now (moves only when told to). */
+  clock?: Clock & { advance?(ms: number): void; set?(to: number | Date): void };
   knobs?: Partial<SimKnobs>;
+  /** Request log at debug level (method, path, operation, status; never headers or bodies). */
+  logger?: Logger;
 }
 
 export interface RunningSimulator {

@@ -1,0 +1,91 @@
+import { open } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../clock.js';
+import { ConfigError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { loadSeedFile } from './seed.js';
+import { startSimulator } from './simulator.js';
+import type { RunningSimulator, SimKnobs } from './types.js';
+
+/**
+ * `dfns-rotator simulator --port N --seed FILE [--tokens-out FILE] [--latency MS]
+ * [--fault-rate X] [--rate-limit N] [--host H]`. Starts the simulator on the real clock and
+ * returns it; the caller (src/cli.ts) owns process signals and calls `close()`.
+ */
+export interface SimulatorCliIo {
+  out(line: string): void;
+  logger?: Logger;
+}
+
+export const SIMULATOR_USAGE =
+  'usage: dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] ' +
+  '[--latency MS] [--fault-rate 0..1] [--rate-limit N]';
+
+function numberFlag(value: string | undefined, flag: string, check: (n: number) => boolean, rule: string, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) {
+    problems.push(`--${flag}: must be ${rule}, got "${value}"`);
+    return undefined;
+  }
+  return n;
+}
+
+export async function runSimulatorCli(argv: string[], io: SimulatorCliIo): Promise<RunningSimulator> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        seed: { type: 'string' },
+        'tokens-out': { type: 'string' },
+        latency: { type: 'string' },
+        'fault-rate': { type: 'string' },
+        'rate-limit': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ConfigError([(err as Error).message, SIMULATOR_USAGE], 'simulator arguments');
+  }
+  const problems: string[] = [];
+  const port = numberFlag(values.port, 'port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer 0..65535', problems);
+  const latency = numberFlag(values.latency, 'latency', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0 (ms)', problems);
+  const faultRate = numberFlag(values['fault-rate'], 'fault-rate', (n) => n >= 0 && n <= 1, 'a number 0..1', problems);
+  const rateLimit = numberFlag(values['rate-limit'], 'rate-limit', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1 (requests per minute)', problems);
+  if (problems.length > 0) throw new ConfigError(problems, 'simulator arguments');
+
+  const knobs: Partial<SimKnobs> = {};
+  if (latency !== undefined) knobs.latencyMs = latency;
+  if (faultRate !== undefined) knobs.faultRate = faultRate;
+  if (rateLimit !== undefined) knobs.rateLimitPerMinute = rateLimit;
+  const seed = values.seed === undefined ? undefined : await loadSeedFile(values.seed);
+
+  // Real clock: tokens expire and rate-limit windows turn over as they would against Dfns.
+  const sim = await startSimulator({
+    host: values.host ?? '127.0.0.1', port: port ?? 0, seed, knobs, clock: systemClock, logger: io.logger,
+  });
+  io.out(`Dfns simulator listening on ${sim.url} (org ${sim.orgId})`);
+  const tokensOut = values['tokens-out'];
+  if (tokensOut !== undefined) {
+    try {
+      const tokens = Object.fromEntries(sim.seededTokens);
+      const file = await open(tokensOut, 'w', 0o600);
+      try {
+        // The open mode only applies to a new file: tighten an existing one before writing secrets.
+        await file.chmod(0o600);
+        await file.writeFile(`${JSON.stringify({ url: sim.url, orgId: sim.orgId, tokens }, null, 2)}\n`);
+      } finally {
+        await file.close();
+      }
+      io.out(`wrote ${sim.seededTokens.size} seeded access tokens to ${tokensOut} (mode 0600; development only)`);
+    } catch (err) {
+      await sim.close();
+      throw new ConfigError([`--tokens-out: cannot write ${tokensOut}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`], 'simulator arguments');
+    }
+  }
+  return sim;
+}

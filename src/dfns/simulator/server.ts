@@ -1,0 +1,159 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../../logger.js';
+import { authenticate, principalKey } from './caller.js';
+import { SimHttpError, badRequest, errorBody, notFound } from './dfns-errors.js';
+import { FaultInjector } from './faults.js';
+import { RateLimiter, retryAfterHeader } from './rate-limit.js';
+import type { Reply, Router, SimEnv, SimRequest } from './router.js';
+import type { StatsRecorder } from './stats.js';
+import { DROPPED_STATUS, type SimOperation } from './types.js';
+
+/**
+ * The request pipeline, in order: arrival (stats) -> body read -> rate limit (429) -> injected
+ * fault (drop-before, 5xx, 429) -> route -> bearer token (401) -> X-DFNS-USERACTION for
+ * mutations (403/400) -> handler -> drop-after fault -> latency -> answer. Every answer is JSON;
+ * every error is in Dfns' shape.
+ */
+const MAX_BODY_BYTES = 1 << 20;
+
+export interface PipelineParts {
+  env: SimEnv;
+  router: Router;
+  stats: StatsRecorder;
+  faults: FaultInjector;
+  limiter: RateLimiter;
+  logger?: Logger;
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function errorReply(err: SimHttpError): Reply & { headers: Record<string, string> } {
+  return { status: err.status, body: errorBody(err.status, err.message, err.details), headers: err.headers };
+}
+
+function dispatch(parts: PipelineParts, req: IncomingMessage, url: URL, rawBody: string, matched: ReturnType<Router['match']>): Reply {
+  const { env } = parts;
+  if (!matched) throw notFound('Route not found', { method: req.method, path: url.pathname });
+  const { route, params } = matched;
+  let body: unknown;
+  if (rawBody !== '') {
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      throw badRequest('request body is not valid JSON');
+    }
+  }
+  const now = env.now();
+  const base: SimRequest = {
+    operation: route.operation, method: route.method, pathname: url.pathname, search: url.search,
+    params, rawBody, body, headers: req.headers, now,
+  };
+  if (!route.auth) return route.handler(env, base);
+  const caller = authenticate(env.state, env.jwt, req.headers.authorization, now);
+  if (route.userAction) {
+    const header = req.headers['x-dfns-useraction'];
+    env.book.redeemUserAction(
+      Array.isArray(header) ? header[0] : header,
+      principalKey(caller),
+      { method: route.method, path: url.pathname + url.search, payload: rawBody },
+      now,
+      env.knobs.userActionPathIncludesQuery,
+    );
+  }
+  return route.handler(env, { ...base, caller });
+}
+
+export function createSimServer(parts: PipelineParts): Server {
+  const { env, router, stats, faults, limiter, logger } = parts;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrival = env.now();
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const matched = router.match(req.method ?? 'GET', url.pathname);
+    const operation: SimOperation | undefined = matched?.route.operation;
+    stats.arrival(arrival, operation);
+    const knobs = env.knobs;
+
+    const finish = async (reply: Reply, headers: Record<string, string> = {}) => {
+      await sleep(knobs.latencyMs);
+      stats.status(reply.status);
+      logger?.debug({ method: req.method, path: url.pathname, operation, status: reply.status }, 'dfns simulator request');
+      send(res, reply.status, reply.body, headers);
+    };
+    const drop = () => {
+      stats.status(DROPPED_STATUS);
+      logger?.debug({ method: req.method, path: url.pathname, operation }, 'dfns simulator dropped the connection');
+      req.socket.destroy();
+    };
+    const tooMany = (msUntilReset: number) => {
+      const retryAfter = retryAfterHeader(knobs.retryAfterSeconds, msUntilReset);
+      return finish(
+        { status: 429, body: errorBody(429, 'Too many requests: rate limit exceeded', { limitPerMinute: knobs.rateLimitPerMinute }) },
+        retryAfter === null ? {} : { 'retry-after': retryAfter },
+      );
+    };
+
+    const rawBody = await readBody(req);
+    const wait = limiter.admit(arrival, knobs.rateLimitPerMinute);
+    if (wait !== null) {
+      stats.rateLimited();
+      return tooMany(wait);
+    }
+    const fault = faults.draw(knobs, operation);
+    if (fault) stats.fault();
+    if (fault === 'drop-before') return drop();
+    if (fault === 'server-error') {
+      const status = faults.serverErrorStatus();
+      return finish({ status, body: errorBody(status, 'Internal Server Error', { injected: true }) });
+    }
+    if (fault === 'rate-limited') return tooMany(limiter.msUntilReset(arrival));
+
+    let reply: Reply;
+    let headers: Record<string, string> = {};
+    try {
+      if (rawBody === null) throw badRequest(`request body larger than ${MAX_BODY_BYTES} bytes`);
+      reply = dispatch(parts, req, url, rawBody, matched);
+    } catch (err) {
+      if (err instanceof SimHttpError) {
+        ({ headers, ...reply } = errorReply(err));
+      } else {
+        logger?.error({ err, operation }, 'dfns simulator bug: unexpected error');
+        reply = { status: 500, body: errorBody(500, 'Internal Server Error') };
+      }
+    }
+    if (fault === 'drop-after') return drop();
+    return finish(reply, headers);
+  }
+
+  return createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger?.error({ err }, 'dfns simulator failed to answer');
+      if (!res.headersSent) send(res, 500, errorBody(500, 'Internal Server Error'));
+    });
+  });
+}

@@ -1,0 +1,83 @@
+import type { AddressInfo } from 'node:net';
+import { FaultInjector } from './faults.js';
+import { DEFAULT_KNOBS, mergeKnobs, validateKnobsPatch } from './knobs.js';
+import { RateLimiter } from './rate-limit.js';
+import { Router, type SimEnv } from './router.js';
+import { authRoutes } from './routes-auth.js';
+import { credentialRoutes } from './routes-credentials.js';
+import { patRoutes } from './routes-pats.js';
+import { serviceAccountRoutes } from './routes-service-accounts.js';
+import { parseSeed } from './seed.js';
+import { buildSeededState } from './seed-apply.js';
+import { createSimServer } from './server.js';
+import { simulatorClock } from './sim-clock.js';
+import { StatsRecorder } from './stats.js';
+import { JwtIssuer } from './tokens.js';
+import { ChallengeBook } from './user-actions.js';
+import type { RunningSimulator, SimKnobs, SimulatorOptions } from './types.js';
+
+const ROUTER = new Router([...authRoutes, ...serviceAccountRoutes, ...patRoutes, ...credentialRoutes]);
+
+/**
+ * Starts a local Dfns auth API on 127.0.0.1 (default) and a free port (default). The seed and
+ * knobs are validated first: a bad one throws ConfigError naming the path, before listening.
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const clock = simulatorClock(options.clock);
+  let knobs: SimKnobs = mergeKnobs({ ...DEFAULT_KNOBS }, validateKnobsPatch(options.knobs ?? {}));
+  const seed = parseSeed(options.seed ?? {});
+  const jwt = new JwtIssuer();
+  const { state, seededTokens } = buildSeededState(seed, { now: clock.now(), defaultDaysValid: knobs.defaultDaysValid, jwt });
+  const book = new ChallengeBook(jwt);
+  const stats = new StatsRecorder();
+  const faults = new FaultInjector(knobs.randomSeed);
+  const limiter = new RateLimiter();
+
+  const env: SimEnv = {
+    state,
+    jwt,
+    book,
+    get knobs() {
+      return knobs;
+    },
+    now: () => clock.now(),
+    view: () => ({ includeExternalId: knobs.listIncludesExternalId }),
+  };
+  const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    orgId: state.orgId,
+    clock,
+    get knobs() {
+      return knobs;
+    },
+    setKnobs(patch) {
+      const valid = validateKnobsPatch(patch);
+      knobs = mergeKnobs(knobs, valid);
+      if (valid.randomSeed !== undefined) faults.reseed(valid.randomSeed);
+    },
+    seededTokens,
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive sockets of the SDK's agent would hold close() open.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
