@@ -2,7 +2,7 @@
  * The one validated configuration. `loadConfig` is pure apart from the `readFile` it is given:
  * only cli.ts passes it `process.env` and the real file system.
  */
-export { loadConfig, checkStoreKey, type LoadConfigInput } from './config/load.js';
+export { loadConfig, type LoadConfigInput } from './config/load.js';
 export { ENV_VARS, type EnvVar } from './config/env.js';
 export { SecretValue } from './config/secret-value.js';
 export { resolvePolicy, ruleMatches, type CredentialPolicy, type PolicySubject } from './config/policy.js';

@@ -4,6 +4,7 @@ import { validateDetailed } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import type { KeyAlgorithm } from '../dfns/port.js';
 import { ConfigError } from '../errors.js';
+import { parseStoreKey } from '../secrets/store-key.js';
 import { configFromEnv, envNamesFor } from './env.js';
 import { rawConfigSchema, type RawConfig, type SecretRef } from './schema.js';
 import { SecretValue } from './secret-value.js';
@@ -172,12 +173,14 @@ function checkJwt(v: SecretValue): string | null {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v.reveal()) ? null : 'not a Dfns access token (expected a JWT: three base64url parts)';
 }
 
-/** 32 bytes as 64 hex characters or base64; see src/secrets for how the key is used. */
-export function checkStoreKey(v: SecretValue): string | null {
-  const text = v.reveal();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return null;
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32) return null;
-  return 'must be 32 random bytes written as 64 hex characters or base64 (generate one with `dfns-rotator init`)';
+/** Uses the store's own parser so config and store agree on what a key is. */
+function checkStoreKey(v: SecretValue): string | null {
+  try {
+    parseStoreKey(v.reveal(), v.source);
+    return null;
+  } catch (err) {
+    return err instanceof ConfigError ? err.problems.join('; ').replace(/^store key \([^)]*\) /, '') : 'unreadable';
+  }
 }
 
 function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigInput): Config {

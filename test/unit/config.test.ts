@@ -1,11 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolvePolicy, type LoadConfigInput } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const operatorKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const storeKey = Buffer.alloc(32, 7).toString('base64');
+const storeKey = randomBytes(32).toString('base64');
 const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJleHAiOjF9.c2ln';
 
 function fs(files: Record<string, string>): LoadConfigInput['readFile'] {
@@ -86,7 +86,7 @@ describe('loadConfig', () => {
     ['threshold not a number', { DFNS_ROTATOR_WARN_DAYS: '30,soon' }, /^DFNS_ROTATOR_WARN_DAYS: expected comma-separated numbers/],
     ['unreadable key file', { DFNS_OPERATOR_PRIVATE_KEY_FILE: '/keys/missing.pem' }, /^operator\.privateKey: cannot read file \/keys\/missing\.pem \(ENOENT\)/],
     ['key file without a key', { DFNS_OPERATOR_PRIVATE_KEY_FILE: '/keys/junk.pem' }, /^operator\.privateKey \(file \/keys\/junk\.pem\): not a PEM private key/],
-    ['short store key', { DFNS_ROTATOR_STORE_KEY: 'abcd' }, /^store\.key \(env DFNS_ROTATOR_STORE_KEY\): must be 32 random bytes/],
+    ['short store key', { DFNS_ROTATOR_STORE_KEY: 'abcd' }, /^store\.key \(env DFNS_ROTATOR_STORE_KEY\): is 4 hex characters; it must be 64 \(32 bytes\)/],
     ['two sources for one setting', { DFNS_OPERATOR_PRIVATE_KEY: operatorKey }, /^DFNS_OPERATOR_PRIVATE_KEY_FILE: DFNS_OPERATOR_PRIVATE_KEY already sets operator\.privateKey/],
     ['bad port', { DFNS_ROTATOR_PORT: 'http' }, /^DFNS_ROTATOR_PORT: expected a number/],
     ['unknown time zone', { DFNS_ROTATOR_TIMEZONE: 'Mars/Olympus' }, /^schedule\.timezone: unknown time zone/],
