@@ -1,0 +1,10 @@
+import { simulatorCommand } from './simulator.js';
+import type { Command } from './types.js';
+
+export const COMMANDS: readonly Command[] = [simulatorCommand];
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `dfns-rotator: keeps Dfns service accounts and personal access tokens from expiring, and rotates them safely.\n\nusage: dfns-rotator <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`dfns-rotator <command> --help\` for a command's options.\n`;
+}
