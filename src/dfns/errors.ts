@@ -19,7 +19,8 @@ export type DfnsErrorCode =
   | 'DFNS_TIMEOUT'
   | 'DFNS_NETWORK'
   | 'DFNS_INVALID_ANSWER'
-  | 'DFNS_CLIENT';
+  | 'DFNS_CLIENT'
+  | 'DFNS_CREATE_LOST';
 
 export interface DfnsErrorDetails {
   /** The port operation, e.g. `createServiceAccount`. */
@@ -143,6 +144,27 @@ export class DfnsInvalidAnswerError extends DfnsApiError {
 export class DfnsClientError extends DfnsApiError {
   readonly code = 'DFNS_CLIENT' as const;
   constructor(message: string, d: DfnsErrorDetails) { super(message, d, false); }
+}
+
+/**
+ * A create (service account or PAT) whose answer was lost DID happen: listing after an ambiguous
+ * outcome found the record. Its access token, shown only once, is gone, so the record is an
+ * orphan that must be deactivated and archived (the rotation engine does this by `recordId`)
+ * before the create is tried again. Not retryable as is: resending would make a second orphan.
+ */
+export class DfnsCreateOutcomeLostError extends DfnsApiError {
+  readonly code = 'DFNS_CREATE_LOST' as const;
+  readonly recordKind: 'serviceAccount' | 'personalAccessToken';
+  /** The id to retire: `us-…` for a service account, `to-…` for a PAT. */
+  readonly recordId: string;
+  constructor(
+    message: string,
+    d: DfnsErrorDetails & { recordKind: 'serviceAccount' | 'personalAccessToken'; recordId: string },
+  ) {
+    super(message, d, false);
+    this.recordKind = d.recordKind;
+    this.recordId = d.recordId;
+  }
 }
 
 /** Outcomes where a mutation may or may not have been applied by Dfns. */
