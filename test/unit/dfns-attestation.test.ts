@@ -23,7 +23,7 @@ function verifyAsDocumented(challenge: string, info: { credId: string; clientDat
   // Digest per key type (§2): none for Ed25519, SHA-256 for ECDSA (DER) and RSA (PKCS#1 v1.5).
   const isEd25519 = createPublicKey(attestation.publicKey).asymmetricKeyType === 'ed25519';
   const signatureOk = verify(isEd25519 ? null : 'sha256', Buffer.from(fingerprint), attestation.publicKey, Buffer.from(attestation.signature, 'hex'));
-  return { clientDataText, clientData, attestation, signatureOk };
+  return { clientDataText, clientData, attestation, signatureOk, challengeMatches: clientData.challenge === challenge && clientData.type === 'key.create' };
 }
 
 describe('buildKeyAttestation', () => {
@@ -42,6 +42,7 @@ describe('buildKeyAttestation', () => {
     expect(checked.attestation.publicKey).toBe(pair.publicKeyPem);
     expect(checked.attestation.signature).toMatch(/^[0-9a-f]+$/); // hex, not base64url
     expect(checked.signatureOk).toBe(true);
+    expect(checked.challengeMatches).toBe(true);
   });
 
   it('does not verify when the challenge differs (the signature covers clientData)', async () => {
