@@ -32,6 +32,7 @@ const versionMetadataSchema = z.looseObject({
   credentialId: z.string().nullable().optional(),
   rotatedAt: epochMs.optional(),
   rotationId: z.string().optional(),
+  ownerId: z.string().optional(),
 });
 
 const secretVersionSchema = z.looseObject({

@@ -45,6 +45,8 @@ export interface VersionMetadata {
   /** Epoch ms when this version became `current`. */
   rotatedAt?: number;
   rotationId?: string;
+  /** For PATs: the owning user's id, so the scan lists each owner's PATs once. */
+  ownerId?: string;
 }
 
 export interface SecretVersion {

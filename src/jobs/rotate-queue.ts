@@ -1,0 +1,35 @@
+import type { Queue } from 'bullmq';
+import { jobIds } from './ids.js';
+import type { RotateJobData } from './job-data.js';
+
+/**
+ * Rotation jobs: one job per rotation (id from its rotation id, so the dashboard keeps each
+ * rotation's history), and BullMQ deduplication per secret, so at most one rotation of a secret
+ * waits or runs at a time however many scans or daemons ask for it.
+ */
+export const ROTATE_JOB_OPTIONS = {
+  attempts: 8,
+  // 30 s, 1 min, 2 min … about an hour in all; each attempt resumes from the last saved step.
+  backoff: { type: 'exponential' as const, delay: 30_000 },
+  removeOnComplete: { age: 90 * 86_400 },
+  removeOnFail: { age: 90 * 86_400 },
+};
+
+export interface RotationRequest extends RotateJobData {
+  /** The secret the credential resolves to (dedupe key); resolved by the caller. */
+  secretName: string;
+  rotationId: string;
+}
+
+/** Returns true when the job was queued, false when a rotation of the secret is already waiting or running. */
+export async function enqueueRotation(queue: Pick<Queue, 'add'>, request: RotationRequest, options: { backoffDelayMs?: number } = {}): Promise<boolean> {
+  const { secretName, ...data } = request;
+  const jobId = jobIds.rotate(request.rotationId);
+  const job = await queue.add('rotate', { ...data, credential: secretName }, {
+    ...ROTATE_JOB_OPTIONS,
+    ...(options.backoffDelayMs !== undefined ? { backoff: { type: 'exponential' as const, delay: options.backoffDelayMs } } : {}),
+    jobId,
+    deduplication: { id: jobIds.rotateDedupe(secretName) },
+  });
+  return job.id === jobId;
+}

@@ -1,0 +1,87 @@
+import type { RedisClient } from '../redis/connection.js';
+import { RotatorError } from '../errors.js';
+import type { RotationRecord } from './rotation-types.js';
+
+/** Another worker saved this rotation since it was read: this worker must stop and let that one go on. */
+export class RotationConflictError extends RotatorError {
+  constructor(rotationId: string, expected: number) {
+    super('ROTATION_CONFLICT', `rotation ${rotationId} was changed by another worker (expected revision ${expected}); stopping this run`);
+  }
+}
+
+/**
+ * Rotation records in Redis (ids and steps only, see rotation-types.ts), saved with
+ * compare-and-set on `revision`, plus the "active rotation" pointer per secret that keeps
+ * at most one rotation of a secret alive at a time.
+ */
+export interface RotationStore {
+  get(rotationId: string): Promise<RotationRecord | null>;
+  /** Saves `record` if the stored revision equals `record.revision` (0: must not exist). Returns it with revision + 1. */
+  save(record: RotationRecord): Promise<RotationRecord>;
+  /** The rotation currently alive for a secret, if any. */
+  active(secretName: string): Promise<string | null>;
+  /** Makes `rotationId` the active rotation of the secret unless another is; returns the holder. */
+  claimActive(secretName: string, rotationId: string): Promise<string>;
+  /** Clears the pointer if it still names `rotationId`. */
+  releaseActive(secretName: string, rotationId: string): Promise<void>;
+  /** Most recent first. */
+  recent(limit: number): Promise<RotationRecord[]>;
+}
+
+const SAVE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+local expected = tonumber(ARGV[2])
+if current then
+  local rev = cjson.decode(current)['revision']
+  if rev ~= expected then return -1 end
+elseif expected ~= 0 then
+  return -1
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return 1
+`;
+
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Records are kept this long after their last change (the audit stream keeps the story longer). */
+const RECORD_TTL_SECONDS = 400 * 86_400;
+
+export function redisRotationStore(redis: RedisClient, prefix: string): RotationStore {
+  const recordKey = (id: string) => `${prefix}:rotation:${id}`;
+  const indexKey = `${prefix}:rotations`;
+  const activeKey = (secret: string) => `${prefix}:active-rotation:${secret}`;
+  const parse = (text: string | null) => (text ? (JSON.parse(text) as RotationRecord) : null);
+
+  return {
+    async get(rotationId) {
+      return parse(await redis.get(recordKey(rotationId)));
+    },
+    async save(record) {
+      const next = { ...record, revision: record.revision + 1 };
+      const ok = await redis.eval(SAVE_SCRIPT, 2, recordKey(record.rotationId), indexKey, JSON.stringify(next), record.revision, record.createdAt, record.rotationId);
+      if (ok !== 1) throw new RotationConflictError(record.rotationId, record.revision);
+      await redis.expire(recordKey(record.rotationId), RECORD_TTL_SECONDS);
+      return next;
+    },
+    async active(secretName) {
+      return redis.get(activeKey(secretName));
+    },
+    async claimActive(secretName, rotationId) {
+      await redis.set(activeKey(secretName), rotationId, 'NX');
+      return (await redis.get(activeKey(secretName))) ?? rotationId;
+    },
+    async releaseActive(secretName, rotationId) {
+      await redis.eval(RELEASE_SCRIPT, 1, activeKey(secretName), rotationId);
+    },
+    async recent(limit) {
+      const ids = await redis.zrevrange(indexKey, 0, Math.max(0, limit - 1));
+      if (ids.length === 0) return [];
+      const texts = await redis.mget(...ids.map(recordKey));
+      return texts.map(parse).filter((r): r is RotationRecord => r !== null);
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import { hostname } from 'node:os';
+import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { systemClock, type Clock, type Sleep } from '../clock.js';
+import { resolvePolicy } from '../config/policy.js';
+import type { Config } from '../config/types.js';
+import { RateLimiter, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
+import type { Logger } from '../logger.js';
+import { noMetrics, type Metrics } from '../metrics.js';
+import { createNotifier } from '../notify/index.js';
+import type { Notifier } from '../notify/types.js';
+import { createRedis, type RedisClient } from '../redis/connection.js';
+import { createSecretStore, parseStoreKey } from '../secrets/index.js';
+import type { SecretStore } from '../secrets/types.js';
+import { redisAuditLog, type AuditLog } from './audit.js';
+import { createIdentities, type Identities } from './identities.js';
+import { QUEUE_NAMES, describeIssues, scanJobSchema, type QueueName } from './job-data.js';
+import { createNotifyProcessor, notifyEnqueuer, NOTIFY_LIMITER, type NotifyEnqueuer } from './notify-job.js';
+import { onceMarkers, type OnceMarkers } from './once.js';
+import { enqueueRotation } from './rotate-queue.js';
+import { redisRotationStore, type RotationStore } from './rotation-store.js';
+import { runScan, type ScanDeps } from './scan.js';
+import { redisScanResults, type ScanResults } from './scan-results.js';
+
+/**
+ * Everything a daemon (or a test, or a one-shot command) needs, built from one config: Redis,
+ * queues, the store, the Dfns identities, the notifier, and the processors. `close()` is
+ * idempotent and runs every step even when one fails (BullMQ's pattern): workers first (active
+ * jobs finish or are left to resume), then queues, then Redis.
+ */
+export interface RuntimeOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  sleep?: Sleep;
+  metrics?: Metrics;
+  /** Overrides for tests: a store, a notifier, Dfns retry timings, job backoff. */
+  store?: SecretStore;
+  notifier?: Notifier;
+  dfnsRetry?: Partial<RetryPolicy>;
+  jobBackoffMs?: number;
+  onDfnsRequest?: RequestObserver;
+  /** Notification pace (default Slack's one per second). */
+  notifyLimiter?: { max: number; duration: number };
+  /** Name of this daemon in audit entries; default `worker:<hostname>:<pid>`. */
+  actor?: string;
+}
+
+export interface Runtime {
+  config: Config;
+  redis: RedisClient;
+  queues: Record<QueueName, Queue>;
+  store: SecretStore;
+  identities: Identities;
+  notify: NotifyEnqueuer;
+  rotations: RotationStore;
+  audit: AuditLog;
+  results: ScanResults;
+  markers: OnceMarkers;
+  scanDeps: ScanDeps;
+  logger: Logger;
+  clock: Clock;
+  /** Starts one worker per queue. Returns them (for readiness checks). */
+  startWorkers(options?: { concurrency?: Partial<Record<QueueName, number>> }): Worker[];
+  workers(): Worker[];
+  close(): Promise<void>;
+}
+
+export const FAILURE_COOLDOWN_SECONDS = 24 * 3600;
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? noMetrics;
+  const prefix = config.redis.prefix;
+  const redis = createRedis(config.redis);
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: redis, prefix })])) as Record<QueueName, Queue>;
+  for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
+
+  const store = options.store ?? createSecretStore({ kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source) }, { logger, clock });
+  const limiter = new RateLimiter({ requestsPerMinute: config.dfns.requestsPerMinute, clock, ...(options.sleep ? { sleep: options.sleep } : {}) });
+  const onRequest: RequestObserver = (event) => {
+    metrics.dfnsRequest(event.method, event.route, event.status ?? event.error ?? 'network', event.durationMs / 1000);
+    options.onDfnsRequest?.(event);
+  };
+  const identities = createIdentities({
+    config,
+    store,
+    limiter,
+    clock,
+    logger,
+    onRequest,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.dfnsRetry ? { retry: options.dfnsRetry } : {}),
+  });
+  const notifier =
+    options.notifier ??
+    createNotifier({ logger, clock, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
+  const notify = notifyEnqueuer(queues.notify, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {});
+  const rotations = redisRotationStore(redis, prefix);
+  const audit = redisAuditLog(redis, prefix, config.audit.file);
+  const results = redisScanResults(redis, prefix);
+  const markers = onceMarkers(redis, prefix);
+  const actor = options.actor ?? `worker:${hostname()}:${process.pid}`;
+
+  const scanDeps: ScanDeps = {
+    identities,
+    store,
+    policyFor: (subject) => resolvePolicy(config, subject),
+    requestRotation: (r) =>
+      enqueueRotation(queues.rotate, { ...r, credential: r.secretName }, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {}),
+    rotations,
+    inFailureCooldown: async (secretName) => (await redis.exists(`${prefix}:rotation-cooldown:${secretName}`)) === 1,
+    notify,
+    markers,
+    results,
+    metrics,
+    audit,
+    clock,
+    logger,
+    digest: 'daily',
+  };
+
+  const processors: Partial<Record<QueueName, Processor>> = {
+    scan: async (job: Job) => {
+      const parsed = scanJobSchema.safeParse(job.data ?? {});
+      if (!parsed.success) throw new UnrecoverableError(`invalid scan job data: ${describeIssues(parsed.error)}`);
+      return runScan(scanDeps, parsed.data);
+    },
+    notify: createNotifyProcessor({ notifier, queue: queues.notify, logger }),
+  };
+
+  let running: Worker[] = [];
+  let closing: Promise<void> | undefined;
+
+  return {
+    config,
+    redis,
+    queues,
+    store,
+    identities,
+    notify,
+    rotations,
+    audit,
+    results,
+    markers,
+    scanDeps,
+    logger,
+    clock,
+    startWorkers(startOptions = {}) {
+      for (const name of QUEUE_NAMES) {
+        const processor = processors[name];
+        if (!processor) continue;
+        const worker = new Worker(name, processor, {
+          connection: redis,
+          prefix,
+          concurrency: startOptions.concurrency?.[name] ?? 1,
+          ...(name === 'notify' ? { limiter: options.notifyLimiter ?? NOTIFY_LIMITER } : {}),
+        });
+        worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
+        worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+        running.push(worker);
+      }
+      logger.debug({ actor, queues: running.map((w) => w.name) }, 'workers started');
+      return running;
+    },
+    workers: () => running,
+    close() {
+      return (closing ??= (async () => {
+        const steps: [string, () => Promise<unknown>][] = [
+          ...running.map((w) => [`worker ${w.name}`, () => w.close()] as [string, () => Promise<unknown>]),
+          ...Object.values(queues).map((q) => [`queue ${q.name}`, () => q.close()] as [string, () => Promise<unknown>]),
+          ['store', async () => store.close?.()],
+          ['redis', async () => redis.quit().catch(() => redis.disconnect())],
+        ];
+        for (const [what, step] of steps) {
+          try {
+            await step();
+          } catch (err) {
+            logger.warn({ what, err: (err as Error).message }, 'close step failed; going on');
+          }
+        }
+        running = [];
+      })());
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import type { Clock } from '../clock.js';
+import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
+import { readTokenIdentity } from '../dfns/jwt.js';
+import type { DfnsPort, PersonalAccessTokenRecord, ServiceAccountRecord } from '../dfns/port.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { InventoryItem, ScanSummary } from '../model.js';
+import { versionWithStage } from '../secrets/stages.js';
+import type { SecretStore, SecretSummary } from '../secrets/types.js';
+import type { AuditLog } from './audit.js';
+import { byUrgency } from './classify.js';
+import { ulid } from './ids.js';
+import type { Identities } from './identities.js';
+import { buildInventory, indexStore, type Listing } from './inventory.js';
+import type { ScanJobData } from './job-data.js';
+import type { NotifyEnqueuer } from './notify-job.js';
+import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
+import type { RotationStore } from './rotation-store.js';
+import { countStates, planRotations, planWarnings, summarize } from './scan-plan.js';
+import type { ScanResults } from './scan-results.js';
+
+export interface ScanDeps {
+  identities: Identities;
+  store: Pick<SecretStore, 'list' | 'get'>;
+  policyFor: (subject: PolicySubject) => CredentialPolicy;
+  /** Queues a rotation; false when one for that secret is already waiting or running. */
+  requestRotation: (request: { secretName: string; reason: string; requestedBy: string; rotationId: string }) => Promise<boolean>;
+  rotations: Pick<RotationStore, 'active' | 'get'>;
+  /** True while a secret's last rotation failed recently: the scan leaves it to people until the cooldown ends. */
+  inFailureCooldown: (secretName: string) => Promise<boolean>;
+  notify: NotifyEnqueuer;
+  markers: OnceMarkers;
+  results: ScanResults;
+  metrics: Metrics;
+  audit?: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  digest: 'daily' | 'off';
+}
+
+/** Every identity that could list failed: nothing is known, so the scan fails (and BullMQ retries it). */
+export class ScanBlindError extends Error {
+  readonly code = 'SCAN_BLIND';
+  constructor(errors: { identity: string; message: string }[]) {
+    super(`no identity could list credentials: ${errors.map((e) => `${e.identity}: ${e.message}`).join('; ')}`);
+    this.name = 'ScanBlindError';
+  }
+}
+
+async function listAll(deps: ScanDeps, summaries: SecretSummary[], errors: ScanSummary['errors']): Promise<Listing> {
+  const operator = await deps.identities.operator().catch((err: unknown) => {
+    errors.push({ identity: 'operator', message: describeError(err) });
+    return null;
+  });
+  const watcher = await deps.identities.watcher().catch((err: unknown) => {
+    errors.push({ identity: 'watcher', message: describeError(err) });
+    return null;
+  });
+
+  let serviceAccounts: ServiceAccountRecord[] | null = null;
+  // The watcher needs no login; the operator is the fallback (and the only one when no watcher is set).
+  for (const port of [watcher, operator].filter((p): p is DfnsPort => p !== null)) {
+    try {
+      serviceAccounts = await port.listServiceAccounts();
+      break;
+    } catch (err) {
+      errors.push({ identity: port.identity, message: `listing service accounts: ${describeError(err)}` });
+    }
+  }
+
+  const pats: Listing['pats'] = [];
+  if (operator) {
+    try {
+      pats.push({ owner: deps.identities.operatorUsername ?? operator.identity, records: await operator.listPersonalAccessTokens() });
+    } catch (err) {
+      errors.push({ identity: operator.identity, message: `listing PATs: ${describeError(err)}` });
+    }
+  }
+  // PAT listing returns only the caller's own PATs: other users' PATs are watched through one of
+  // their stored tokens (one listing per owner).
+  const listedIds = new Set(pats.flatMap((p) => p.records.map((r) => r.tokenId)));
+  for (const [owner, secretNames] of patOwners(summaries)) {
+    // The operator's own PATs are already listed (and a stored PAT may be expired).
+    if (secretNames.every((name) => listedIds.has(credentialIdOf(summaries, name) ?? ''))) continue;
+    let listed: PersonalAccessTokenRecord[] | null = null;
+    for (const secretName of secretNames) {
+      try {
+        const record = await deps.store.get(secretName);
+        const current = record && versionWithStage(record.versions, 'current');
+        if (!current?.value.accessToken) continue;
+        const ownerId = readTokenIdentity(current.value.accessToken).userId ?? owner;
+        listed = await deps.identities.asSecret(current.value, `pat ${secretName}`).listPersonalAccessTokens();
+        pats.push({ owner: ownerId, records: listed });
+        break;
+      } catch (err) {
+        errors.push({ identity: `pat ${secretName}`, message: `listing PATs: ${describeError(err)}` });
+      }
+    }
+  }
+  return { serviceAccounts, pats };
+}
+
+function credentialIdOf(summaries: SecretSummary[], secretName: string): string | null | undefined {
+  return summaries.find((s) => s.name === secretName)?.versions.find((v) => v.stages.includes('current'))?.metadata.credentialId;
+}
+
+/** Stored PAT secrets grouped by owner (the PAT's own id stands in when the owner is unknown). */
+function patOwners(summaries: SecretSummary[]): Map<string, string[]> {
+  const owners = new Map<string, string[]>();
+  for (const s of summaries) {
+    const current = s.versions.find((v) => v.stages.includes('current'));
+    if (!current || current.kind !== 'pat') continue;
+    const owner = current.metadata.ownerId ?? `secret:${s.name}`;
+    owners.set(owner, [...(owners.get(owner) ?? []), s.name]);
+  }
+  return owners;
+}
+
+export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSummary> {
+  const startedAt = deps.clock.now();
+  const scanId = ulid(startedAt);
+  const errors: ScanSummary['errors'] = [];
+  const summaries = await deps.store.list();
+  const listing = await listAll(deps, summaries, errors);
+  if (listing.serviceAccounts === null && listing.pats.length === 0) throw new ScanBlindError(errors);
+  if (listing.serviceAccounts === null) errors.push({ identity: 'scan', message: 'service accounts were not listed: their expiry is not watched this time' });
+
+  const now = deps.clock.now();
+  const items: InventoryItem[] = buildInventory({
+    listing,
+    store: indexStore(summaries),
+    heldTokens: await deps.identities.heldTokens().catch(() => []),
+    policyFor: deps.policyFor,
+    operatorUsername: deps.identities.operatorUsername,
+    now,
+  }).sort(byUrgency);
+
+  let rotationsQueued = 0;
+  if (!data.dryRun) {
+    for (const planned of planRotations(items)) {
+      if (await skipRotation(deps, planned.secretName)) continue;
+      const queued = await deps.requestRotation({ secretName: planned.secretName, reason: planned.reason, requestedBy: `scan ${scanId}`, rotationId: ulid(now) });
+      if (queued) rotationsQueued += 1;
+    }
+  }
+
+  let notificationsQueued = 0;
+  if (!data.dryRun) {
+    const policyOf = (i: InventoryItem) => deps.policyFor({ kind: i.kind, id: i.id, name: i.name, ...(i.secretName ? { secretName: i.secretName } : {}) });
+    for (const warning of planWarnings(items, (i) => policyOf(i).rotateBeforeDays)) {
+      if (await queueOnce(deps, warning.markerKey, () => deps.notify.enqueue(warning.notification))) notificationsQueued += 1;
+    }
+  }
+
+  const finishedAt = deps.clock.now();
+  const summary: ScanSummary = { scanId, startedAt, finishedAt, counts: countStates(items), total: items.length, rotationsQueued, notificationsQueued, errors };
+  if (!data.dryRun && deps.digest === 'daily') {
+    const day = new Date(finishedAt).toISOString().slice(0, 10);
+    const digest = {
+      type: 'scan-digest' as const,
+      scanId,
+      at: finishedAt,
+      total: items.length,
+      counts: summary.counts,
+      urgent: items.filter((i) => ['expired', 'rotate', 'warn', 'unknown'].includes(i.state)).slice(0, 25).map((i) => ({ credential: summarize(i), state: i.state, daysLeft: i.daysLeft })),
+      rotationsQueued,
+      errors,
+    };
+    if (await queueOnce(deps, `digest:${day}`, () => deps.notify.enqueue(digest))) summary.notificationsQueued += 1;
+  }
+  if (!data.dryRun) {
+    await deps.results.save({ summary, items });
+    deps.metrics.credentialsScanned(items, finishedAt);
+  }
+  deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: finishedAt - startedAt }, 'scan finished');
+  return summary;
+}
+
+/** A parked rotation waits for a person; a recently failed one is not retried every scan. */
+async function skipRotation(deps: ScanDeps, secretName: string): Promise<boolean> {
+  const active = await deps.rotations.active(secretName);
+  if (active) {
+    const record = await deps.rotations.get(active);
+    if (record?.step === 'parked') return true;
+  }
+  return deps.inFailureCooldown(secretName);
+}
+
+/** Claims the marker, queues, and gives the marker back if queueing failed (so the next scan tries again). */
+async function queueOnce(deps: ScanDeps, markerKey: string, queue: () => Promise<void>): Promise<boolean> {
+  if (!(await deps.markers.claim(markerKey, MARKER_TTL_SECONDS))) return false;
+  try {
+    await queue();
+    return true;
+  } catch (err) {
+    await deps.markers.release(markerKey);
+    throw err;
+  }
+}
