@@ -45,10 +45,12 @@ async function waitForPing(url: string, child: ChildProcess, deadlineMs: number)
   throw new Error(`redis-server did not answer PING within ${deadlineMs} ms: ${String(lastError)}`);
 }
 
-export async function startPrivateRedis(binary = 'redis-server'): Promise<PrivateRedis> {
+/** `port`: listen there (one attempt; e.g. to restart a stopped server where its clients expect it) instead of a free port. */
+export async function startPrivateRedis(binary = 'redis-server', options: { port?: number } = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'dfns-rotator-redis-'));
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+  const attempts = options.port === undefined ? 5 : 1;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const port = options.port ?? (await freePort());
     const child = spawn(
       binary,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
@@ -84,5 +86,6 @@ export async function startPrivateRedis(binary = 'redis-server'): Promise<Privat
         }),
     };
   }
-  throw new Error('could not start redis-server on a free port after 5 attempts');
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(options.port === undefined ? 'could not start redis-server on a free port after 5 attempts' : `could not start redis-server on port ${options.port}`);
 }

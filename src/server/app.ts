@@ -1,0 +1,135 @@
+import type { Queue } from 'bullmq';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../clock.js';
+import type { DashboardAuth } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import type { RotationRecord } from '../jobs/rotation-types.js';
+import type { StoredScan } from '../jobs/scan-results.js';
+import type { Logger } from '../logger.js';
+import { requireAuth } from './auth.js';
+import { queueHints, type QueueHint } from './dashboard-hints.js';
+import { DASHBOARD_PATH, dashboardRouter } from './dashboard.js';
+import { healthRoutes, type HealthState } from './health.js';
+import { inventoryRoutes } from './inventory-route.js';
+import { LoginBackoff, type BackoffSettings } from './login-backoff.js';
+import { loginRoutes } from './login-routes.js';
+import type { Readiness } from './readiness.js';
+import { securityHeaders } from './security-headers.js';
+import { createSessions } from './session.js';
+
+export interface AppOptions {
+  /** Required in production. null only together with `insecureNoAuth: true`, on a loopback host. */
+  auth: DashboardAuth | null;
+  insecureNoAuth?: boolean;
+  /** Only used to refuse `insecureNoAuth` off loopback. */
+  host: string;
+  /** BullMQ queues shown (read-write) on the dashboard. */
+  queues: readonly Queue[];
+  readiness: Readiness;
+  loadInventory: () => Promise<StoredScan | null>;
+  loadRecentRotations?: () => Promise<RotationRecord[]>;
+  registry: Registry;
+  logger: Logger;
+  clock?: Clock;
+  sessionTtlMs?: number;
+  loginBackoff?: Partial<BackoffSettings>;
+  /** Mark the session cookie `Secure`: set when users reach the dashboard over HTTPS (a TLS proxy). */
+  secureCookies?: boolean;
+  /** Express `trust proxy`, so `req.ip` (backoff, logs) is the client behind a reverse proxy. */
+  trustProxy?: boolean | number | string;
+  livezFailsWhenShuttingDown?: boolean;
+  /** Per-queue descriptions and add-job schemas; defaults to `queueHints()`. */
+  queueHints?: Record<string, QueueHint>;
+}
+
+export interface App {
+  app: Express;
+  setShuttingDown(): void;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * The daemon's HTTP side. Route order is the security model: probes and the login form first
+ * (no credentials), then the guard, then everything else — the dashboard, its API, the
+ * inventory and /metrics are unreachable without credentials.
+ */
+export function createApp(options: AppOptions): App {
+  const auth = checkAuthOptions(options);
+  const clock = options.clock ?? systemClock;
+  const state: HealthState = { shuttingDown: false };
+  const sessions = createSessions(options.sessionTtlMs !== undefined ? { ttlMs: options.sessionTtlMs } : {});
+  const backoff = new LoginBackoff(clock, options.loginBackoff);
+  const logger = options.logger;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? false);
+  app.use(securityHeaders());
+  app.use(
+    healthRoutes({
+      readiness: options.readiness,
+      state,
+      logger,
+      ...(options.livezFailsWhenShuttingDown !== undefined ? { livezFailsWhenShuttingDown: options.livezFailsWhenShuttingDown } : {}),
+    }),
+  );
+  // Browsers ask for it on every page, the login form included: no 401 noise for it.
+  app.get('/favicon.ico', (_req, res) => res.status(204).end());
+  if (auth) app.use(loginRoutes({ auth, sessions, backoff, logger, clock, secureCookies: options.secureCookies ?? false }));
+  app.use(requireAuth({ auth, sessions, backoff, logger, clock }));
+
+  app.get('/', (_req, res) => res.redirect(303, '/inventory'));
+  // Prometheus authenticates like any API client. Token auth:
+  //   authorization: { type: Bearer, credentials_file: /run/secrets/dfns-rotator-dashboard-token }
+  // Basic auth: basic_auth: { username: ops, password_file: /run/secrets/dfns-rotator-dashboard-password }
+  // A scraper with a wrong secret is slowed down (429) apart from people signing in (own backoff key).
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', options.registry.contentType);
+    res.send(await options.registry.metrics());
+  });
+  app.use(
+    inventoryRoutes({
+      loadInventory: options.loadInventory,
+      ...(options.loadRecentRotations ? { loadRecentRotations: options.loadRecentRotations } : {}),
+      clock,
+      logger,
+    }),
+  );
+  app.use(DASHBOARD_PATH, dashboardRouter(options.queues, options.queueHints ?? queueHints()));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ err, method: req.method, path: req.path }, 'dashboard request failed');
+    if (res.headersSent) return;
+    res.status(status).json({ error: status === 500 ? 'internal error (see the daemon log)' : 'bad request' });
+  };
+  app.use(onError);
+
+  return {
+    app,
+    setShuttingDown() {
+      state.shuttingDown = true;
+    },
+  };
+}
+
+function checkAuthOptions(options: AppOptions): DashboardAuth | null {
+  if (options.auth) {
+    const secret = options.auth.kind === 'token' ? options.auth.token.reveal() : options.auth.password.reveal();
+    if (secret.trim() === '') throw new ConfigError([`server.auth: the dashboard ${options.auth.kind === 'token' ? 'token' : 'password'} is empty`]);
+    if (options.auth.kind === 'basic' && options.auth.username === '') throw new ConfigError(['server.auth.username: empty']);
+    return options.auth;
+  }
+  if (options.insecureNoAuth !== true) {
+    throw new ConfigError([
+      'server.auth: the dashboard can trigger scans and rotations, so it needs a token or a username and password; there is no default password',
+    ]);
+  }
+  if (!LOOPBACK.has(options.host)) throw new ConfigError([`server.host: insecureNoAuth is only allowed on a loopback address, not ${options.host}`]);
+  return null;
+}

@@ -1,0 +1,99 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { Clock } from '../clock.js';
+import type { DashboardAuth } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { challengeHeader, checkCredentials, type AuthVia } from './credentials.js';
+import { escapeHtml, renderPage } from './html.js';
+import type { LoginBackoff } from './login-backoff.js';
+import { isStateChanging, requestSite } from './same-origin.js';
+import type { Sessions } from './session.js';
+
+export interface AuthDeps {
+  /** null only with `insecureNoAuth` (tests on loopback). */
+  auth: DashboardAuth | null;
+  sessions: Sessions;
+  backoff: LoginBackoff;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Guards every route mounted after it. Order matters: credentials are checked (and a client in
+ * backoff refused) before anything else, so no unauthenticated request reaches bull-board; then
+ * a state-changing request carried by ambient browser credentials (session cookie, cached basic
+ * auth) must come from our own origin.
+ */
+export function requireAuth(deps: AuthDeps): RequestHandler {
+  return (req, res, next) => {
+    const auth = deps.auth;
+    if (!auth) {
+      if (refuseCrossSite(req, res, 'none')) return;
+      return next();
+    }
+    const now = deps.clock.now();
+    const check = checkCredentials(req.headers, auth, deps.sessions, now);
+    if (!check.ok && check.presented === null) return unauthenticated(req, res, auth, check.problem);
+
+    // A bearer token or basic credentials were presented: refuse a client in backoff whatever
+    // it sent (so guessing cannot go faster), and count a wrong one. Sessions are HMAC-checked
+    // values nobody can guess, so they skip this. The key separates schemes, so a scraper with a
+    // wrong token does not lock people out of the login form on the same host.
+    if (!check.ok || check.via !== 'session') {
+      const backoffKey = `${req.ip ?? 'unknown'}|${check.ok ? check.via : check.presented}`;
+      const verdict = deps.backoff.check(backoffKey);
+      if (!verdict.allowed) return tooManyAttempts(res, verdict.retryAfterMs);
+      if (!check.ok) {
+        deps.backoff.failure(backoffKey);
+        deps.logger.warn({ ip: req.ip, method: req.method, path: req.path, scheme: check.presented, problem: check.problem }, 'dashboard authentication failed');
+        return unauthenticated(req, res, auth, check.problem);
+      }
+      deps.backoff.success(backoffKey);
+    }
+    if (refuseCrossSite(req, res, check.via)) return;
+    res.locals.authVia = check.via;
+    next();
+  };
+}
+
+/** True when it answered: a state-changing request on ambient credentials from another site. */
+function refuseCrossSite(req: Request, res: Response, via: AuthVia | 'none'): boolean {
+  if (via === 'bearer' || !isStateChanging(req.method)) return false;
+  const site = requestSite(req.headers);
+  // A session cookie only ever comes from a browser, and browsers say where a request comes from:
+  // silence is refused too. Basic auth is also used by scripts, which send neither header.
+  const refused = site === 'cross-site' || (via === 'session' && site === 'unknown');
+  if (refused) {
+    res.status(403).json({ error: `refused: a ${req.method} with browser credentials must come from this dashboard's own pages (same origin)` });
+  }
+  return refused;
+}
+
+function wantsHtml(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
+}
+
+function unauthenticated(req: Request, res: Response, auth: DashboardAuth, problem: string): void {
+  // Token auth: browsers go to the login form. Basic auth: the browser's own prompt (challenge).
+  if (auth.kind === 'token' && wantsHtml(req)) {
+    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    return;
+  }
+  res.status(401).setHeader('WWW-Authenticate', challengeHeader(auth));
+  if (wantsHtml(req)) {
+    res.type('html').send(
+      renderPage({
+        title: 'Sign in required',
+        body: `<div class="card"><h1>Sign in required</h1><p>${escapeHtml(problem)}.</p><p><a href="/login?next=${escapeHtml(encodeURIComponent(req.originalUrl))}">Sign in with the login form</a></p></div>`,
+      }),
+    );
+    return;
+  }
+  const how = auth.kind === 'token' ? 'send Authorization: Bearer <token>' : 'send basic-auth credentials';
+  res.json({ error: `${problem}: ${how}` });
+}
+
+export function tooManyAttempts(res: Response, retryAfterMs: number): void {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  res.status(429).setHeader('Retry-After', String(seconds));
+  res.json({ error: `too many failed sign-in attempts from this address; try again in ${seconds} s` });
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { rotateJobSchema, scanJobSchema } from '../jobs/job-data.js';
+
+/**
+ * What bull-board shows beside each queue: a description, and a JSON Schema for "Add job". The
+ * add-job dialog pre-fills the job data with the schema's first example, so an operator starts
+ * from a valid manual trigger. Hints only: the workers validate job data themselves.
+ */
+export interface QueueHint {
+  description: string;
+  jobDataSchema?: Record<string, unknown>;
+}
+
+function schemaWithExample(schema: z.ZodType, example: Record<string, unknown>): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return { ...json, examples: [example] };
+}
+
+export function queueHints(): Record<string, QueueHint> {
+  return {
+    scan: {
+      description: 'Inventory every credential and classify it. Manual trigger: Add job, job name "scan", data {"trigger":"manual"}.',
+      jobDataSchema: schemaWithExample(scanJobSchema, { trigger: 'manual' }),
+    },
+    rotate: {
+      description:
+        'Rotate one credential. Manual trigger: Add job, job name "rotate", data {"credential": "<secret name, sa:<id>, pat:<id> or Dfns id>", "reason": "why"}.',
+      jobDataSchema: schemaWithExample(rotateJobSchema, { credential: 'payments-api', reason: 'suspected leak' }),
+    },
+    retire: { description: 'Deactivates and later archives replaced credentials after the overlap window. Scheduled by rotations.' },
+    notify: { description: 'Slack (or log) notifications, at most about one per second per webhook.' },
+  };
+}

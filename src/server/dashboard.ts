@@ -1,0 +1,42 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import type { Router } from 'express';
+import type { QueueHint } from './dashboard-hints.js';
+
+export const DASHBOARD_PATH = '/dashboard';
+
+/**
+ * bull-board on the queues, read-write: its "Add job" is the manual trigger. Mounted behind the
+ * auth guard. No data formatter is installed: job data holds ids and reasons only, never secrets
+ * (src/jobs/job-data.ts), and bull-board shows it as stored.
+ */
+export function dashboardRouter(queues: readonly Queue[], hints: Record<string, QueueHint>): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(DASHBOARD_PATH);
+  createBullBoard({
+    queues: queues.map((queue) => {
+      const hint = hints[queue.name];
+      return new BullMQAdapter(queue, {
+        readOnlyMode: false,
+        allowRetries: true,
+        ...(hint ? { description: hint.description } : {}),
+        ...(hint?.jobDataSchema ? { jobDataSchema: hint.jobDataSchema } : {}),
+      });
+    }),
+    serverAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: 'dfns-rotator',
+        miscLinks: [
+          { text: 'Inventory', url: '/inventory' },
+          { text: 'Log out', url: '/logout' },
+        ],
+        hideDocsLink: true,
+        sortQueues: false,
+      },
+    },
+  });
+  return serverAdapter.getRouter() as Router;
+}

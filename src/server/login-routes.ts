@@ -1,0 +1,73 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { Clock } from '../clock.js';
+import type { DashboardAuth } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { checkLoginForm } from './credentials.js';
+import type { LoginBackoff } from './login-backoff.js';
+import { renderLoginPage, safeNext } from './login-page.js';
+import { requestSite } from './same-origin.js';
+import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie, type Sessions } from './session.js';
+
+export interface LoginDeps {
+  auth: DashboardAuth;
+  sessions: Sessions;
+  backoff: LoginBackoff;
+  logger: Logger;
+  clock: Clock;
+  secureCookies: boolean;
+}
+
+/** `/login` (form and post) and `/logout`. Mounted before the auth guard: they are how one gets past it. */
+export function loginRoutes(deps: LoginDeps): Router {
+  const router = express.Router();
+  const mode = deps.auth.kind;
+
+  router.get('/login', (req, res) => {
+    const next = safeNext(req.query.next);
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (cookie && deps.sessions.verify(cookie, deps.clock.now())) return res.redirect(303, next);
+    sendPage(res, 200, renderLoginPage({ mode, next }));
+  });
+
+  router.post('/login', express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), (req, res) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const next = safeNext(form.next);
+    // Login CSRF: another site must not sign a browser in to this dashboard.
+    if (requestSite(req.headers) === 'cross-site') {
+      return sendPage(res, 403, renderLoginPage({ mode, next, error: 'Refused: the sign-in form must be posted from this dashboard.' }));
+    }
+    const key = `${req.ip ?? 'unknown'}|login`;
+    const verdict = deps.backoff.check(key);
+    if (!verdict.allowed) {
+      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      res.setHeader('Retry-After', String(seconds));
+      return sendPage(res, 429, renderLoginPage({ mode, next, error: `Too many failed attempts from this address. Try again in ${seconds} s.` }));
+    }
+    if (!checkLoginForm(form, deps.auth)) {
+      deps.backoff.failure(key);
+      deps.logger.warn({ ip: req.ip, path: '/login', scheme: 'login-form' }, 'dashboard sign-in failed');
+      const what = mode === 'token' ? 'That token is not right.' : 'Wrong username or password.';
+      return sendPage(res, 401, renderLoginPage({ mode, next, error: what }));
+    }
+    deps.backoff.success(key);
+    const session = deps.sessions.issue(deps.clock.now());
+    res.setHeader('Set-Cookie', sessionCookie(session.value, session.maxAgeSeconds, deps.secureCookies));
+    deps.logger.info({ ip: req.ip }, 'dashboard sign-in');
+    res.redirect(303, next);
+  });
+
+  const logout = (req: Request, res: Response) => {
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (cookie) deps.sessions.revoke(cookie, deps.clock.now());
+    res.setHeader('Set-Cookie', clearedSessionCookie(deps.secureCookies));
+    res.redirect(303, '/login');
+  };
+  // GET too, so a plain link works; the worst a forged logout can do is sign someone out.
+  router.get('/logout', logout);
+  router.post('/logout', logout);
+  return router;
+}
+
+function sendPage(res: Response, status: number, html: string): void {
+  res.status(status).type('html').send(html);
+}

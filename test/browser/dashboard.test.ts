@@ -1,0 +1,133 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ensureChromium, launchChromium } from '../helpers/chromium.js';
+import { DASHBOARD_TOKEN, SEEDED_NAMES, startDashboardFixture, type DashboardFixture } from '../helpers/dashboard-fixture.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+/** bull-board's HTML links Google Fonts; the CSP blocks it on purpose (no internet, no third party). */
+const EXPECTED_NOISE = /fonts\.googleapis\.com/;
+
+/**
+ * Opens the menu that holds `item`, found by the item's visible text: bull-board's menu triggers
+ * are icon buttons without a name. Retried while the page is still rendering its menus.
+ */
+async function openMenuWith(page: Page, item: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const triggers = page.locator('button[aria-haspopup="menu"]');
+      const count = await triggers.count();
+      for (let i = 0; i < count; i++) {
+        await triggers.nth(i).click();
+        const menu = page.getByRole('menu');
+        await menu.waitFor({ timeout: 2_000 });
+        if ((await menu.getByRole('menuitem', { name: item, exact: true }).count()) > 0) return;
+        await page.keyboard.press('Escape');
+        await menu.waitFor({ state: 'hidden', timeout: 2_000 });
+      }
+      throw new Error(`no menu on ${page.url()} has an item "${item}"`);
+    },
+    { timeout: 15_000, interval: 200 },
+  );
+}
+
+describe('dashboard in a browser', () => {
+  let fx: DashboardFixture;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  const problems: string[] = [];
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    ensureChromium();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    fx = await startDashboardFixture();
+    browser = await launchChromium();
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await fx?.close();
+  });
+
+  it('signs in, adds a scan job with bull-board\'s "Add job", and shows the inventory', async () => {
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !EXPECTED_NOISE.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('requestfailed', (r) => {
+      if (!EXPECTED_NOISE.test(r.url())) problems.push(`request failed: ${r.url()}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`);
+    });
+    page.on('dialog', async (d) => {
+      dialogs.push(d.message());
+      await d.dismiss();
+    });
+
+    await page.goto(`${fx.url}/dashboard`);
+    expect(page.url()).toBe(`${fx.url}/login?next=%2Fdashboard`);
+    await page.getByLabel('Dashboard token').fill(DASHBOARD_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${fx.url}/dashboard`);
+
+    // bull-board lists the four queues.
+    for (const queue of ['scan', 'rotate', 'retire', 'notify']) {
+      await page.getByRole('link', { name: queue, exact: true }).first().waitFor();
+    }
+
+    // "Add job" on the scan queue: the dialog pre-fills the data from the queue's schema example.
+    await page.getByRole('link', { name: 'scan', exact: true }).first().click();
+    await page.waitForURL(`${fx.url}/dashboard/queue/scan`);
+    await openMenuWith(page, 'Add job');
+    await page.getByRole('menuitem', { name: 'Add job', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'Add job' }).waitFor();
+    // (Filled once the schema has loaded.)
+    await vi.waitFor(async () => expect(JSON.parse((await dialog.locator('input[name="jobData"]').inputValue()) || 'null')).toEqual({ trigger: 'manual' }), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    await dialog.getByLabel('Job name').fill('scan');
+    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // The job is in Redis, as the scan worker will read it.
+    const job = await vi.waitFor(
+      async () => {
+        const [found] = await fx.queues.scan.getJobs(['waiting']);
+        expect(found).toBeDefined();
+        return found!;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(job.name).toBe('scan');
+    expect(job.data).toEqual({ trigger: 'manual' });
+    // And the dashboard shows it.
+    await page.getByText('Waiting', { exact: false }).first().waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+
+    // From bull-board to the inventory through its menu link.
+    await openMenuWith(page, 'Inventory');
+    await page.getByRole('menuitem', { name: 'Inventory', exact: true }).click();
+    await page.waitForURL(`${fx.url}/inventory`);
+    await page.getByRole('heading', { name: 'Credential inventory' }).waitFor();
+    for (const name of SEEDED_NAMES) {
+      await page.getByRole('cell', { name, exact: false }).first().waitFor();
+    }
+    expect(await page.locator('tbody tr').count()).toBe(SEEDED_NAMES.length);
+    expect(await page.getByText('worker identity', { exact: true }).count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}inventory.png`, fullPage: true });
+
+    // And back.
+    await page.getByRole('link', { name: 'Queues' }).click();
+    await page.waitForURL(`${fx.url}/dashboard`);
+    await page.getByRole('link', { name: 'scan', exact: true }).first().waitFor();
+
+    // The hostile credential name never ran, the CSP broke nothing, no request failed.
+    expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
