@@ -53,6 +53,9 @@ async function main(): Promise<number> {
       logger,
       signal: controller.signal,
       interactive: Boolean(process.stdout.isTTY),
+      ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
+      // Lazy: touching process.stdin opens it, which only `--token-file -` wants.
+      stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() },
     });
   } catch (err) {
     if (err instanceof ConfigError) {

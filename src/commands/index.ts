@@ -1,7 +1,10 @@
+import { adoptCommand } from './adopt.js';
+import { initCommand } from './init.js';
+import { planCommand } from './plan.js';
 import { simulatorCommand } from './simulator.js';
 import type { Command } from './types.js';
 
-export const COMMANDS: readonly Command[] = [simulatorCommand];
+export const COMMANDS: readonly Command[] = [simulatorCommand, initCommand, planCommand, adoptCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -18,6 +19,12 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Whether stdout is a terminal (for colours and progress lines). */
   interactive: boolean;
+  /** Terminal width when interactive, for tables; undefined: no limit. */
+  columns?: number;
+  /** Standard input (`--token-file -`); undefined: none. */
+  stdin?: AsyncIterable<string | Buffer>;
+  /** Default the system clock; tests pass the simulator's. */
+  clock?: Clock;
 }
 
 export type ExitCode = 0 | 1 | 2;

@@ -36,20 +36,32 @@ export function ruleMatches(rule: Rule, s: PolicySubject): boolean {
 
 type PolicyConfig = Pick<Config, 'rules' | 'rotation' | 'assumedLifetime' | 'thresholds'>;
 
+type Match = { rule: Rule; index: number };
+
+/** The first matching rule that sets `key`, with its index. */
+function firstSetting<K extends keyof Rule>(matching: readonly Match[], key: K): { value: NonNullable<Rule[K]>; index: number } | undefined {
+  for (const { rule, index } of matching) if (rule[key] !== undefined) return { value: rule[key] as NonNullable<Rule[K]>, index };
+  return undefined;
+}
+
+const NO_MATCH: readonly Match[] = [];
+
+// Called for every credential of every scan: no closures or intermediate arrays when no rule matches.
 export function resolvePolicy(config: PolicyConfig, subject: PolicySubject): CredentialPolicy {
-  const matching = config.rules.map((rule, index) => ({ rule, index })).filter(({ rule }) => ruleMatches(rule, subject));
-  const first = <K extends keyof Rule>(key: K): { value: NonNullable<Rule[K]>; index: number } | undefined => {
-    const hit = matching.find(({ rule }) => rule[key] !== undefined);
-    return hit ? { value: hit.rule[key] as NonNullable<Rule[K]>, index: hit.index } : undefined;
-  };
-  const strategy = first('strategy');
+  let matching: Match[] | null = null;
+  for (let index = 0; index < config.rules.length; index++) {
+    const rule = config.rules[index]!;
+    if (ruleMatches(rule, subject)) (matching ??= []).push({ rule, index });
+  }
+  const m: readonly Match[] = matching ?? NO_MATCH;
+  const strategy = firstSetting(m, 'strategy');
   return {
     strategy: strategy?.value ?? config.rotation.defaultStrategy,
-    rekeyFallback: first('rekeyFallback')?.value ?? config.rotation.rekeyFallback,
-    maxKeyAgeDays: first('maxKeyAgeDays')?.value ?? config.rotation.maxKeyAgeDays,
-    daysValid: first('daysValid')?.value ?? config.rotation.daysValid,
-    keyAlgorithm: first('keyAlgorithm')?.value ?? config.rotation.keyAlgorithm,
-    assumedLifetimeDays: first('assumedLifetimeDays')?.value ?? config.assumedLifetime.defaultDays,
+    rekeyFallback: firstSetting(m, 'rekeyFallback')?.value ?? config.rotation.rekeyFallback,
+    maxKeyAgeDays: firstSetting(m, 'maxKeyAgeDays')?.value ?? config.rotation.maxKeyAgeDays,
+    daysValid: firstSetting(m, 'daysValid')?.value ?? config.rotation.daysValid,
+    keyAlgorithm: firstSetting(m, 'keyAlgorithm')?.value ?? config.rotation.keyAlgorithm,
+    assumedLifetimeDays: firstSetting(m, 'assumedLifetimeDays')?.value ?? config.assumedLifetime.defaultDays,
     warnDays: config.thresholds.warnDays,
     rotateBeforeDays: config.thresholds.rotateBeforeDays,
     ruleIndex: strategy?.index ?? null,

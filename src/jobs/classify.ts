@@ -45,13 +45,17 @@ export interface Classification {
 }
 
 export function expiryOf(input: ClassifyInput, assumedLifetimeDays: number): { expiresAt: number | null; source: ExpirySource; problem?: string } {
+  return expiryFrom(input, Date.parse(input.dateCreated), assumedLifetimeDays);
+}
+
+/** `created`: `input.dateCreated` already parsed (NaN when it is not a date). */
+function expiryFrom(input: ClassifyInput, created: number, assumedLifetimeDays: number): { expiresAt: number | null; source: ExpirySource; problem?: string } {
   switch (input.evidence.kind) {
     case 'token':
       return { expiresAt: input.evidence.expiresAt, source: 'token' };
     case 'token-without-exp':
       return { expiresAt: null, source: 'none', problem: input.evidence.problem };
     case 'not-held': {
-      const created = Date.parse(input.dateCreated);
       if (Number.isNaN(created)) return { expiresAt: null, source: 'none', problem: `dateCreated ${JSON.stringify(input.dateCreated)} is not a date` };
       return { expiresAt: created + assumedLifetimeDays * DAY_MS, source: 'estimate' };
     }
@@ -72,30 +76,43 @@ export function describeTimeLeft(msLeft: number): string {
   return msLeft < 0 ? `expired ${text} ago` : `expires in ${text}`;
 }
 
+// Hot path: once per credential per scan. One object shape for every result, one date parse.
 export function classifyCredential(input: ClassifyInput, policy: ClassifyPolicy, now: number): Classification {
-  const { expiresAt, source, problem } = expiryOf(input, policy.assumedLifetimeDays);
+  const created = Date.parse(input.dateCreated);
+  const { expiresAt, source, problem } = expiryFrom(input, created, policy.assumedLifetimeDays);
   const estimated = source === 'estimate' ? ' (estimated)' : '';
   const msLeft = expiresAt === null ? null : expiresAt - now;
   const daysLeft = msLeft === null ? null : Math.floor(msLeft / DAY_MS);
-  const created = Date.parse(input.dateCreated);
   const keyCreatedAt = input.keyCreatedAt ?? (Number.isNaN(created) ? null : created);
   const keyAgeDays = keyCreatedAt === null ? null : (now - keyCreatedAt) / DAY_MS;
   const keyTooOld = policy.maxKeyAgeDays !== null && keyAgeDays !== null && keyAgeDays > policy.maxKeyAgeDays;
-  const base = { expiresAt, expirySource: source, daysLeft, keyTooOld };
 
-  if (!input.isActive) return { ...base, state: 'inactive', threshold: null, reason: 'deactivated in Dfns' };
-  if (msLeft === null) return { ...base, state: 'unknown', threshold: null, reason: `expiry unknown: ${problem ?? 'no expiry information'}` };
-  if (msLeft <= 0) return { ...base, state: 'expired', threshold: null, reason: `${describeTimeLeft(msLeft)}${estimated}` };
-
-  const threshold = thresholdFor(msLeft, policy.warnDays);
-  if (msLeft <= policy.rotateBeforeDays * DAY_MS) {
-    return { ...base, state: 'rotate', threshold, reason: `${describeTimeLeft(msLeft)}${estimated}, inside the ${policy.rotateBeforeDays}-day rotation window` };
+  let state: CredentialState;
+  let threshold: number | null = null;
+  let reason: string;
+  if (!input.isActive) {
+    state = 'inactive';
+    reason = 'deactivated in Dfns';
+  } else if (msLeft === null) {
+    state = 'unknown';
+    reason = `expiry unknown: ${problem ?? 'no expiry information'}`;
+  } else if (msLeft <= 0) {
+    state = 'expired';
+    reason = `${describeTimeLeft(msLeft)}${estimated}`;
+  } else {
+    threshold = thresholdFor(msLeft, policy.warnDays);
+    if (msLeft <= policy.rotateBeforeDays * DAY_MS) {
+      state = 'rotate';
+      reason = `${describeTimeLeft(msLeft)}${estimated}, inside the ${policy.rotateBeforeDays}-day rotation window`;
+    } else if (keyTooOld) {
+      state = 'rotate';
+      reason = `key is ${Math.floor(keyAgeDays!)} days old (max ${policy.maxKeyAgeDays}); ${describeTimeLeft(msLeft)}${estimated}`;
+    } else {
+      state = threshold !== null ? 'warn' : 'ok';
+      reason = `${describeTimeLeft(msLeft)}${estimated}`;
+    }
   }
-  if (keyTooOld) {
-    return { ...base, state: 'rotate', threshold, reason: `key is ${Math.floor(keyAgeDays!)} days old (max ${policy.maxKeyAgeDays}); ${describeTimeLeft(msLeft)}${estimated}` };
-  }
-  if (threshold !== null) return { ...base, state: 'warn', threshold, reason: `${describeTimeLeft(msLeft)}${estimated}` };
-  return { ...base, state: 'ok', threshold: null, reason: `${describeTimeLeft(msLeft)}${estimated}` };
+  return { expiresAt, expirySource: source, daysLeft, keyTooOld, state, threshold, reason };
 }
 
 const URGENCY: Record<CredentialState, number> = { expired: 0, rotate: 1, warn: 2, unknown: 3, ok: 4, inactive: 5 };

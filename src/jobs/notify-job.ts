@@ -51,9 +51,11 @@ export function createNotifyProcessor(deps: NotifyDeps) {
 export interface NotifyEnqueuer {
   /** Queues a notification; with a dedupe key, the same key is queued at most once while its job is kept. */
   enqueue(notification: Notification, dedupeKey?: string): Promise<void>;
+  /** Queues many in one round trip (BullMQ `addBulk`: one MULTI), in order. */
+  enqueueAll(notifications: readonly Notification[]): Promise<void>;
 }
 
-export function notifyEnqueuer(queue: Pick<Queue, 'add'>, options: { backoffDelayMs?: number } = {}): NotifyEnqueuer {
+export function notifyEnqueuer(queue: Pick<Queue, 'add' | 'addBulk'>, options: { backoffDelayMs?: number } = {}): NotifyEnqueuer {
   const jobOptions = options.backoffDelayMs === undefined ? NOTIFY_JOB_OPTIONS : { ...NOTIFY_JOB_OPTIONS, backoff: { type: 'exponential' as const, delay: options.backoffDelayMs } };
   return {
     async enqueue(notification, dedupeKey) {
@@ -61,6 +63,10 @@ export function notifyEnqueuer(queue: Pick<Queue, 'add'>, options: { backoffDela
         ...jobOptions,
         ...(dedupeKey ? { jobId: jobIds.notify(dedupeKey) } : {}),
       });
+    },
+    async enqueueAll(notifications) {
+      if (notifications.length === 0) return;
+      await queue.addBulk(notifications.map((n) => ({ name: n.type, data: n, opts: jobOptions })));
     },
   };
 }

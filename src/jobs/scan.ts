@@ -17,7 +17,7 @@ import type { ScanJobData } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
 import type { RotationStore } from './rotation-store.js';
-import { countStates, planRotations, planWarnings, summarize } from './scan-plan.js';
+import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
 import type { ScanResults } from './scan-results.js';
 
 export interface ScanDeps {
@@ -37,6 +37,8 @@ export interface ScanDeps {
   clock: Clock;
   logger: Logger;
   digest: 'daily' | 'off';
+  /** Receives the classified inventory, most urgent first (`plan` prints it; a dry run saves no results). */
+  onInventory?: (items: readonly InventoryItem[]) => void;
 }
 
 /** Every identity that could list failed: nothing is known, so the scan fails (and BullMQ retries it). */
@@ -48,7 +50,7 @@ export class ScanBlindError extends Error {
   }
 }
 
-async function listAll(deps: ScanDeps, summaries: SecretSummary[], errors: ScanSummary['errors']): Promise<Listing> {
+async function listAll(deps: ScanDeps, storeRead: Promise<SecretSummary[]>, errors: ScanSummary['errors']): Promise<Listing> {
   const operator = await deps.identities.operator().catch((err: unknown) => {
     errors.push({ identity: 'operator', message: describeError(err) });
     return null;
@@ -79,6 +81,7 @@ async function listAll(deps: ScanDeps, summaries: SecretSummary[], errors: ScanS
   }
   // PAT listing returns only the caller's own PATs: other users' PATs are watched through one of
   // their stored tokens (one listing per owner).
+  const summaries = await storeRead;
   const listedIds = new Set(pats.flatMap((p) => p.records.map((r) => r.tokenId)));
   for (const [owner, secretNames] of patOwners(summaries)) {
     // The operator's own PATs are already listed (and a stored PAT may be expired).
@@ -121,8 +124,12 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   const startedAt = deps.clock.now();
   const scanId = ulid(startedAt);
   const errors: ScanSummary['errors'] = [];
-  const summaries = await deps.store.list();
-  const listing = await listAll(deps, summaries, errors);
+  // The store is read while Dfns answers the listings (its file reads overlap the network wait);
+  // a store error still fails the scan, where it is awaited.
+  const storeRead = deps.store.list();
+  storeRead.catch(() => undefined); // only marks it handled until awaited: the await below still throws
+  const listing = await listAll(deps, storeRead, errors);
+  const summaries = await storeRead;
   if (listing.serviceAccounts === null && listing.pats.length === 0) throw new ScanBlindError(errors);
   if (listing.serviceAccounts === null) errors.push({ identity: 'scan', message: 'service accounts were not listed: their expiry is not watched this time' });
 
@@ -135,6 +142,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
     operatorUsername: deps.identities.operatorUsername,
     now,
   }).sort(byUrgency);
+  deps.onInventory?.(items);
 
   let rotationsQueued = 0;
   if (!data.dryRun) {
@@ -148,9 +156,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   let notificationsQueued = 0;
   if (!data.dryRun) {
     const policyOf = (i: InventoryItem) => deps.policyFor({ kind: i.kind, id: i.id, name: i.name, ...(i.secretName ? { secretName: i.secretName } : {}) });
-    for (const warning of planWarnings(items, (i) => policyOf(i).rotateBeforeDays)) {
-      if (await queueOnce(deps, warning.markerKey, () => deps.notify.enqueue(warning.notification))) notificationsQueued += 1;
-    }
+    notificationsQueued += await queueWarnings(deps, planWarnings(items, (i) => policyOf(i).rotateBeforeDays));
   }
 
   const finishedAt = deps.clock.now();
@@ -185,6 +191,25 @@ async function skipRotation(deps: ScanDeps, secretName: string): Promise<boolean
     if (record?.step === 'parked') return true;
   }
   return deps.inFailureCooldown(secretName);
+}
+
+/**
+ * `queueOnce` for every warning, batched: thousands of credentials can cross a threshold on the
+ * first scan, and one Redis round trip each made the enqueue most of the scan's time (see
+ * bench/scan.bench.ts). Markers are claimed in one pipeline, the newly claimed warnings queued in
+ * one `addBulk`, and every claim given back if that fails.
+ */
+async function queueWarnings(deps: ScanDeps, warnings: readonly PlannedWarning[]): Promise<number> {
+  if (warnings.length === 0) return 0;
+  const claimed = await deps.markers.claimAll(warnings.map((w) => w.markerKey), MARKER_TTL_SECONDS);
+  const due = warnings.filter((_, i) => claimed[i]);
+  try {
+    await deps.notify.enqueueAll(due.map((w) => w.notification));
+  } catch (err) {
+    await deps.markers.releaseAll(due.map((w) => w.markerKey));
+    throw err;
+  }
+  return due.length;
 }
 
 /** Claims the marker, queues, and gives the marker back if queueing failed (so the next scan tries again). */

@@ -1,0 +1,134 @@
+import { statSync } from 'node:fs';
+import type { Clock } from '../clock.js';
+import { resolvePolicy, type Config } from '../config.js';
+import { RateLimiter } from '../dfns/index.js';
+import type { DfnsPort } from '../dfns/port.js';
+import type { Logger } from '../logger.js';
+import { noMetrics } from '../metrics.js';
+import { createIdentities, type Identities } from '../jobs/identities.js';
+import type { ScanDeps } from '../jobs/scan.js';
+import { createSecretStore, parseStoreKey, type SecretStore } from '../secrets/index.js';
+
+/**
+ * The parts one-shot commands (`plan`, `adopt`) build from the config without Redis: the secret
+ * store and the Dfns identities. `createRuntime` would open a Redis connection; these commands
+ * must work while Redis is down (a plan is most wanted when the daemon is in trouble).
+ */
+
+/** A Redis-backed scan member was called during a dry run: a bug, never a user error. */
+export class OfflineScanError extends Error {
+  constructor(member: string) {
+    super(`internal error: the offline (dry-run) scan called ${member}, which needs Redis; a dry run must never queue or record anything`);
+    this.name = 'OfflineScanError';
+  }
+}
+
+export function openStore(config: Config, logger: Logger, clock: Clock, options: { createDir: boolean }): SecretStore {
+  return createSecretStore(
+    { kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source), createDir: options.createDir },
+    { logger, clock },
+  );
+}
+
+/** For a read-only command: a store folder that does not exist yet is an empty store (and a note), not an error or a new folder. */
+export function openStoreReadOnly(config: Config, logger: Logger, clock: Clock): { store: Pick<SecretStore, 'list' | 'get' | 'close'>; note: string | null } {
+  const exists = statSync(config.store.dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  if (!exists) {
+    return {
+      store: { list: async () => [], get: async () => null },
+      note: `the secret store folder ${config.store.dir} does not exist: no credential is managed yet (is the volume mounted?)`,
+    };
+  }
+  return { store: openStore(config, logger, clock, { createDir: false }), note: null };
+}
+
+export interface IdentityOptions {
+  config: Config;
+  store: Pick<SecretStore, 'get'>;
+  clock: Clock;
+  logger: Logger;
+  /** Progress lines ("listing service accounts…"); a no-op when not interactive. */
+  progress: (line: string) => void;
+}
+
+export function buildIdentities(options: IdentityOptions): Identities {
+  const { config, clock, logger, progress } = options;
+  const limiter = new RateLimiter({ requestsPerMinute: config.dfns.requestsPerMinute, clock });
+  return withProgress(createIdentities({ config, store: options.store, limiter, clock, logger }), progress);
+}
+
+const LISTINGS: Record<string, string> = {
+  listServiceAccounts: 'listing service accounts',
+  listPersonalAccessTokens: 'listing personal access tokens',
+};
+
+/** Announces each listing (and the operator's login, which happens on its first call). */
+function withProgress(identities: Identities, progress: (line: string) => void): Identities {
+  let loggedIn = false;
+  const announce = (port: DfnsPort, isOperator: boolean): DfnsPort =>
+    new Proxy(port, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (isOperator && !loggedIn) {
+            loggedIn = true;
+            progress(`logging in as ${target.identity}…`);
+          }
+          const what = LISTINGS[String(prop)];
+          if (what) progress(`${what} as ${target.identity}…`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  return {
+    operatorUsername: identities.operatorUsername,
+    operator: async () => {
+      const port = await identities.operator();
+      return port && announce(port, true);
+    },
+    watcher: async () => {
+      const port = await identities.watcher();
+      return port && announce(port, false);
+    },
+    asSecret: (secret, label) => announce(identities.asSecret(secret, label), false),
+    heldTokens: () => identities.heldTokens(),
+  };
+}
+
+function offline(member: string): () => Promise<never> {
+  return async () => {
+    throw new OfflineScanError(member);
+  };
+}
+
+/**
+ * Scan deps for `runScan(deps, { dryRun: true })`: every Redis-backed member throws, because a
+ * dry run only lists, joins and classifies.
+ */
+export function dryRunScanDeps(input: {
+  config: Config;
+  identities: Identities;
+  store: Pick<SecretStore, 'list' | 'get'>;
+  clock: Clock;
+  logger: Logger;
+  onInventory: NonNullable<ScanDeps['onInventory']>;
+}): ScanDeps {
+  const { config } = input;
+  return {
+    identities: input.identities,
+    store: input.store,
+    policyFor: (subject) => resolvePolicy(config, subject),
+    requestRotation: offline('requestRotation'),
+    rotations: { active: offline('rotations.active'), get: offline('rotations.get') },
+    inFailureCooldown: offline('inFailureCooldown'),
+    notify: { enqueue: offline('notify.enqueue'), enqueueAll: offline('notify.enqueueAll') },
+    markers: { claim: offline('markers.claim'), release: offline('markers.release'), claimAll: offline('markers.claimAll'), releaseAll: offline('markers.releaseAll') },
+    results: { save: offline('results.save'), load: offline('results.load'), lastSuccessAt: offline('results.lastSuccessAt') },
+    metrics: noMetrics,
+    clock: input.clock,
+    logger: input.logger,
+    digest: 'off',
+    onInventory: input.onInventory,
+  };
+}
