@@ -140,6 +140,9 @@ export function applyEvent(r: RotationRecord, event: RotationEvent, now: number)
       expectStep(r, event, 'creating');
       // Nothing exists under this attempt's name: send the same attempt again.
       return { ...next, step: 'staged', attempt: r.attempt - 1 };
+    case 'name-taken':
+      expectStep(r, event, 'creating');
+      return { ...next, step: 'staged' };
     case 'orphan-cleaned':
       expectStep(r, event, 'staged', 'rolling-back');
       return { ...next, orphans: next.orphans.map((o) => (o.credentialId === event.credentialId ? { ...o, cleaned: true } : o)) };

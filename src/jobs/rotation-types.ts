@@ -115,6 +115,8 @@ export type RotationEvent =
   | { type: 'orphan-found'; credentialId: string }
   /** Reconciling found nothing: the attempt can be sent again. */
   | { type: 'nothing-created' }
+  /** Dfns refused the name (409) and nothing of ours holds it: the next attempt uses the next name. */
+  | { type: 'name-taken' }
   | { type: 'orphan-cleaned'; credentialId: string }
   | { type: 'verified' }
   | { type: 'promoted'; at: number }

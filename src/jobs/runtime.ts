@@ -18,6 +18,8 @@ import { createNotifyProcessor, notifyEnqueuer, NOTIFY_LIMITER, type NotifyEnque
 import { onceMarkers, type OnceMarkers } from './once.js';
 import { enqueueRotation } from './rotate-queue.js';
 import { redisRotationStore, type RotationStore } from './rotation-store.js';
+import { createRetireProcessor } from './retire.js';
+import { createRotateProcessor, type RotateDeps } from './rotate.js';
 import { runScan, type ScanDeps } from './scan.js';
 import { redisScanResults, type ScanResults } from './scan-results.js';
 
@@ -43,6 +45,8 @@ export interface RuntimeOptions {
   notifyLimiter?: { max: number; duration: number };
   /** Name of this daemon in audit entries; default `worker:<hostname>:<pid>`. */
   actor?: string;
+  /** Test seams of the rotation engine (crash tests). */
+  rotationHooks?: RotateDeps['hooks'];
 }
 
 export interface Runtime {
@@ -121,7 +125,31 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     digest: 'daily',
   };
 
-  const processors: Partial<Record<QueueName, Processor>> = {
+  const sleep: Sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const policyFor = scanDeps.policyFor;
+  const rotateDeps: RotateDeps = {
+    store,
+    identities,
+    rotations,
+    retireQueue: queues.retire,
+    notify,
+    audit,
+    metrics,
+    policyFor,
+    config,
+    setCooldown: async (secretName) => {
+      await redis.set(`${prefix}:rotation-cooldown:${secretName}`, String(clock.now()), 'EX', FAILURE_COOLDOWN_SECONDS);
+    },
+    clock,
+    sleep,
+    logger,
+    actor,
+    ...(options.rotationHooks ? { hooks: options.rotationHooks } : {}),
+  };
+
+  const processors: Record<QueueName, Processor> = {
+    rotate: createRotateProcessor(rotateDeps),
+    retire: createRetireProcessor({ ...rotateDeps, config }),
     scan: async (job: Job) => {
       const parsed = scanJobSchema.safeParse(job.data ?? {});
       if (!parsed.success) throw new UnrecoverableError(`invalid scan job data: ${describeIssues(parsed.error)}`);
@@ -150,7 +178,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     startWorkers(startOptions = {}) {
       for (const name of QUEUE_NAMES) {
         const processor = processors[name];
-        if (!processor) continue;
         const worker = new Worker(name, processor, {
           connection: redis,
           prefix,
@@ -158,6 +185,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           ...(name === 'notify' ? { limiter: options.notifyLimiter ?? NOTIFY_LIMITER } : {}),
         });
         worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
+        worker.on('active', (job) => logger.debug({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 }, 'job started'));
+        worker.on('completed', (job) => logger.debug({ queue: name, jobId: job.id }, 'job completed'));
         worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
         running.push(worker);
       }

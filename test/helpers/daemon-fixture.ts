@@ -1,5 +1,4 @@
-import { writeFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueEvents, type Job, type Queue } from 'bullmq';
 import type { Sleep } from '../../src/clock.js';
@@ -45,6 +44,10 @@ export interface Fixture {
   /** Moves the simulator clock instead of waiting (retries, limiter waits). */
   sleep: Sleep;
   runtime(overrides?: Partial<RuntimeOptions>): Runtime;
+  /** The fixture's config with some environment variables changed (e.g. another operator, another Redis prefix). */
+  configWith(env: Record<string, string>): Config;
+  /** Writes a file into the fixture's folder (mode 0600) and returns its path. */
+  writeFile(name: string, content: string): string;
   /** Stores a seeded credential's token and key as a managed secret. */
   adopt(seedName: string, secretName: string, kind?: 'service-account' | 'pat'): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +128,14 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       runtimes.push(rt);
       return rt;
     },
+    configWith(extra) {
+      return loadConfig({ env: { ...env, ...extra }, readFile: (p) => readFileSync(p, 'utf8'), cwd: tmp.path });
+    },
+    writeFile(name, content) {
+      const path = join(tmp.path, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    },
     async adopt(seedName, secretName, kind = 'service-account') {
       const held = keys.get(seedName);
       const token = sim.seededTokens.get(seedName);
@@ -152,7 +163,7 @@ export async function runJob<T = unknown>(queue: Queue, name: string, data: unkn
   try {
     await events.waitUntilReady();
     const job = await queue.add(name, data, opts);
-    return (await job.waitUntilFinished(events, 30_000)) as T;
+    return (await job.waitUntilFinished(events, 20_000)) as T;
   } finally {
     await events.close();
   }
@@ -164,7 +175,7 @@ export async function drain(queue: Queue): Promise<Job[]> {
   try {
     await events.waitUntilReady();
     const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
-    await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 30_000).catch(() => undefined)));
+    await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 20_000).catch((err: Error) => { if (/timed out/.test(err.message)) throw err; })));
     return jobs;
   } finally {
     await events.close();

@@ -75,7 +75,7 @@ describe('scan against the simulator', () => {
 
     expect(summary).toMatchObject({ total: 7, rotationsQueued: 2, counts: { ok: 2, warn: 1, rotate: 2, expired: 0, inactive: 1, unknown: 1 } });
     expect(summary.errors).toEqual([]);
-    const rotations = await rt.queues.rotate.getJobs(['waiting', 'paused', 'prioritized']);
+    const rotations = await rt.queues.rotate.getJobs(['waiting', 'prioritized']);
     expect(rotations.map((j) => j.data.credential).sort()).toEqual(['pat/op-ci', 'sa/pay-held']);
     expect(JSON.stringify(rotations.map((j) => j.data))).not.toMatch(/eyJ|PRIVATE/);
 

@@ -82,6 +82,12 @@ describe('rotation machine: crash and resume', () => {
     expect(r.orphans).toEqual([{ credentialId: 'us-orphan', cleaned: true }]);
   });
 
+  it('moves to the next name when Dfns says the name is taken by something not ours', () => {
+    const r = run(creating(), { type: 'name-taken' });
+    expect(r).toMatchObject({ step: 'staged', attempt: 1, orphans: [] });
+    expect(nextEffect(r, { resumed: false })).toEqual({ type: 'begin-create', attempt: 2 });
+  });
+
   it('gives up after too many lost creates, rolling back', () => {
     let r = run(fresh(), { type: 'staged', pendingVersionId: 2 });
     for (let a = 1; a <= 5; a++) r = run(r, { type: 'create-begun', attempt: a }, { type: 'orphan-found', credentialId: `us-o${a}` }, { type: 'orphan-cleaned', credentialId: `us-o${a}` });

@@ -1,0 +1,141 @@
+import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Clock, Sleep } from '../clock.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { dropVersion, versionById, versionWithStage } from '../secrets/stages.js';
+import type { SecretStore } from '../secrets/types.js';
+import type { AuditLog } from './audit.js';
+import { jobIds } from './ids.js';
+import type { Identities } from './identities.js';
+import { describeIssues, retireJobSchema } from './job-data.js';
+import type { NotifyEnqueuer } from './notify-job.js';
+import { ignoreGone } from './rotation-effects.js';
+import { applyEvent, nextRetireEffect } from './rotation-machine.js';
+import { rotationCredential } from './rotation-notices.js';
+import { RotationConflictError, type RotationStore } from './rotation-store.js';
+import type { RotationEvent, RotationRecord } from './rotation-types.js';
+import { updateSecret } from './secret-writes.js';
+
+export interface RetireDeps {
+  store: Pick<SecretStore, 'get' | 'put'>;
+  identities: Identities;
+  rotations: RotationStore;
+  retireQueue: Pick<Queue, 'add'>;
+  notify: NotifyEnqueuer;
+  audit: AuditLog;
+  config: Pick<Config, 'rotation'>;
+  clock: Clock;
+  sleep: Sleep;
+  logger: Logger;
+  actor: string;
+  hooks?: { afterStep?: (r: RotationRecord) => Promise<void> | void };
+}
+
+/**
+ * The `retire` job, after the overlap window: deactivates the replaced credential, then (after
+ * `archiveAfterHours`) archives it and drops its key from the store. It refuses to touch
+ * anything unless the rotation's promote is recorded: the old credential is never retired
+ * before its successor is proven and stored.
+ */
+export function createRetireProcessor(deps: RetireDeps) {
+  const archiveAfterMs = deps.config.rotation.archiveAfterHours * 3_600_000;
+  return async (job: Job, token?: string): Promise<{ rotationId: string; step: string }> => {
+    const parsed = retireJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid retire job data: ${describeIssues(parsed.error)}`);
+    let record = await deps.rotations.get(parsed.data.rotationId);
+    if (!record) throw new UnrecoverableError(`rotation ${parsed.data.rotationId} is unknown (its record expired or never existed): nothing is retired`);
+
+    for (;;) {
+      const effect = nextRetireEffect(record, deps.clock.now(), archiveAfterMs);
+      if (effect.type === 'finished') return { rotationId: record.rotationId, step: record.step };
+      if (effect.type === 'wait') {
+        if (record.promotedAt === null) throw new UnrecoverableError(`refusing to retire: ${effect.why}`);
+        const due = record.step === 'deactivated' ? (record.deactivatedAt ?? 0) + archiveAfterMs : (record.retireAt ?? 0);
+        // A job that ran early (clock skew between daemons): put it back until it is due.
+        await job.moveToDelayed(Date.now() + Math.max(1000, due - deps.clock.now()), token);
+        throw new DelayedError();
+      }
+      if (effect.type === 'deactivate-old') {
+        await deactivateOld(deps, record);
+        const deactivated: RotationEvent = { type: 'deactivated', at: deps.clock.now() };
+        record = await save(deps, applyEvent(record, deactivated, deps.clock.now()), 'deactivated old credential', deactivated);
+        await deps.notify.enqueue({ type: 'credential-retired', rotationId: record.rotationId, credential: rotationCredential(record), outcome: 'deactivated' }, `retired:${record.rotationId}:deactivated`);
+        await deps.retireQueue.add('retire', { rotationId: record.rotationId, phase: 'archive' }, {
+          jobId: jobIds.retire(record.rotationId, 'archive'),
+          delay: archiveAfterMs,
+          attempts: 10,
+          backoff: { type: 'exponential', delay: 60_000 },
+          removeOnComplete: { age: 90 * 86_400 },
+          removeOnFail: { age: 90 * 86_400 },
+        });
+        if (parsed.data.phase === 'deactivate') return { rotationId: record.rotationId, step: record.step };
+        continue;
+      }
+      if (effect.type === 'archive-old') {
+        await archiveOld(deps, record);
+        record = await save(deps, applyEvent(record, { type: 'archived' }, deps.clock.now()), 'archived old credential', { type: 'archived' });
+        continue;
+      }
+    }
+  };
+}
+
+async function deactivateOld(deps: RetireDeps, r: RotationRecord): Promise<void> {
+  if (r.strategy === 'rekey') {
+    // The secret's current version holds the new key, which Dfns accepts for this credential now.
+    const secret = await deps.store.get(r.secretName);
+    const current = secret && versionWithStage(secret.versions, 'current');
+    if (!current) throw new UnrecoverableError(`secret "${r.secretName}" has no current version`);
+    const port = deps.identities.asSecret(current.value, `retire ${r.secretName}`);
+    const old = (await port.listCredentials()).find((c) => c.credentialId === r.old.credId);
+    if (old?.isActive) await port.deactivateCredential(old.credentialUuid);
+    return;
+  }
+  const op = await deps.identities.operator();
+  if (!op) throw new UnrecoverableError('retiring a replaced credential needs the operator identity');
+  await ignoreGone(async () => {
+    if (r.kind === 'service-account') {
+      if ((await op.getServiceAccount(r.old.credentialId)).isActive) await op.deactivateServiceAccount(r.old.credentialId);
+    } else if ((await op.getPersonalAccessToken(r.old.credentialId)).isActive) {
+      await op.deactivatePersonalAccessToken(r.old.credentialId);
+    }
+  });
+}
+
+async function archiveOld(deps: RetireDeps, r: RotationRecord): Promise<void> {
+  if (r.strategy === 'replace') {
+    const op = await deps.identities.operator();
+    if (!op) throw new UnrecoverableError('archiving a replaced credential needs the operator identity');
+    await ignoreGone(() => (r.kind === 'service-account' ? op.archiveServiceAccount(r.old.credentialId) : op.archivePersonalAccessToken(r.old.credentialId)));
+  }
+  // Its key and token are dead now: keep them nowhere.
+  await updateSecret(deps.store, r.secretName, (record) => {
+    const old = record && versionById(record.versions, r.old.versionId);
+    if (!old || old.stages.includes('current') || old.stages.includes('pending')) return null;
+    return dropVersion(record!, r.old.versionId);
+  }, { sleep: deps.sleep });
+}
+
+/**
+ * Saves a retire step. The rotate job may still be saving its last step (it queues this job
+ * before recording `retire-scheduled`, so a crash can never leave a promoted rotation without a
+ * retire job): on a conflict, re-read the record and apply the same event again.
+ */
+async function save(deps: RetireDeps, record: RotationRecord, action: string, event: RotationEvent): Promise<RotationRecord> {
+  let saved: RotationRecord | undefined;
+  for (let attempt = 0; !saved; attempt++) {
+    try {
+      saved = await deps.rotations.save(record);
+    } catch (err) {
+      if (!(err instanceof RotationConflictError) || attempt >= 5) throw err;
+      const fresh = await deps.rotations.get(record.rotationId);
+      if (!fresh) throw err;
+      record = applyEvent(fresh, event, deps.clock.now());
+    }
+  }
+  await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action, outcome: 'ok', rotationId: saved.rotationId, secretName: saved.secretName, credential: `${saved.kind === 'service-account' ? 'sa' : 'pat'}:${saved.old.credentialId}`, step: saved.step });
+  deps.logger.info({ rotationId: saved.rotationId, secret: saved.secretName, step: saved.step }, action);
+  await deps.hooks?.afterStep?.(saved);
+  return saved;
+}
+

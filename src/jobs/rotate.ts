@@ -1,0 +1,183 @@
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Clock, Sleep } from '../clock.js';
+import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
+import type { Config } from '../config/types.js';
+import { describeError, errorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { SecretStore } from '../secrets/types.js';
+import type { AuditLog } from './audit.js';
+import { ulid } from './ids.js';
+import type { Identities } from './identities.js';
+import { describeIssues, rotateJobSchema } from './job-data.js';
+import type { NotifyEnqueuer } from './notify-job.js';
+import { runEffect } from './rotation-effects.js';
+import { applyEvent, isTerminal, nextEffect } from './rotation-machine.js';
+import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
+import { planRotation, resolveSecretName, RotationPlanError } from './rotation-plan.js';
+import type { RotationStore } from './rotation-store.js';
+import type { RotationRecord } from './rotation-types.js';
+
+export interface RotateDeps {
+  store: SecretStore;
+  identities: Identities;
+  rotations: RotationStore;
+  retireQueue: Pick<Queue, 'add'>;
+  notify: NotifyEnqueuer;
+  audit: AuditLog;
+  metrics: Metrics;
+  policyFor: (subject: PolicySubject) => CredentialPolicy;
+  config: Pick<Config, 'rotation' | 'dfns'>;
+  /** Stops the scan from retrying a secret whose rotation failed for good, for a while. */
+  setCooldown: (secretName: string) => Promise<void>;
+  clock: Clock;
+  sleep: Sleep;
+  logger: Logger;
+  actor: string;
+  /** Test seams for crash tests: after every saved step, and after Dfns answered a create. */
+  hooks?: { afterStep?: (r: RotationRecord) => Promise<void> | void; afterCreateAnswered?: (r: RotationRecord) => Promise<void> | void };
+}
+
+export interface RotateResult {
+  rotationId: string;
+  secretName: string;
+  step: RotationRecord['step'];
+  newCredentialId?: string;
+  error?: string;
+}
+
+/**
+ * The `rotate` job: resolves the credential, joins (or starts) the secret's one live rotation,
+ * and runs the protocol step by step, saving the record after each. A job killed anywhere
+ * resumes on its next attempt (or the next trigger) from the last saved step.
+ */
+export function createRotateProcessor(deps: RotateDeps) {
+  return async (job: Job): Promise<RotateResult> => {
+    const parsed = rotateJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid rotate job data: ${describeIssues(parsed.error)}`);
+    const data = parsed.data;
+    let secretName: string;
+    try {
+      secretName = await resolveSecretName(deps.store, data.credential);
+    } catch (err) {
+      if (err instanceof RotationPlanError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    // A dashboard job carries no rotation id: mint one and keep it on the job, so retries reuse it.
+    let rotationId = data.rotationId ?? (job.data as { rotationId?: string }).rotationId ?? ulid(deps.clock.now());
+    if (!data.rotationId) await job.updateData({ ...data, rotationId });
+
+    let record = await joinOrStart(deps, secretName, rotationId, data);
+    if (record === null) return { rotationId, secretName, step: 'failed', error: 'could not plan' };
+    rotationId = record.rotationId;
+    if (record.step === 'parked') {
+      if (!data.resume) {
+        deps.logger.info({ rotationId, secretName }, 'rotation is parked for policy approval; re-trigger with resume to continue');
+        return { rotationId, secretName, step: 'parked' };
+      }
+      record = await save(deps, applyEvent(record, { type: 'resumed' }, deps.clock.now()), 'resumed', 'info');
+    }
+
+    const policy = deps.policyFor({ kind: record.kind, id: record.old.credentialId, name: record.old.name, secretName });
+    const effectDeps = {
+      store: deps.store, identities: deps.identities, retireQueue: deps.retireQueue, notify: deps.notify, config: deps.config,
+      policy, clock: deps.clock, sleep: deps.sleep, logger: deps.logger,
+      ...(deps.hooks?.afterCreateAnswered ? { afterCreateAnswered: deps.hooks.afterCreateAnswered } : {}),
+    };
+    let resumed = true;
+    try {
+      for (;;) {
+        const effect = nextEffect(record, { resumed });
+        resumed = false;
+        if (effect.type === 'finished' || effect.type === 'wait') break;
+        const started = deps.clock.now();
+        const event = await runEffect(effectDeps, record, effect);
+        if (!event) break;
+        record = applyEvent(record, event, deps.clock.now());
+        deps.metrics.rotationStep(effect.type, (deps.clock.now() - started) / 1000);
+        record = await save(deps, record, event.type, event.type === 'permanent-failure' ? 'failed' : 'ok', event.type === 'permanent-failure' ? event.error.message : undefined);
+        await job.updateProgress({ step: record.step }).catch(() => undefined);
+      }
+    } catch (err) {
+      await onThrown(deps, job, record, err);
+      throw err;
+    }
+    return finish(deps, record);
+  };
+}
+
+/** The secret's live rotation if there is one, else a new one. Null when planning failed for good. */
+async function joinOrStart(deps: RotateDeps, secretName: string, rotationId: string, data: { reason: string; requestedBy?: string | undefined; strategy?: 'replace' | 'rekey' | undefined }): Promise<RotationRecord | null> {
+  for (let tries = 0; tries < 3; tries++) {
+    const holder = await deps.rotations.claimActive(secretName, rotationId);
+    const existing = await deps.rotations.get(holder);
+    if (existing && !isTerminal(existing) && existing.step !== 'retire-scheduled') {
+      if (holder !== rotationId) deps.logger.info({ secretName, rotationId: holder, requested: rotationId }, 'joining the rotation already under way for this secret');
+      return existing;
+    }
+    if (holder !== rotationId) {
+      await deps.rotations.releaseActive(secretName, holder); // a finished or lost rotation: free the secret
+      continue;
+    }
+    if (existing) return existing; // our own, already finished (a retried job)
+    try {
+      const { record } = await planRotation(deps, { secretName, rotationId, reason: data.reason, requestedBy: data.requestedBy ?? 'unknown', ...(data.strategy ? { strategy: data.strategy } : {}), now: deps.clock.now() });
+      return await save(deps, record, 'planned', 'ok', `${record.strategy} of ${record.old.credentialId} (${record.old.name}): ${record.reason}`);
+    } catch (err) {
+      await deps.rotations.releaseActive(secretName, rotationId);
+      if (err instanceof RotationPlanError || errorCode(err)?.startsWith('DFNS_') && !(err as { retryable?: boolean }).retryable) {
+        await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'plan', outcome: 'failed', rotationId, secretName, detail: describeError(err) });
+        await deps.setCooldown(secretName);
+        throw new UnrecoverableError(`cannot rotate "${secretName}": ${describeError(err)}`);
+      }
+      throw err;
+    }
+  }
+  throw new Error(`could not claim the rotation of "${secretName}": it keeps changing hands`);
+}
+
+async function save(deps: RotateDeps, record: RotationRecord, action: string, outcome: 'ok' | 'failed' | 'info' | 'waiting', detail?: string): Promise<RotationRecord> {
+  const saved = await deps.rotations.save(record);
+  await deps.audit.record({
+    at: deps.clock.now(), actor: deps.actor, action, outcome, rotationId: saved.rotationId, secretName: saved.secretName,
+    credential: `${saved.kind === 'service-account' ? 'sa' : 'pat'}:${saved.old.credentialId}`, step: saved.step, ...(detail ? { detail } : {}),
+  });
+  await deps.hooks?.afterStep?.(saved);
+  return saved;
+}
+
+async function finish(deps: RotateDeps, record: RotationRecord): Promise<RotateResult> {
+  const base = { rotationId: record.rotationId, secretName: record.secretName, step: record.step };
+  switch (record.step) {
+    case 'retire-scheduled':
+      await deps.rotations.releaseActive(record.secretName, record.rotationId);
+      deps.metrics.rotationFinished('succeeded', record.kind, record.strategy);
+      deps.logger.info({ rotationId: record.rotationId, secret: record.secretName, newCredentialId: record.created?.credentialId, retireAt: record.retireAt }, 'rotation succeeded');
+      return { ...base, newCredentialId: record.created!.credentialId };
+    case 'parked':
+      await deps.notify.enqueue(rotationParkedNotice(record), `rotation-parked:${record.rotationId}:${record.updatedAt}`);
+      deps.metrics.rotationFinished('parked', record.kind, record.strategy);
+      return base;
+    case 'rolled-back':
+    case 'failed':
+      await deps.rotations.releaseActive(record.secretName, record.rotationId);
+      await deps.setCooldown(record.secretName);
+      await deps.notify.enqueue(rotationFailedNotice(record), `rotation-failed:${record.rotationId}`);
+      deps.metrics.rotationFinished(record.step === 'failed' ? 'failed' : 'rolled-back', record.kind, record.strategy);
+      deps.logger.warn({ rotationId: record.rotationId, secret: record.secretName, error: record.error }, 'rotation failed; the current credential is untouched');
+      return { ...base, error: record.error?.message ?? 'failed' };
+    default:
+      return base;
+  }
+}
+
+/** A transient failure: BullMQ retries. On the last attempt, tell people the rotation is stuck. */
+async function onThrown(deps: RotateDeps, job: Job, record: RotationRecord, err: unknown): Promise<void> {
+  deps.logger.warn({ rotationId: record.rotationId, secret: record.secretName, step: record.step, attempt: job.attemptsMade + 1, err: describeError(err) }, 'rotation step failed; it resumes on the next attempt');
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  if (lastAttempt && !(err instanceof UnrecoverableError)) {
+    const stuck = { ...record, error: { code: errorCode(err) ?? 'ERROR', message: describeError(err), step: record.step } };
+    await deps.notify.enqueue(rotationFailedNotice(stuck, { stuck: true }), `rotation-stuck:${record.rotationId}:${record.step}`).catch(() => undefined);
+    await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'stuck', outcome: 'failed', rotationId: record.rotationId, secretName: record.secretName, step: record.step, detail: describeError(err) }).catch(() => undefined);
+  }
+}

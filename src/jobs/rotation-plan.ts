@@ -1,0 +1,100 @@
+import { DAY_MS } from '../clock.js';
+import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
+import { decodeJwtClaims } from '../dfns/jwt.js';
+import { RotatorError } from '../errors.js';
+import { versionWithStage } from '../secrets/stages.js';
+import type { SecretStore, SecretVersion } from '../secrets/types.js';
+import type { Identities } from './identities.js';
+import { newRotation } from './rotation-machine.js';
+import type { RotationRecord, RotationStrategy } from './rotation-types.js';
+
+/** The rotation cannot start (nothing was changed anywhere): the message says why and what to do. */
+export class RotationPlanError extends RotatorError {
+  constructor(message: string) {
+    super('ROTATION_PLAN', message);
+  }
+}
+
+export interface PlanDeps {
+  store: Pick<SecretStore, 'get' | 'list'>;
+  identities: Identities;
+  policyFor: (subject: PolicySubject) => CredentialPolicy;
+}
+
+/**
+ * Finds the managed secret a job names: a secret name, a credential key (`sa:us-…`,
+ * `pat:to-…`), or a bare Dfns id (`us-…`, `to-…`) held as some secret's current version.
+ */
+export async function resolveSecretName(store: Pick<SecretStore, 'get' | 'list'>, credential: string): Promise<string> {
+  if (await store.get(credential).catch(() => null)) return credential;
+  const id = credential.replace(/^(sa|pat):/, '');
+  const summaries = await store.list();
+  const match = summaries.find((s) => s.versions.some((v) => v.stages.includes('current') && v.metadata.credentialId === id));
+  if (match) return match.name;
+  throw new RotationPlanError(`no managed credential "${credential}": give a secret name, sa:<id>, pat:<id> or a Dfns id of a credential in the store (see \`dfns-rotator plan\`)`);
+}
+
+/** Days between the token's `iat` and `exp`, the lifetime the replacement keeps. */
+export function tokenLifetimeDays(token: string | null): number | null {
+  if (!token) return null;
+  const decoded = decodeJwtClaims(token);
+  if (!decoded.ok) return null;
+  const { iat, exp } = decoded.claims;
+  if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat) return null;
+  return Math.min(730, Math.max(1, Math.round(((exp - iat) * 1000) / DAY_MS)));
+}
+
+/** When neither the policy nor the token says how long a replacement should live. */
+export const FALLBACK_DAYS_VALID = 365;
+
+export interface PlanInput {
+  secretName: string;
+  rotationId: string;
+  reason: string;
+  requestedBy: string;
+  strategy?: RotationStrategy;
+  now: number;
+}
+
+export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ record: RotationRecord; current: SecretVersion; policy: CredentialPolicy }> {
+  const secret = await deps.store.get(input.secretName);
+  const current = secret && versionWithStage(secret.versions, 'current');
+  if (!current) throw new RotationPlanError(`secret "${input.secretName}" has no current version to rotate`);
+  const v = current.value;
+  if (!v.credentialId) throw new RotationPlanError(`secret "${input.secretName}" does not say which Dfns credential it holds`);
+  const policy = deps.policyFor({ kind: v.kind, id: v.credentialId, name: v.name, secretName: input.secretName });
+  const strategy = input.strategy ?? policy.strategy;
+  if (strategy === 'notify') {
+    throw new RotationPlanError(`"${input.secretName}" has strategy notify: the worker does not rotate it; ask for strategy replace or rekey explicitly to force one`);
+  }
+
+  let permissionIds: string[] = [];
+  if (strategy === 'replace') {
+    const operator = await deps.identities.operator();
+    if (!operator) throw new RotationPlanError('strategy replace needs an operator identity (an org user who can create credentials); none is configured');
+    if (v.kind === 'service-account') {
+      const sa = await operator.getServiceAccount(v.credentialId);
+      permissionIds = sa.permissionAssignments.map((p) => p.permissionId);
+    } else {
+      const pat = (await operator.listPersonalAccessTokens()).find((p) => p.tokenId === v.credentialId);
+      if (!pat) throw new RotationPlanError(`PAT ${v.credentialId} does not belong to the operator: only its owner can create its replacement; use strategy rekey`);
+      permissionIds = pat.permissionAssignments.map((p) => p.permissionId);
+    }
+    // Dfns creates a credential with at most one permission; a replacement with fewer rights would break its consumers silently.
+    if (permissionIds.length > 1) {
+      throw new RotationPlanError(`${v.credentialId} has ${permissionIds.length} permission assignments but Dfns creates a replacement with one: use strategy rekey, or merge them into one permission`);
+    }
+  }
+  const daysValid = policy.daysValid ?? tokenLifetimeDays(v.accessToken) ?? FALLBACK_DAYS_VALID;
+  const record = newRotation({
+    rotationId: input.rotationId,
+    secretName: input.secretName,
+    kind: v.kind,
+    strategy,
+    reason: input.reason,
+    requestedBy: input.requestedBy,
+    old: { credentialId: v.credentialId, versionId: current.versionId, credId: v.credId, name: v.name, permissionIds, daysValid },
+    now: input.now,
+  });
+  return { record, current, policy };
+}

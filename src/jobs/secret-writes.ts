@@ -1,0 +1,31 @@
+import type { Sleep } from '../clock.js';
+import { errorCode } from '../errors.js';
+import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
+
+/**
+ * Read-modify-write of one secret with the store's compare-and-set, retried a few times on a
+ * concurrent write or a busy lock. Used right after Dfns shows a new token: losing that write
+ * loses the token, so a short disk hiccup is worth waiting out before giving up.
+ */
+export async function updateSecret(
+  store: Pick<SecretStore, 'get' | 'put'>,
+  name: string,
+  change: (record: SecretRecord | null) => SecretVersion[] | null,
+  options: { sleep: Sleep; attempts?: number },
+): Promise<SecretRecord | null> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    const record = await store.get(name);
+    const versions = change(record);
+    if (versions === null) return record;
+    try {
+      const revision = await store.put(name, versions, record?.revision ?? null);
+      return { name, revision, versions };
+    } catch (err) {
+      const code = errorCode(err);
+      const transient = code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
+      if (!transient || attempt >= attempts) throw err;
+      await options.sleep(50 * 2 ** attempt);
+    }
+  }
+}
