@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { InventoryItem, ScanSummary } from '../model.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretSummary } from '../secrets/types.js';
+import type { Notification } from '../notify/types.js';
 import type { AuditLog } from './audit.js';
 import { byUrgency } from './classify.js';
 import { ulid } from './ids.js';
@@ -37,6 +38,8 @@ export interface ScanDeps {
   clock: Clock;
   logger: Logger;
   digest: 'daily' | 'off';
+  /** Warnings sent one by one per scan; the rest go in one summary message. Default 20. */
+  warningsPerScan?: number;
   /** Receives the classified inventory, most urgent first (`plan` prints it; a dry run saves no results). */
   onInventory?: (items: readonly InventoryItem[]) => void;
 }
@@ -120,6 +123,9 @@ function patOwners(summaries: SecretSummary[]): Map<string, string[]> {
   return owners;
 }
 
+/** Slack paces at one message a second: a first scan of a large org must not post for an hour. */
+export const DEFAULT_WARNINGS_PER_SCAN = 20;
+
 export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSummary> {
   const startedAt = deps.clock.now();
   const scanId = ulid(startedAt);
@@ -156,7 +162,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   let notificationsQueued = 0;
   if (!data.dryRun) {
     const policyOf = (i: InventoryItem) => deps.policyFor({ kind: i.kind, id: i.id, name: i.name, ...(i.secretName ? { secretName: i.secretName } : {}) });
-    notificationsQueued += await queueWarnings(deps, planWarnings(items, (i) => policyOf(i).rotateBeforeDays));
+    notificationsQueued += await queueWarnings(deps, planWarnings(items, (i) => policyOf(i).rotateBeforeDays), { scanId, at: now });
   }
 
   const finishedAt = deps.clock.now();
@@ -199,17 +205,29 @@ async function skipRotation(deps: ScanDeps, secretName: string): Promise<boolean
  * bench/scan.bench.ts). Markers are claimed in one pipeline, the newly claimed warnings queued in
  * one `addBulk`, and every claim given back if that fails.
  */
-async function queueWarnings(deps: ScanDeps, warnings: readonly PlannedWarning[]): Promise<number> {
+async function queueWarnings(deps: ScanDeps, warnings: readonly PlannedWarning[], scan: { scanId: string; at: number }): Promise<number> {
   if (warnings.length === 0) return 0;
   const claimed = await deps.markers.claimAll(warnings.map((w) => w.markerKey), MARKER_TTL_SECONDS);
-  const due = warnings.filter((_, i) => claimed[i]);
+  // The worker's own identities first: if they lapse, nothing else gets watched.
+  const due = warnings.filter((_, i) => claimed[i]).sort((a, b) => Number(b.notification.credential.isOwnIdentity === true) - Number(a.notification.credential.isOwnIdentity === true));
+  const limit = deps.warningsPerScan ?? DEFAULT_WARNINGS_PER_SCAN;
+  const individual = due.slice(0, limit).map((w) => w.notification);
+  const rest = due.slice(limit).map((w) => w.notification);
+  const batch: Notification[] = rest.length === 0 ? [] : [{
+    type: 'expiry-batch',
+    scanId: scan.scanId,
+    at: scan.at,
+    count: rest.length,
+    counts: rest.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n.state]: (acc[n.state] ?? 0) + 1 }), {}),
+    examples: rest.slice(0, 25).map((n) => ({ credential: n.credential, state: n.state, daysLeft: n.daysLeft })),
+  }];
   try {
-    await deps.notify.enqueueAll(due.map((w) => w.notification));
+    await deps.notify.enqueueAll([...individual, ...batch]);
   } catch (err) {
     await deps.markers.releaseAll(due.map((w) => w.markerKey));
     throw err;
   }
-  return due.length;
+  return individual.length + batch.length;
 }
 
 /** Claims the marker, queues, and gives the marker back if queueing failed (so the next scan tries again). */

@@ -44,6 +44,17 @@ export function exampleNotifications(now: number): Record<NotificationType, Noti
       daysLeft: 2,
       nextAction: 'ask alice@example.com to create a new token in the Dfns dashboard',
     },
+    'expiry-batch': {
+      type: 'expiry-batch',
+      scanId: 'scan-01J9Z6W6T4',
+      at: now,
+      count: 41,
+      counts: { expired: 2, rotate: 9, warn: 30 },
+      examples: [
+        { credential: sa, state: 'rotate', daysLeft: 6 },
+        { credential: pat, state: 'warn', daysLeft: 2 },
+      ],
+    },
     'scan-digest': {
       type: 'scan-digest',
       scanId: 'scan-01J9Z6W6T4',

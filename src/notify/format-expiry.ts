@@ -19,6 +19,7 @@ import { expiryPhrase, formatUtc } from './format-time.js';
 
 type ExpiryWarning = Extract<Notification, { type: 'expiry-warning' }>;
 type ScanDigest = Extract<Notification, { type: 'scan-digest' }>;
+type ExpiryBatch = Extract<Notification, { type: 'expiry-batch' }>;
 
 export const STATE_EMOJI: Record<CredentialState, string> = {
   expired: ':red_circle:',
@@ -112,6 +113,28 @@ export function renderScanDigest(n: ScanDigest, o: RenderOptions): RenderedMessa
     `${plural(n.rotationsQueued, 'rotation')} queued.`,
     n.errors.length > 0 ? `${plural(n.errors.length, 'identity', 'identities')} could not be listed.` : '',
     mostUrgent.length > 0 ? `Most urgent: ${mostUrgent.join('; ')}${moreInText > 0 ? `; and ${moreInText} more` : ''}.` : '',
+  ]);
+  return { text, blocks: limitBlocks(blocks) };
+}
+
+/** Many warnings at once (a first scan, a long outage): one message, most urgent first. */
+export function renderExpiryBatch(n: ExpiryBatch, o: RenderOptions): RenderedMessage {
+  const maxShown = Math.max(0, Math.floor(o.maxUrgent ?? 10));
+  const states = (['expired', 'rotate', 'warn', 'unknown'] as const).filter((s) => (n.counts[s] ?? 0) > 0);
+  const countsLine = states.map((s) => `${n.counts[s]} ${s === 'rotate' ? 'due for rotation' : s === 'warn' ? 'expiring soon' : s}`).join(' · ');
+  const shown = n.examples.slice(0, maxShown);
+  const lines = shown.map((u) => `${STATE_EMOJI[u.state]} ${credentialRef(u.credential)}, ${kindNoun(u.credential.kind)}: ${shortExpiry(u.credential.expiresAt, u.credential.expirySource, o.now)}`);
+  if (n.count > shown.length && shown.length > 0) lines.push(`…and ${n.count - shown.length} more`);
+  const blocks: SlackBlock[] = [
+    headerBlock(`:warning: ${plural(n.count, 'more credential')} crossed an expiry threshold`),
+    sectionBlock(countsLine || 'See the inventory for details.'),
+    ...(lines.length > 0 ? packSections('*Most urgent*', lines) : []),
+    contextBlock('Sent as one message to keep the channel readable; each is listed in the inventory and by `dfns-rotator plan`', `Scan ${code(n.scanId)} at ${formatUtc(n.at)}`, dashboardLink(o.dashboardUrl)),
+  ];
+  const text = fallbackText([
+    `Expiry warnings: ${plural(n.count, 'more credential')} crossed an expiry threshold${countsLine ? ` (${countsLine})` : ''}.`,
+    shown.length > 0 ? `Most urgent: ${shown.slice(0, 3).map((u) => `${credentialRefPlain(u.credential)} ${shortExpiry(u.credential.expiresAt, u.credential.expirySource, o.now)}`).join('; ')}.` : '',
+    'See the inventory page or `dfns-rotator plan`.',
   ]);
   return { text, blocks: limitBlocks(blocks) };
 }

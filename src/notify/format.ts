@@ -1,6 +1,6 @@
 import type { Notification, NotificationType, RenderedMessage } from './types.js';
 import type { RenderOptions } from './format-credential.js';
-import { renderExpiryWarning, renderScanDigest } from './format-expiry.js';
+import { renderExpiryBatch, renderExpiryWarning, renderScanDigest } from './format-expiry.js';
 import { renderCredentialRetired, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
 
 export type { RenderOptions } from './format-credential.js';
@@ -10,6 +10,7 @@ type Renderer<T extends NotificationType> = (n: Extract<Notification, { type: T 
 // A new notification type does not compile until it has a renderer here.
 const RENDERERS: { [T in NotificationType]: Renderer<T> } = {
   'expiry-warning': renderExpiryWarning,
+  'expiry-batch': renderExpiryBatch,
   'scan-digest': renderScanDigest,
   'rotation-succeeded': renderRotationSucceeded,
   'rotation-failed': renderRotationFailed,

@@ -46,6 +46,8 @@ export function notificationFields(n: Notification): Record<string, unknown> {
         thresholdDays: n.thresholdDays,
         ownIdentity: n.credential.isOwnIdentity === true,
       };
+    case 'expiry-batch':
+      return { ...base, scanId: n.scanId, count: n.count, counts: n.counts };
     case 'scan-digest':
       return { ...base, scanId: n.scanId, total: n.total, counts: n.counts, rotationsQueued: n.rotationsQueued, identityErrors: n.errors.length };
     case 'rotation-succeeded':
@@ -66,6 +68,7 @@ function levelOf(n: Notification): Level {
     case 'expiry-warning':
       return n.state === 'expired' || n.credential.isOwnIdentity ? 'error' : 'warn';
     case 'rotation-parked':
+    case 'expiry-batch':
       return 'warn';
     case 'scan-digest':
       return n.counts.expired > 0 || n.errors.length > 0 ? 'warn' : 'info';

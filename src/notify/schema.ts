@@ -31,6 +31,14 @@ export const notificationSchema: z.ZodType<Notification> = z.discriminatedUnion(
     nextAction: z.string(),
   }),
   z.object({
+    type: z.literal('expiry-batch'),
+    scanId: z.string(),
+    at: epoch,
+    count: z.number().int().min(0),
+    counts: z.partialRecord(z.enum(['expired', 'rotate', 'warn', 'unknown']), z.number().int().min(0)),
+    examples: z.array(z.object({ credential, state, daysLeft: z.number().nullable() })),
+  }),
+  z.object({
     type: z.literal('scan-digest'),
     scanId: z.string(),
     at: epoch,

@@ -31,6 +31,17 @@ export type Notification =
       nextAction: string;
     }
   | {
+      /** Warnings beyond the per-scan limit, in one message (a first scan of a big org must not post for an hour). */
+      type: 'expiry-batch';
+      scanId: string;
+      at: number;
+      /** How many warnings this message stands for. */
+      count: number;
+      counts: Partial<Record<'expired' | 'rotate' | 'warn' | 'unknown', number>>;
+      /** The most urgent of them, already sorted. */
+      examples: { credential: CredentialSummary; state: CredentialState; daysLeft: number | null }[];
+    }
+  | {
       type: 'scan-digest';
       scanId: string;
       at: number;
