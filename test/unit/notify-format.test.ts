@@ -61,6 +61,7 @@ function withCredential(n: Notification, credential: CredentialSummary): Notific
   if (n.type === 'scan-digest') {
     return { ...n, urgent: n.urgent.map((u) => ({ ...u, credential })), errors: [{ identity: credential.name, message: credential.name }] };
   }
+  if (n.type === 'expiry-batch') return { ...n, examples: n.examples.map((u) => ({ ...u, credential })) };
   return { ...n, credential } as Notification;
 }
 
