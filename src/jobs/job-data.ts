@@ -36,6 +36,8 @@ export const rotateJobSchema = z.strictObject({
   strategy: z.enum(['replace', 'rekey']).optional(),
   /** Resume a rotation parked for policy approval. */
   resume: z.boolean().optional(),
+  /** When the rotation was asked for (epoch ms); a secret rotated after that is not rotated again. Default: the job's creation time. */
+  requestedAt: z.number().int().positive().optional(),
 });
 export type RotateJobData = z.infer<typeof rotateJobSchema>;
 

@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import { describeError, errorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
@@ -23,6 +24,8 @@ export interface RotateDeps {
   identities: Identities;
   rotations: RotationStore;
   retireQueue: Pick<Queue, 'add'>;
+  /** To see whether another job is already driving a secret's rotation. */
+  rotateQueue: Pick<Queue, 'getJob'>;
   notify: NotifyEnqueuer;
   audit: AuditLog;
   metrics: Metrics;
@@ -41,7 +44,8 @@ export interface RotateDeps {
 export interface RotateResult {
   rotationId: string;
   secretName: string;
-  step: RotationRecord['step'];
+  /** `joined`: another job is running this secret's rotation; `skipped`: the secret was rotated after this request. */
+  step: RotationRecord['step'] | 'joined' | 'skipped';
   newCredentialId?: string;
   error?: string;
 }
@@ -67,8 +71,17 @@ export function createRotateProcessor(deps: RotateDeps) {
     let rotationId = data.rotationId ?? (job.data as { rotationId?: string }).rotationId ?? ulid(deps.clock.now());
     if (!data.rotationId) await job.updateData({ ...data, rotationId });
 
-    let record = await joinOrStart(deps, secretName, rotationId, data);
-    if (record === null) return { rotationId, secretName, step: 'failed', error: 'could not plan' };
+    const requestedAt = data.requestedAt ?? job.timestamp;
+    const joined = await joinOrStart(deps, secretName, rotationId, String(job.id), { ...data, requestedAt });
+    if (joined.kind === 'joined') {
+      deps.logger.info({ secretName, rotationId: joined.holder, requested: rotationId }, 'another job is running this secret\'s rotation; this request joins it');
+      return { rotationId: joined.holder, secretName, step: 'joined' };
+    }
+    if (joined.kind === 'skipped') {
+      deps.logger.info({ secretName, rotationId, rotatedAt: joined.rotatedAt }, 'the secret was rotated after this request was made; nothing to do');
+      return { rotationId, secretName, step: 'skipped' };
+    }
+    let record = joined.record;
     rotationId = record.rotationId;
     if (record.step === 'parked') {
       if (!data.resume) {
@@ -106,26 +119,54 @@ export function createRotateProcessor(deps: RotateDeps) {
   };
 }
 
-/** The secret's live rotation if there is one, else a new one. Null when planning failed for good. */
-async function joinOrStart(deps: RotateDeps, secretName: string, rotationId: string, data: { reason: string; requestedBy?: string | undefined; strategy?: 'replace' | 'rekey' | undefined }): Promise<RotationRecord | null> {
+type Joined = { kind: 'record'; record: RotationRecord } | { kind: 'joined'; holder: string } | { kind: 'skipped'; rotatedAt: number };
+
+const RUNNING_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * At most one rotation per secret. If another rotation of the secret is alive and its own job is
+ * still queued or running, this request joins it (nothing to do here). If that job is gone
+ * (failed for good, or parked and completed), this job resumes the rotation. A new rotation is
+ * planned only if the secret was not rotated after this request was made (two triggers at once
+ * must not rotate twice).
+ */
+async function joinOrStart(
+  deps: RotateDeps,
+  secretName: string,
+  rotationId: string,
+  jobId: string,
+  data: { reason: string; requestedBy?: string | undefined; strategy?: 'replace' | 'rekey' | undefined; requestedAt: number },
+): Promise<Joined> {
   for (let tries = 0; tries < 3; tries++) {
-    const holder = await deps.rotations.claimActive(secretName, rotationId);
+    const claim = await deps.rotations.claimActive(secretName, rotationId, jobId);
+    const holder = claim.rotationId;
     const existing = await deps.rotations.get(holder);
-    if (existing && !isTerminal(existing) && existing.step !== 'retire-scheduled') {
-      if (holder !== rotationId) deps.logger.info({ secretName, rotationId: holder, requested: rotationId }, 'joining the rotation already under way for this secret');
-      return existing;
-    }
     if (holder !== rotationId) {
-      await deps.rotations.releaseActive(secretName, holder); // a finished or lost rotation: free the secret
-      continue;
+      const holderJob = claim.jobId === jobId ? undefined : await deps.rotateQueue.getJob(claim.jobId);
+      const holderRunning = holderJob ? RUNNING_JOB_STATES.has(await holderJob.getState()) : false;
+      const finished = existing !== null && (isTerminal(existing) || existing.step === 'retire-scheduled');
+      // A holder still planning has no record yet: its job, still running, says it is alive.
+      if (!finished && holderRunning) return { kind: 'joined', holder };
+      if (existing === null || finished) {
+        await deps.rotations.releaseActive(secretName, holder); // a finished or lost rotation: free the secret
+        continue;
+      }
+      deps.logger.info({ secretName, rotationId: holder, requested: rotationId }, 'resuming the unfinished rotation of this secret');
+      return { kind: 'record', record: existing };
     }
-    if (existing) return existing; // our own, already finished (a retried job)
+    if (existing) return { kind: 'record', record: existing }; // our own (a retried or restarted job)
+    const secret = await deps.store.get(secretName);
+    const rotatedAt = (secret && versionWithStage(secret.versions, 'current')?.metadata.rotatedAt) ?? 0;
+    if (rotatedAt > data.requestedAt) {
+      await deps.rotations.releaseActive(secretName, rotationId);
+      return { kind: 'skipped', rotatedAt };
+    }
     try {
       const { record } = await planRotation(deps, { secretName, rotationId, reason: data.reason, requestedBy: data.requestedBy ?? 'unknown', ...(data.strategy ? { strategy: data.strategy } : {}), now: deps.clock.now() });
-      return await save(deps, record, 'planned', 'ok', `${record.strategy} of ${record.old.credentialId} (${record.old.name}): ${record.reason}`);
+      return { kind: 'record', record: await save(deps, record, 'planned', 'ok', `${record.strategy} of ${record.old.credentialId} (${record.old.name}): ${record.reason}`) };
     } catch (err) {
       await deps.rotations.releaseActive(secretName, rotationId);
-      if (err instanceof RotationPlanError || errorCode(err)?.startsWith('DFNS_') && !(err as { retryable?: boolean }).retryable) {
+      if (err instanceof RotationPlanError || (errorCode(err)?.startsWith('DFNS_') && !(err as { retryable?: boolean }).retryable)) {
         await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'plan', outcome: 'failed', rotationId, secretName, detail: describeError(err) });
         await deps.setCooldown(secretName);
         throw new UnrecoverableError(`cannot rotate "${secretName}": ${describeError(err)}`);

@@ -20,8 +20,11 @@ export interface RotationStore {
   save(record: RotationRecord): Promise<RotationRecord>;
   /** The rotation currently alive for a secret, if any. */
   active(secretName: string): Promise<string | null>;
-  /** Makes `rotationId` the active rotation of the secret unless another is; returns the holder. */
-  claimActive(secretName: string, rotationId: string): Promise<string>;
+  /**
+   * Makes `rotationId` (driven by job `jobId`) the active rotation of the secret unless another is;
+   * returns the holder and the job that claimed it.
+   */
+  claimActive(secretName: string, rotationId: string, jobId: string): Promise<{ rotationId: string; jobId: string }>;
   /** Clears the pointer if it still names `rotationId`. */
   releaseActive(secretName: string, rotationId: string): Promise<void>;
   /** Most recent first. */
@@ -42,10 +45,18 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1
 `;
 
+// The pointer holds "<rotationId> <jobId>"; release only if it still names this rotation.
 const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+function parseHolder(value: string | null): { rotationId: string; jobId: string } | null {
+  if (!value) return null;
+  const [rotationId = '', jobId = ''] = value.split(' ');
+  return { rotationId, jobId };
+}
 
 /** Records are kept this long after their last change (the audit stream keeps the story longer). */
 const RECORD_TTL_SECONDS = 400 * 86_400;
@@ -68,11 +79,11 @@ export function redisRotationStore(redis: RedisClient, prefix: string): Rotation
       return next;
     },
     async active(secretName) {
-      return redis.get(activeKey(secretName));
+      return parseHolder(await redis.get(activeKey(secretName)))?.rotationId ?? null;
     },
-    async claimActive(secretName, rotationId) {
-      await redis.set(activeKey(secretName), rotationId, 'NX');
-      return (await redis.get(activeKey(secretName))) ?? rotationId;
+    async claimActive(secretName, rotationId, jobId) {
+      await redis.set(activeKey(secretName), `${rotationId} ${jobId}`, 'NX');
+      return parseHolder(await redis.get(activeKey(secretName))) ?? { rotationId, jobId };
     },
     async releaseActive(secretName, rotationId) {
       await redis.eval(RELEASE_SCRIPT, 1, activeKey(secretName), rotationId);

@@ -64,12 +64,24 @@ export interface Runtime {
   logger: Logger;
   clock: Clock;
   /** Starts one worker per queue. Returns them (for readiness checks). */
-  startWorkers(options?: { concurrency?: Partial<Record<QueueName, number>> }): Worker[];
+  startWorkers(options?: WorkerSettings): Worker[];
   workers(): Worker[];
   close(): Promise<void>;
 }
 
 export const FAILURE_COOLDOWN_SECONDS = 24 * 3600;
+
+export interface WorkerSettings {
+  concurrency?: Partial<Record<QueueName, number>>;
+  /**
+   * How long a job's lock lives without renewal (BullMQ default 30 s). A worker killed mid-job is
+   * noticed once its lock expires; the job then moves back to waiting and resumes from its last
+   * saved step on another worker.
+   */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for (BullMQ default 30 s). */
+  stalledIntervalMs?: number;
+}
 
 export function createRuntime(options: RuntimeOptions): Runtime {
   const { config, logger } = options;
@@ -132,6 +144,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     identities,
     rotations,
     retireQueue: queues.retire,
+    rotateQueue: queues.rotate,
     notify,
     audit,
     metrics,
@@ -182,6 +195,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           connection: redis,
           prefix,
           concurrency: startOptions.concurrency?.[name] ?? 1,
+          // A job may be interrupted twice (two crashes, two deploys) before BullMQ fails it; even
+          // then the rotation record survives and the next trigger resumes it.
+          maxStalledCount: 2,
+          ...(startOptions.lockDurationMs !== undefined ? { lockDuration: startOptions.lockDurationMs } : {}),
+          ...(startOptions.stalledIntervalMs !== undefined ? { stalledInterval: startOptions.stalledIntervalMs } : {}),
           ...(name === 'notify' ? { limiter: options.notifyLimiter ?? NOTIFY_LIMITER } : {}),
         });
         worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));

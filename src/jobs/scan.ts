@@ -26,7 +26,7 @@ export interface ScanDeps {
   store: Pick<SecretStore, 'list' | 'get'>;
   policyFor: (subject: PolicySubject) => CredentialPolicy;
   /** Queues a rotation; false when one for that secret is already waiting or running. */
-  requestRotation: (request: { secretName: string; reason: string; requestedBy: string; rotationId: string }) => Promise<boolean>;
+  requestRotation: (request: { secretName: string; reason: string; requestedBy: string; rotationId: string; requestedAt: number }) => Promise<boolean>;
   rotations: Pick<RotationStore, 'active' | 'get'>;
   /** True while a secret's last rotation failed recently: the scan leaves it to people until the cooldown ends. */
   inFailureCooldown: (secretName: string) => Promise<boolean>;
@@ -154,7 +154,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   if (!data.dryRun) {
     for (const planned of planRotations(items)) {
       if (await skipRotation(deps, planned.secretName)) continue;
-      const queued = await deps.requestRotation({ secretName: planned.secretName, reason: planned.reason, requestedBy: `scan ${scanId}`, rotationId: ulid(now) });
+      const queued = await deps.requestRotation({ secretName: planned.secretName, reason: planned.reason, requestedBy: `scan ${scanId}`, rotationId: ulid(now), requestedAt: now });
       if (queued) rotationsQueued += 1;
     }
   }
