@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { isPermanentNotifyError, notifyRetryAfterMs } from '../notify/errors.js';
 import { notificationSchema } from '../notify/schema.js';
 import type { Notification, Notifier } from '../notify/types.js';
@@ -22,6 +23,7 @@ export interface NotifyDeps {
   /** The notify queue, to pause it for as long as Slack's Retry-After says. */
   queue: Pick<Queue, 'rateLimit'>;
   logger: Logger;
+  metrics?: Pick<Metrics, 'notification'>;
 }
 
 /**
@@ -32,16 +34,23 @@ export function createNotifyProcessor(deps: NotifyDeps) {
   return async (job: Job): Promise<{ delivered: true; via: string }> => {
     const parsed = notificationSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid notification data: ${describeIssues(parsed.error)}`);
+    const count = (outcome: Parameters<Metrics['notification']>[1]) => deps.metrics?.notification(parsed.data.type, outcome);
     try {
       await deps.notifier.send(parsed.data);
+      count('delivered');
     } catch (err) {
       const wait = notifyRetryAfterMs(err);
       if (wait !== undefined) {
+        count('rate-limited');
         deps.logger.warn({ jobId: job.id, waitMs: wait }, 'notifier rate limited; pausing notifications');
         await deps.queue.rateLimit(wait);
         throw Worker.RateLimitError();
       }
-      if (isPermanentNotifyError(err)) throw new UnrecoverableError((err as Error).message);
+      if (isPermanentNotifyError(err)) {
+        count('failed');
+        throw new UnrecoverableError((err as Error).message);
+      }
+      count('retrying');
       throw err;
     }
     return { delivered: true, via: deps.notifier.description };

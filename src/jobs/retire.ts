@@ -134,7 +134,7 @@ async function save(deps: RetireDeps, record: RotationRecord, action: string, ev
     }
   }
   await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action, outcome: 'ok', rotationId: saved.rotationId, secretName: saved.secretName, credential: `${saved.kind === 'service-account' ? 'sa' : 'pat'}:${saved.old.credentialId}`, step: saved.step });
-  deps.logger.info({ rotationId: saved.rotationId, secret: saved.secretName, step: saved.step }, action);
+  deps.logger.info({ rotationId: saved.rotationId, secretName: saved.secretName, step: saved.step }, action);
   await deps.hooks?.afterStep?.(saved);
   return saved;
 }

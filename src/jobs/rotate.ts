@@ -193,7 +193,7 @@ async function finish(deps: RotateDeps, record: RotationRecord): Promise<RotateR
     case 'retire-scheduled':
       await deps.rotations.releaseActive(record.secretName, record.rotationId);
       deps.metrics.rotationFinished('succeeded', record.kind, record.strategy);
-      deps.logger.info({ rotationId: record.rotationId, secret: record.secretName, newCredentialId: record.created?.credentialId, retireAt: record.retireAt }, 'rotation succeeded');
+      deps.logger.info({ rotationId: record.rotationId, secretName: record.secretName, newCredentialId: record.created?.credentialId, retireAt: record.retireAt }, 'rotation succeeded');
       return { ...base, newCredentialId: record.created!.credentialId };
     case 'parked':
       await deps.notify.enqueue(rotationParkedNotice(record), `rotation-parked:${record.rotationId}:${record.updatedAt}`);
@@ -205,7 +205,7 @@ async function finish(deps: RotateDeps, record: RotationRecord): Promise<RotateR
       await deps.setCooldown(record.secretName);
       await deps.notify.enqueue(rotationFailedNotice(record), `rotation-failed:${record.rotationId}`);
       deps.metrics.rotationFinished(record.step === 'failed' ? 'failed' : 'rolled-back', record.kind, record.strategy);
-      deps.logger.warn({ rotationId: record.rotationId, secret: record.secretName, error: record.error }, 'rotation failed; the current credential is untouched');
+      deps.logger.warn({ rotationId: record.rotationId, secretName: record.secretName, error: record.error }, 'rotation failed; the current credential is untouched');
       return { ...base, error: record.error?.message ?? 'failed' };
     default:
       return base;
@@ -214,7 +214,7 @@ async function finish(deps: RotateDeps, record: RotationRecord): Promise<RotateR
 
 /** A transient failure: BullMQ retries. On the last attempt, tell people the rotation is stuck. */
 async function onThrown(deps: RotateDeps, job: Job, record: RotationRecord, err: unknown): Promise<void> {
-  deps.logger.warn({ rotationId: record.rotationId, secret: record.secretName, step: record.step, attempt: job.attemptsMade + 1, err: describeError(err) }, 'rotation step failed; it resumes on the next attempt');
+  deps.logger.warn({ rotationId: record.rotationId, secretName: record.secretName, step: record.step, attempt: job.attemptsMade + 1, err: describeError(err) }, 'rotation step failed; it resumes on the next attempt');
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   if (lastAttempt && !(err instanceof UnrecoverableError)) {
     const stuck = { ...record, error: { code: errorCode(err) ?? 'ERROR', message: describeError(err), step: record.step } };

@@ -193,7 +193,7 @@ async function create(deps: EffectDeps, r: RotationRecord, e: Extract<RotationEf
     if (code === 'DFNS_CONFLICT' && r.strategy === 'replace') return { type: 'name-taken' };
     if (r.strategy === 'rekey' && code === 'DFNS_FORBIDDEN') {
       if (deps.policy.rekeyFallback === 'replace' && (await deps.identities.operator())) {
-        deps.logger.warn({ rotationId: r.rotationId, secret: r.secretName }, 'Dfns refused rekey (403); falling back to replace as configured');
+        deps.logger.warn({ rotationId: r.rotationId, secretName: r.secretName }, 'Dfns refused rekey (403); falling back to replace as configured');
         await updateSecret(deps.store, r.secretName, (record) => updatePending(record!, r.pendingVersionId!, { value: { credentialId: null, accessToken: null, credId: '', expiresAt: null }, metadata: { credentialId: null, credId: '' } }), { sleep: deps.sleep });
         return { type: 'switched-to-replace' };
       }

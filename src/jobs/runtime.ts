@@ -168,7 +168,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (!parsed.success) throw new UnrecoverableError(`invalid scan job data: ${describeIssues(parsed.error)}`);
       return runScan(scanDeps, parsed.data);
     },
-    notify: createNotifyProcessor({ notifier, queue: queues.notify, logger }),
+    notify: createNotifyProcessor({ notifier, queue: queues.notify, logger, metrics }),
   };
 
   let running: Worker[] = [];

@@ -49,10 +49,15 @@ export function planRotations(items: readonly InventoryItem[]): PlannedRotation[
  * Warnings due now. Credentials the worker rotates itself are announced only once their rotation
  * is overdue (a threshold below the rotate-before window): before that, a warning is noise.
  */
-export function planWarnings(items: readonly InventoryItem[], rotateBeforeDays: (item: InventoryItem) => number): PlannedWarning[] {
+export function planWarnings(
+  items: readonly InventoryItem[],
+  rotateBeforeDays: (item: InventoryItem) => number,
+  /** Credentials whose rotation this scan just queued: its own success or failure message will say what happened. */
+  rotating: ReadonlySet<string> = new Set(),
+): PlannedWarning[] {
   const out: PlannedWarning[] = [];
   for (const item of items) {
-    if (item.role === 'previous' || item.role === 'pending') continue;
+    if (item.role === 'previous' || item.role === 'pending' || rotating.has(item.key)) continue;
     const auto = rotates(item);
     let markerKey: string | null = null;
     let thresholdDays: number | null = null;
@@ -64,9 +69,12 @@ export function planWarnings(items: readonly InventoryItem[], rotateBeforeDays: 
       thresholdDays = item.threshold;
     }
     if (markerKey === null) continue;
-    const nextAction = auto
-      ? `the worker rotates it (strategy ${item.strategy}); it is overdue, so check the rotate queue and the last rotation's error`
-      : (item.action ?? 'rotate it by hand');
+    const nextAction =
+      auto && item.state === 'unknown'
+        ? `its token carries no expiry, so the worker cannot tell when to rotate it: rotate it once by hand (\`dfns-rotator rotate ${item.secretName}\`) to get a token with a known expiry`
+        : auto
+          ? `the worker rotates it (strategy ${item.strategy}) but has not managed to yet: check \`dfns-rotator history --secret ${item.secretName}\` for the last rotation's error`
+          : (item.action ?? 'rotate it by hand');
     out.push({
       markerKey,
       notification: {

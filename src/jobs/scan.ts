@@ -151,18 +151,24 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   deps.onInventory?.(items);
 
   let rotationsQueued = 0;
+  const rotating = new Set<string>();
   if (!data.dryRun) {
     for (const planned of planRotations(items)) {
       if (await skipRotation(deps, planned.secretName)) continue;
       const queued = await deps.requestRotation({ secretName: planned.secretName, reason: planned.reason, requestedBy: `scan ${scanId}`, rotationId: ulid(now), requestedAt: now });
-      if (queued) rotationsQueued += 1;
+      // Queued just now: its own outcome message will follow. One queued earlier and still not
+      // done is another matter: the warning below is how a person learns it is stuck.
+      if (queued) {
+        rotationsQueued += 1;
+        rotating.add(planned.item.key);
+      }
     }
   }
 
   let notificationsQueued = 0;
   if (!data.dryRun) {
     const policyOf = (i: InventoryItem) => deps.policyFor({ kind: i.kind, id: i.id, name: i.name, ...(i.secretName ? { secretName: i.secretName } : {}) });
-    notificationsQueued += await queueWarnings(deps, planWarnings(items, (i) => policyOf(i).rotateBeforeDays), { scanId, at: now });
+    notificationsQueued += await queueWarnings(deps, planWarnings(items, (i) => policyOf(i).rotateBeforeDays, rotating), { scanId, at: now });
   }
 
   const finishedAt = deps.clock.now();

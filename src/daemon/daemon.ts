@@ -1,0 +1,162 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { systemClock } from '../clock.js';
+import type { Config } from '../config/types.js';
+import { describeError } from '../errors.js';
+import { createRuntime, type Runtime, type RuntimeOptions, type WorkerSettings } from '../jobs/runtime.js';
+import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../jobs/schedule.js';
+import type { Logger } from '../logger.js';
+import { noMetrics, type Metrics } from '../metrics.js';
+import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { runStartupChecks, type StartupReport } from './startup-checks.js';
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  /** Runtime overrides (the demo and tests: clock, sleep, notifier, backoffs). */
+  runtime?: Omit<Partial<RuntimeOptions>, 'config' | 'logger' | 'metrics'>;
+  workers?: WorkerSettings;
+  /** Run the cron schedule (default true); tests drive ticks by hand. */
+  schedule?: boolean;
+  /** Queue a catch-up scan at start when the last one is older than an interval (default true). */
+  catchUp?: boolean;
+  /** How long active jobs get to finish on shutdown before they are left to resume elsewhere. Default 30 s. */
+  shutdownTimeoutMs?: number;
+  /** Passed to the dashboard (the demo serves plain HTTP on loopback). */
+  server?: { port?: number; secureCookies?: boolean; trustProxy?: boolean | number | string };
+  collectProcessMetrics?: boolean;
+}
+
+export interface Daemon {
+  runtime: Runtime;
+  server: HttpServer | null;
+  schedule: Schedule | null;
+  registry: Registry;
+  startup: StartupReport;
+  /** Graceful and idempotent: readiness off, no new ticks, active jobs finish (or are left to resume), then connections close. */
+  stop(reason?: string): Promise<void>;
+}
+
+/** Forwards to the real metrics once they exist (they need the queues, which the runtime creates). */
+function lateMetrics(): { metrics: Metrics; set(m: Metrics): void } {
+  let target: Metrics = noMetrics;
+  return {
+    set: (m) => {
+      target = m;
+    },
+    metrics: {
+      credentialsScanned: (...a) => target.credentialsScanned(...a),
+      rotationFinished: (...a) => target.rotationFinished(...a),
+      rotationStep: (...a) => target.rotationStep(...a),
+      dfnsRequest: (...a) => target.dfnsRequest(...a),
+      notification: (...a) => target.notification(...a),
+    },
+  };
+}
+
+/**
+ * `dfns-rotator start`: the runtime, its workers, the cron schedule and the dashboard, after
+ * start-up checks. Anything thrown here (StartupError, ConfigError) means the daemon did not start
+ * and nothing is left running.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, logger } = options;
+  const clock = options.runtime?.clock ?? systemClock;
+  const registry = new Registry();
+  if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfns_rotator_' });
+  const late = lateMetrics();
+  const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
+  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues) }));
+
+  let startup: StartupReport;
+  try {
+    startup = await runStartupChecks(runtime, logger);
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+
+  const last = await runtime.results.load().catch(() => null);
+  if (last) late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
+
+  runtime.startWorkers(options.workers);
+  let server: HttpServer | null = null;
+  let schedule: Schedule | null = null;
+  try {
+    if (config.server.enabled) {
+      server = await createHttpServer({
+        host: config.server.host,
+        port: options.server?.port ?? config.server.port,
+        auth: config.server.auth,
+        queues: Object.values(runtime.queues),
+        readiness: readinessFromChecks({
+          redis: () => pingRedis(runtime.redis),
+          workers: () => workersRunning(runtime.workers()),
+          // A cheap read through the store's own code path (its folder, its key id check).
+          store: async () => {
+            await runtime.store.get('readyz-probe');
+            return { ok: true };
+          },
+        }),
+        loadInventory: () => runtime.results.load(),
+        loadRecentRotations: () => runtime.rotations.recent(50),
+        registry,
+        logger,
+        clock,
+        ...(options.server?.secureCookies !== undefined ? { secureCookies: options.server.secureCookies } : {}),
+        ...(options.server?.trustProxy !== undefined ? { trustProxy: options.server.trustProxy } : {}),
+      });
+    }
+    if (options.schedule ?? true) {
+      schedule = startSchedule({ expression: config.schedule.scan, timezone: config.schedule.timezone, queue: runtime.queues.scan, logger });
+    }
+    if (options.catchUp ?? true) {
+      await catchUpScan({
+        queue: runtime.queues.scan,
+        lastSuccessAt: await runtime.results.lastSuccessAt(),
+        interval: scheduleInterval(config.schedule.scan, config.schedule.timezone),
+        clock,
+        logger,
+      });
+    }
+  } catch (err) {
+    await schedule?.stop().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+    await runtime.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | null = null;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  return {
+    runtime,
+    server,
+    schedule,
+    registry,
+    startup,
+    stop(reason = 'stop requested') {
+      stopping ??= (async () => {
+        logger.info({ reason }, 'shutting down: finishing active jobs');
+        server?.setShuttingDown();
+        await schedule?.stop().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'stopping the schedule failed'));
+        const workers = runtime.workers();
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
+        });
+        const outcome = await Promise.race([graceful, deadline]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          // Each rotation step is saved as it completes, so an interrupted job resumes from its last
+          // step on the next worker: nothing is half-written.
+          logger.warn({ shutdownTimeoutMs }, 'active jobs did not finish in time; leaving them to resume on the next start');
+          await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+        }
+        await server?.close().catch(() => undefined);
+        await runtime.close();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
