@@ -7,7 +7,7 @@ import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
-import { runStartupChecks, type StartupReport } from './startup-checks.js';
+import { probeRedis, runStartupChecks, type StartupReport } from './startup-checks.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -63,6 +63,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const clock = options.runtime?.clock ?? systemClock;
   const registry = new Registry();
   if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfns_rotator_' });
+  await probeRedis(config.redis);
   const late = lateMetrics();
   const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
   late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues) }));

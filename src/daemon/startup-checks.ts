@@ -1,7 +1,8 @@
 import { describeError, RotatorError } from '../errors.js';
 import type { Runtime } from '../jobs/runtime.js';
 import type { Logger } from '../logger.js';
-import { checkEvictionPolicy, describeRedis } from '../redis/connection.js';
+import type { RedisSettings } from '../config/types.js';
+import { checkEvictionPolicy, createRedis, describeRedis } from '../redis/connection.js';
 
 /** The daemon cannot work at all (Redis unreachable, store unreadable, no identity can list). */
 export class StartupError extends RotatorError {
@@ -23,6 +24,26 @@ export interface StartupReport {
   evictionOk: boolean;
   secrets: number;
   identities: IdentityReport[];
+}
+
+/**
+ * Connects once, without retries, before anything else is built: BullMQ's own connections retry
+ * forever, which would turn "Redis is down" into a daemon that hangs at start.
+ */
+export async function probeRedis(settings: RedisSettings, timeoutMs = 10_000): Promise<void> {
+  const where = describeRedis(settings);
+  const client = createRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  let lastError: unknown;
+  client.on('error', (err: unknown) => {
+    lastError = err;
+  });
+  try {
+    await withTimeout(`Redis at ${where}`, timeoutMs, client.connect().then(() => client.ping()));
+  } catch (err) {
+    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(lastError ?? err)}`);
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {

@@ -218,7 +218,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           ...running.map((w) => [`worker ${w.name}`, () => w.close()] as [string, () => Promise<unknown>]),
           ...Object.values(queues).map((q) => [`queue ${q.name}`, () => q.close()] as [string, () => Promise<unknown>]),
           ['store', async () => store.close?.()],
-          ['redis', async () => redis.quit().catch(() => redis.disconnect())],
+          // QUIT waits for an answer: on a connection that is down it would wait forever.
+          ['redis', async () => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect())],
         ];
         for (const [what, step] of steps) {
           try {

@@ -17,9 +17,12 @@ export const SCAN_JOB_OPTIONS = {
   removeOnFail: { age: 30 * 86_400 },
 };
 
-/** `2026-11-21T10:17Z`: the tick a scheduled scan belongs to. Seconds are dropped: cron is per minute. */
+/**
+ * `2026-11-21T10:17:00Z`: the tick a scheduled scan belongs to. node-cron hands every replica the
+ * scheduled time itself (not the moment its timer fired), so replicas agree on it to the second.
+ */
 export function tickOf(date: Date | number): string {
-  return new Date(date).toISOString().slice(0, 16) + 'Z';
+  return new Date(date).toISOString().slice(0, 19) + 'Z';
 }
 
 export async function addScheduledScan(queue: Pick<Queue, 'add'>, tick: string): Promise<void> {
