@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureChromium, launchChromium } from '../helpers/chromium.js';
-import { DASHBOARD_TOKEN, SEEDED_NAMES, startDashboardFixture, type DashboardFixture } from '../helpers/dashboard-fixture.js';
+import { DAEMON_DASHBOARD_TOKEN as DASHBOARD_TOKEN, DAEMON_SEEDED_NAMES as SEEDED_NAMES, startDaemonDashboard, type DaemonDashboard } from '../helpers/daemon-dashboard.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
@@ -34,7 +34,7 @@ async function openMenuWith(page: Page, item: string): Promise<void> {
 }
 
 describe('dashboard in a browser', () => {
-  let fx: DashboardFixture;
+  let fx: DaemonDashboard;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   const problems: string[] = [];
   const dialogs: string[] = [];
@@ -42,7 +42,7 @@ describe('dashboard in a browser', () => {
   beforeAll(async () => {
     ensureChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
-    fx = await startDashboardFixture();
+    fx = await startDaemonDashboard();
     browser = await launchChromium();
   }, 600_000);
 
@@ -94,19 +94,20 @@ describe('dashboard in a browser', () => {
     await dialog.getByRole('button', { name: 'Add', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
 
-    // The job is in Redis, as the scan worker will read it.
+    // The job reached Redis and the daemon's scan worker ran it against the (simulated) Dfns.
     const job = await vi.waitFor(
       async () => {
-        const [found] = await fx.queues.scan.getJobs(['waiting']);
+        const [found] = await fx.queues.scan.getJobs(['completed']);
         expect(found).toBeDefined();
         return found!;
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 20_000, interval: 100 },
     );
     expect(job.name).toBe('scan');
     expect(job.data).toEqual({ trigger: 'manual' });
+    expect(job.returnvalue).toMatchObject({ total: SEEDED_NAMES.length });
     // And the dashboard shows it.
-    await page.getByText('Waiting', { exact: false }).first().waitFor();
+    await page.getByText('Completed', { exact: false }).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
 
     // From bull-board to the inventory through its menu link.
