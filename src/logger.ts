@@ -49,22 +49,3 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
 
 /** A logger that drops everything: for library code used without one, and for quiet tests. */
 export const silentLogger: Logger = pino({ level: 'silent' });
-
-/** Shows that a secret exists and which one, without showing it: `eyJhbGci…(812 chars)`. */
-export function maskSecret(value: string | undefined | null): string {
-  if (!value) return '(none)';
-  return `${value.slice(0, Math.min(4, Math.floor(value.length / 4)))}…(${value.length} chars)`;
-}
-
-/** Hides the password in a redis://user:pass@host URL. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    // Slack webhook URLs carry their secret in the path.
-    if (u.hostname.endsWith('hooks.slack.com')) u.pathname = '/services/***';
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
-  }
-}

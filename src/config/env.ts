@@ -41,6 +41,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_REDIS_PREFIX', path: 'redis.prefix', kind: 'string', help: 'BullMQ key prefix' },
   { name: 'DFNS_ROTATOR_HOST', path: 'server.host', kind: 'string', help: 'dashboard bind address' },
   { name: 'DFNS_ROTATOR_PORT', path: 'server.port', kind: 'number', help: 'dashboard port' },
+  { name: 'DFNS_ROTATOR_SECURE_COOKIES', path: 'server.secureCookies', kind: 'bool', help: 'mark the dashboard session cookie Secure (behind an HTTPS proxy)' },
   { name: 'DFNS_ROTATOR_DASHBOARD_TOKEN', path: 'server.auth.token', kind: 'secret-env', help: 'bearer token for the dashboard' },
   { name: 'DFNS_ROTATOR_DASHBOARD_TOKEN_FILE', path: 'server.auth.token', kind: 'secret-file', help: 'file holding the dashboard token' },
   { name: 'DFNS_ROTATOR_DASHBOARD_USER', path: 'server.auth.username', kind: 'string', help: 'basic-auth user for the dashboard' },

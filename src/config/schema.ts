@@ -137,6 +137,10 @@ export const rawConfigSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().optional(),
       host: z.string().min(1).optional(),
+      /** Mark the session cookie Secure: set when people reach the dashboard through an HTTPS proxy. */
+      secureCookies: z.boolean().optional(),
+      /** Express `trust proxy` (true, a hop count, or addresses), so rate limits see the client behind the proxy. */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).optional(),
       port: z.number().int().min(0).max(65535).optional(),
       auth: z
         .strictObject({

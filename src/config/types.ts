@@ -48,7 +48,7 @@ export interface Config {
   slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
-  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null };
+  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string };
   audit: { file: string | null };
   log: { level: string };
 }

@@ -103,8 +103,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         registry,
         logger,
         clock,
-        ...(options.server?.secureCookies !== undefined ? { secureCookies: options.server.secureCookies } : {}),
-        ...(options.server?.trustProxy !== undefined ? { trustProxy: options.server.trustProxy } : {}),
+        secureCookies: options.server?.secureCookies ?? config.server.secureCookies,
+        trustProxy: options.server?.trustProxy ?? config.server.trustProxy,
       });
     }
     if (options.schedule ?? true) {

@@ -4,7 +4,6 @@ import { ConfigError } from '../errors.js';
  * A Slack incoming-webhook URL *is* the credential: anyone holding it can post to the channel.
  * The secret is the whole path (`/services/T…/B…/<token>`), so everything after the host is
  * hidden, for any host (a proxy or a local test server is no different from hooks.slack.com).
- * src/logger.ts `maskUrl` only hides paths on hooks.slack.com; do not use it for webhooks.
  */
 
 /** `https://hooks.slack.com/***`: scheme and host only. */
