@@ -20,6 +20,16 @@ export function parseFlags<O extends Options>(command: string, usage: string, ar
   }
 }
 
+/** Like `parseFlags`, with positional arguments (returned in order); unknown flags are still usage errors. */
+export function parseFlagsAndPositionals<O extends Options>(command: string, usage: string, argv: string[], options: O) {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return { flags: values, positionals };
+  } catch (err) {
+    throw usageError(command, usage, [(err as Error).message]);
+  }
+}
+
 /** Loads the one validated config the way every command does: env and cwd from the context, files read from disk. */
 export function loadCommandConfig(ctx: CommandContext, configPath: string | undefined, needs: { server?: boolean } = {}): Config {
   return loadConfig({ env: ctx.env, configPath: configPath ?? null, readFile: (p) => readFileSync(p, 'utf8'), cwd: ctx.cwd, needs });

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { scanIntervalMs } from '../../src/commands/scan-interval.js';
+import { hours, statusProblems, type StatusReport } from '../../src/commands/status-report.js';
+
+const HOUR = 3_600_000;
+const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);
+
+function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null }): Omit<StatusReport, 'problems'> {
+  const counts = { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 };
+  return {
+    at: NOW,
+    redis: { where: 'redis://127.0.0.1:6379', evictionPolicy: patch.evictionPolicy === undefined ? 'noeviction' : patch.evictionPolicy, evictionProblem: patch.evictionProblem ?? null },
+    scan: { schedule: '17 * * * *', intervalMs: HOUR, staleAfterMs: 2 * HOUR, lastFinishedAt: patch.lastFinishedAt === undefined ? NOW - HOUR : patch.lastFinishedAt, total: 0, counts: null, rotationsQueued: 0, identityErrors: [] },
+    queues: { scan: counts, rotate: counts, retire: counts, notify: counts },
+    rotations: {
+      inFlight: [],
+      awaitingRetire: 0,
+      recentFailures: Array.from({ length: patch.failures ?? 0 }, (_, i) => ({ rotationId: null, secretName: `s${i}`, step: 'failed', error: 'x', at: NOW })),
+    },
+    notifyBacklog: 0,
+  };
+}
+
+describe('scan interval', () => {
+  it.each([
+    ['17 * * * *', null, HOUR],
+    ['*/10 * * * *', null, 10 * 60_000],
+    // Weekdays only: the longest gap is the weekend, so a Monday check does not call the scan stale.
+    ['0 9 * * 1-5', 'Europe/Paris', 72 * HOUR],
+  ])('%s (%s) allows %d ms between scans', (expression, timezone, expected) => {
+    expect(scanIntervalMs(expression, timezone)).toBe(expected);
+  });
+});
+
+describe('status problems', () => {
+  it.each([
+    ['healthy', {}, []],
+    ['no scan ever', { lastFinishedAt: null }, ['no scan has finished yet: is the daemon running?']],
+    ['scan exactly at the limit', { lastFinishedAt: NOW - 2 * HOUR }, []],
+    ['scan past the limit', { lastFinishedAt: NOW - 2 * HOUR - 1 }, ['the last scan finished 2 hours ago, more than twice the scan interval (60 minutes, schedule "17 * * * *"): is the daemon running?']],
+    ['one failure', { failures: 1 }, ['1 rotation failed in the last 24 hours (see `dfns-rotator history`)']],
+    ['evicting Redis', { evictionPolicy: 'allkeys-lru', evictionProblem: 'policy is allkeys-lru' }, ['policy is allkeys-lru']],
+    // Managed Redis that hides INFO: warned about, but not a failing check for ever.
+    ['unreadable policy', { evictionPolicy: null, evictionProblem: 'could not read maxmemory_policy' }, []],
+  ] as const)('%s', (_name, patch, expected) => {
+    expect(statusProblems(report(patch))).toEqual(expected);
+  });
+
+  it.each([
+    [45 * 60_000, '45 minutes'],
+    [2 * HOUR - 60_000, '119 minutes'],
+    [2 * HOUR, '2 hours'],
+    [3.5 * HOUR, '3.5 hours'],
+    [72 * HOUR, '3 days'],
+  ])('%d ms reads as %s', (ms, text) => {
+    expect(hours(ms)).toBe(text);
+  });
+});
