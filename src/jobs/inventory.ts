@@ -1,6 +1,6 @@
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord } from '../dfns/port.js';
-import { credentialKey, type CredentialKind, type InventoryItem, type Strategy } from '../model.js';
+import { credentialKey, type InventoryItem, type Strategy } from '../model.js';
 import type { SecretSummary, Stage } from '../secrets/types.js';
 import { classifyCredential, type ExpiryEvidence } from './classify.js';
 
@@ -100,14 +100,7 @@ export function buildInventory(input: BuildInventoryInput): InventoryItem[] {
   return items;
 }
 
-interface Facts {
-  kind: CredentialKind;
-  id: string;
-  name: string;
-  owner?: string;
-  isActive: boolean;
-  dateCreated: string;
-}
+type Facts = Pick<InventoryItem, 'kind' | 'id' | 'name' | 'owner' | 'isActive' | 'dateCreated'>;
 
 const NOT_HELD: ExpiryEvidence = { kind: 'not-held' };
 
