@@ -30,6 +30,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_ROTATE_BEFORE_DAYS', path: 'thresholds.rotateBeforeDays', kind: 'number', help: 'rotate this many days before expiry' },
   { name: 'DFNS_ROTATOR_ASSUMED_LIFETIME_DAYS', path: 'assumedLifetime.defaultDays', kind: 'number', help: 'lifetime assumed when the token is not held' },
   { name: 'DFNS_ROTATOR_DEFAULT_STRATEGY', path: 'rotation.defaultStrategy', kind: 'string', help: 'replace, rekey or notify' },
+  { name: 'DFNS_ROTATOR_REKEY_FALLBACK', path: 'rotation.rekeyFallback', kind: 'string', help: 'when Dfns refuses a rekey (403): replace or notify' },
   { name: 'DFNS_ROTATOR_OVERLAP_HOURS', path: 'rotation.overlapHours', kind: 'number', help: 'hours the old credential stays active after promotion' },
   { name: 'DFNS_ROTATOR_ARCHIVE_AFTER_HOURS', path: 'rotation.archiveAfterHours', kind: 'number', help: 'hours between deactivating and archiving a replaced credential' },
   { name: 'DFNS_ROTATOR_KEY_ALGORITHM', path: 'rotation.keyAlgorithm', kind: 'string', help: 'key algorithm of new credentials' },

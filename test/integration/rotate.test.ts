@@ -32,13 +32,15 @@ describe('rotation', () => {
         { name: 'held-by-policy', held: true, ageDays: 300, daysValid: 365 },
         { name: 'broken', held: true, ageDays: 300, daysValid: 365 },
         { name: 'rekeyed', held: true, ageDays: 300, daysValid: 365 },
+        { name: 'rekey-refused', held: true, ageDays: 300, daysValid: 365 },
+        { name: 'rekey-fallback', held: true, ageDays: 300, daysValid: 365 },
       ],
       pats: [{ name: 'ci', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30 }],
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '0', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
       knobs: { tokensMayManageCredentials: true },
     });
     rt = fx.runtime();
-    for (const name of ['pay', 'ledger', 'denied', 'held-by-policy', 'broken', 'rekeyed']) await fx.adopt(name, `sa/${name}`);
+    for (const name of ['pay', 'ledger', 'denied', 'held-by-policy', 'broken', 'rekeyed', 'rekey-refused', 'rekey-fallback']) await fx.adopt(name, `sa/${name}`);
     await fx.adopt('ci', 'pat/ci', 'pat');
     rt.startWorkers();
     operator = (await rt.identities.operator())!;
@@ -126,6 +128,40 @@ describe('rotation', () => {
     // The old key no longer signs.
     const old = rt.identities.asSecret(before.value, 'old key');
     await expect(old.proveSigning()).rejects.toThrow();
+  });
+
+  it('stops a rekey Dfns refuses (403) when the fallback is notify, with one clear alert', async () => {
+    const before = await current('sa/rekey-refused');
+    fx.sim.setKnobs({ tokensMayManageCredentials: false });
+    try {
+      const result = await rotate('sa/rekey-refused', { strategy: 'rekey' });
+      expect(result).toMatchObject({ step: 'rolled-back', error: expect.stringMatching(/^Dfns refused to add a Key credential to this credential \(rekey\); set rekeyFallback: replace or use strategy replace: createKeyCredential: forbidden/) });
+      expect((await current('sa/rekey-refused')).versionId).toBe(before.versionId);
+      await worksAgainstDfns('sa/rekey-refused');
+      expect(await failureNotices(rt, result.rotationId)).toBe(1);
+    } finally {
+      fx.sim.setKnobs({ tokensMayManageCredentials: true });
+    }
+  });
+
+  it('falls back from a refused rekey to replace when configured to', async () => {
+    const before = await current('sa/rekey-fallback');
+    const fallback = fx.runtime({ config: fx.configWith({ DFNS_ROTATOR_REKEY_FALLBACK: 'replace', DFNS_ROTATOR_REDIS_PREFIX: `{fallback-${Date.now()}}` }) });
+    fallback.startWorkers();
+    fx.sim.setKnobs({ tokensMayManageCredentials: false });
+    try {
+      const result = await runJob<RotateResult>(fallback.queues.rotate, 'rotate', { credential: 'sa/rekey-fallback', reason: 'integration test', strategy: 'rekey' });
+      expect(result.step).toBe('retire-scheduled');
+      const after = await current('sa/rekey-fallback');
+      expect(after.value.credentialId).not.toBe(before.value.credentialId);
+      expect(after.value.name).toBe('rekey-fallback-g2');
+      await worksAgainstDfns('sa/rekey-fallback');
+      const story = (await fallback.audit.read({ limit: 50, rotationId: result.rotationId })).reverse().map((e) => e.action);
+      expect(story).toContain('switched-to-replace');
+      await deletePrefix(redis, fallback.config.redis.prefix);
+    } finally {
+      fx.sim.setKnobs({ tokensMayManageCredentials: true });
+    }
   });
 
   it('rolls back when the new credential fails verification, leaving the current one working', async () => {
