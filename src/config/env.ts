@@ -34,6 +34,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_OVERLAP_HOURS', path: 'rotation.overlapHours', kind: 'number', help: 'hours the old credential stays active after promotion' },
   { name: 'DFNS_ROTATOR_ARCHIVE_AFTER_HOURS', path: 'rotation.archiveAfterHours', kind: 'number', help: 'hours between deactivating and archiving a replaced credential' },
   { name: 'DFNS_ROTATOR_KEY_ALGORITHM', path: 'rotation.keyAlgorithm', kind: 'string', help: 'key algorithm of new credentials' },
+  { name: 'DFNS_ROTATOR_DIGEST', path: 'slack.digest', kind: 'string', help: 'daily summary of the scans (a heartbeat): daily or off' },
   { name: 'SLACK_WEBHOOK_URL', path: 'slack.webhookUrl', kind: 'secret-env', help: 'Slack incoming webhook URL' },
   { name: 'SLACK_WEBHOOK_URL_FILE', path: 'slack.webhookUrl', kind: 'secret-file', help: 'file holding the Slack webhook URL' },
   { name: 'DFNS_ROTATOR_SCHEDULE', path: 'schedule.scan', kind: 'string', help: 'cron expression of the scan' },

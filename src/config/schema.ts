@@ -111,6 +111,10 @@ export const rawConfigSchema = z.strictObject({
       webhookUrl: secretRef('the webhook URL', false).optional(),
       /** Link shown in messages. */
       dashboardUrl: z.url().optional(),
+      /** A daily summary of every scan's counts (a heartbeat: silence means the worker stopped). */
+      digest: z.enum(['daily', 'off']).optional(),
+      /** Expiry warnings sent one by one per scan; the rest are grouped into one message. */
+      warningsPerScan: z.number().int().min(1).max(1000).optional(),
     })
     .optional(),
   schedule: z.strictObject({ scan: z.string().min(1).optional(), timezone: z.string().min(1).optional() }).optional(),

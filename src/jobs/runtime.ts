@@ -134,7 +134,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     audit,
     clock,
     logger,
-    digest: 'daily',
+    digest: config.slack.digest,
+    warningsPerScan: config.slack.warningsPerScan,
   };
 
   const sleep: Sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
