@@ -70,6 +70,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => {
     process.exitCode = code;
+    // Work a shutdown deadline abandoned (a Dfns request still in flight) must not keep the
+    // process alive: it is safe to drop, every step it finished is saved.
+    setTimeout(() => process.exit(code), 2_000).unref();
   },
   (err: unknown) => {
     process.stderr.write(`dfns-rotator: ${String(err)}\n`);

@@ -140,19 +140,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         server?.setShuttingDown();
         await schedule?.stop().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'stopping the schedule failed'));
         const workers = runtime.workers();
+        // Pause first: no new job starts, and pause() resolves once the active ones finish. (A
+        // graceful close() would do the same but cannot be turned into a forced one later: BullMQ
+        // returns the pending graceful close to a second call.)
         let timer: NodeJS.Timeout | undefined;
-        const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
+        const drained = Promise.all(workers.map((w) => w.pause().catch(() => undefined))).then(() => 'drained' as const);
         const deadline = new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
         });
-        const outcome = await Promise.race([graceful, deadline]);
+        const outcome = await Promise.race([drained, deadline]);
         clearTimeout(timer);
         if (outcome === 'timeout') {
           // Each rotation step is saved as it completes, so an interrupted job resumes from its last
-          // step on the next worker: nothing is half-written.
+          // step on the next worker (once its lock expires): nothing is half-written.
           logger.warn({ shutdownTimeoutMs }, 'active jobs did not finish in time; leaving them to resume on the next start');
-          await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
         }
+        await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
         await server?.close().catch(() => undefined);
         await runtime.close();
         logger.info('stopped');
