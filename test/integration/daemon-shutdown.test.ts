@@ -1,10 +1,12 @@
 import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { ulid } from '../../src/jobs/ids.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
 import { enqueueRotation } from '../../src/jobs/rotate-queue.js';
 import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import { startPrivateRedis } from '../../src/redis/private-redis.js';
 import { startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 import { deletePrefix, newRedis } from '../helpers/redis.js';
 
@@ -76,6 +78,22 @@ describe('daemon shutdown with a job still running', () => {
     } finally {
       await events.close();
       await second.stop('test over');
+    }
+  });
+
+  it('warns loudly at start when Redis may evict keys, and still starts', async () => {
+    const evicting = await startPrivateRedis();
+    const admin = new Redis(evicting.url);
+    try {
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const base = options();
+      const daemon = await startDaemon({ ...base, config: fx.configWith({ DFNS_ROTATOR_DASHBOARD_TOKEN: 'shutdown-test-token-0123456789', REDIS_URL: evicting.url }) });
+      expect(daemon.startup).toMatchObject({ evictionOk: false, evictionPolicy: 'allkeys-lru' });
+      expect(fx.logs.join('')).toMatch(/!!! Redis maxmemory-policy is \\"allkeys-lru\\": under memory pressure Redis will evict BullMQ keys/);
+      await daemon.stop('test over');
+    } finally {
+      admin.disconnect();
+      await evicting.stop();
     }
   });
 });
