@@ -1,4 +1,4 @@
-import { createTask } from 'node-cron';
+import { cronGaps } from '../jobs/schedule.js';
 
 /**
  * The longest gap between two consecutive runs of a cron expression, over its next runs: the
@@ -6,14 +6,5 @@ import { createTask } from 'node-cron';
  * three days (the weekend), so a Monday-morning check does not cry wolf.
  */
 export function scanIntervalMs(expression: string, timezone: string | null, runs = 30): number {
-  // node-cron computes runs only through a task; one that is never started sets no timer.
-  const task = createTask(expression, () => undefined, timezone ? { timezone } : {});
-  try {
-    const next = task.getNextRuns(runs);
-    let longest = 0;
-    for (let i = 1; i < next.length; i++) longest = Math.max(longest, next[i]!.getTime() - next[i - 1]!.getTime());
-    return longest;
-  } finally {
-    void task.destroy();
-  }
+  return Math.max(0, ...cronGaps(expression, timezone, runs));
 }

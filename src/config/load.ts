@@ -275,7 +275,7 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
       maxKeyAgeDays: raw.rotation?.maxKeyAgeDays ?? null,
     },
     rules,
-    slack: { webhookUrl, dashboardUrl: raw.slack?.dashboardUrl ?? null, digest: raw.slack?.digest ?? 'daily', warningsPerScan: raw.slack?.warningsPerScan ?? 20 },
+    slack: { webhookUrl, dashboardUrl: raw.slack?.dashboardUrl ?? null, digest: raw.slack?.digest ?? 'daily', warningsPerScan: raw.slack?.warningsPerScan ?? DEFAULTS.warningsPerScan },
     schedule: { scan, timezone },
     redis,
     server,

@@ -75,4 +75,6 @@ export const DEFAULTS = {
   port: 8730,
   storeDir: './data/secrets',
   logLevel: 'info',
+  /** Expiry warnings sent one by one per scan (Slack paces at one message a second); the rest go in one message. */
+  warningsPerScan: 20,
 } as const;

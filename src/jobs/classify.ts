@@ -1,5 +1,6 @@
 import { DAY_MS } from '../clock.js';
 import type { CredentialState, ExpirySource } from '../model.js';
+import { expiryPhrase } from '../notify/format-time.js';
 
 /**
  * Pure classification of one credential at one instant (DESIGN.md "Expiry watch"). No I/O, no
@@ -69,12 +70,6 @@ export function thresholdFor(msLeft: number, warnDays: readonly number[]): numbe
   return hit;
 }
 
-export function describeTimeLeft(msLeft: number): string {
-  const abs = Math.abs(msLeft);
-  const unit = abs >= DAY_MS ? { n: Math.floor(abs / DAY_MS), w: 'day' } : abs >= 3_600_000 ? { n: Math.floor(abs / 3_600_000), w: 'hour' } : { n: Math.max(1, Math.floor(abs / 60_000)), w: 'minute' };
-  const text = `${unit.n} ${unit.w}${unit.n === 1 ? '' : 's'}`;
-  return msLeft < 0 ? `expired ${text} ago` : `expires in ${text}`;
-}
 
 // Hot path: once per credential per scan. One object shape for every result, one date parse.
 export function classifyCredential(input: ClassifyInput, policy: ClassifyPolicy, now: number): Classification {
@@ -98,18 +93,18 @@ export function classifyCredential(input: ClassifyInput, policy: ClassifyPolicy,
     reason = `expiry unknown: ${problem ?? 'no expiry information'}`;
   } else if (msLeft <= 0) {
     state = 'expired';
-    reason = `${describeTimeLeft(msLeft)}${estimated}`;
+    reason = `${expiryPhrase(now + msLeft, now)}${estimated}`;
   } else {
     threshold = thresholdFor(msLeft, policy.warnDays);
     if (msLeft <= policy.rotateBeforeDays * DAY_MS) {
       state = 'rotate';
-      reason = `${describeTimeLeft(msLeft)}${estimated}, inside the ${policy.rotateBeforeDays}-day rotation window`;
+      reason = `${expiryPhrase(now + msLeft, now)}${estimated}, inside the ${policy.rotateBeforeDays}-day rotation window`;
     } else if (keyTooOld) {
       state = 'rotate';
-      reason = `key is ${Math.floor(keyAgeDays!)} days old (max ${policy.maxKeyAgeDays}); ${describeTimeLeft(msLeft)}${estimated}`;
+      reason = `key is ${Math.floor(keyAgeDays!)} days old (max ${policy.maxKeyAgeDays}); ${expiryPhrase(now + msLeft, now)}${estimated}`;
     } else {
       state = threshold !== null ? 'warn' : 'ok';
-      reason = `${describeTimeLeft(msLeft)}${estimated}`;
+      reason = `${expiryPhrase(now + msLeft, now)}${estimated}`;
     }
   }
   return { expiresAt, expirySource: source, daysLeft, keyTooOld, state, threshold, reason };

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { systemClock, type Clock, type Sleep } from '../clock.js';
+import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import { resolvePolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
 import { RateLimiter, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
@@ -138,7 +138,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     warningsPerScan: config.slack.warningsPerScan,
   };
 
-  const sleep: Sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const sleep: Sleep = options.sleep ?? realSleep;
   const policyFor = scanDeps.policyFor;
   const rotateDeps: RotateDeps = {
     store,

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/types.js';
 import type { Clock } from '../clock.js';
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import { readTokenIdentity } from '../dfns/jwt.js';
@@ -124,7 +125,7 @@ function patOwners(summaries: SecretSummary[]): Map<string, string[]> {
 }
 
 /** Slack paces at one message a second: a first scan of a large org must not post for an hour. */
-export const DEFAULT_WARNINGS_PER_SCAN = 20;
+export const DEFAULT_WARNINGS_PER_SCAN = DEFAULTS.warningsPerScan;
 
 export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSummary> {
   const startedAt = deps.clock.now();

@@ -29,21 +29,23 @@ export async function addScheduledScan(queue: Pick<Queue, 'add'>, tick: string):
   await queue.add('scan', { trigger: 'schedule', tick }, { ...SCAN_JOB_OPTIONS, jobId: jobIds.scanTick(tick) });
 }
 
-/**
- * The typical time between two ticks of a cron expression (the smallest gap over the next runs):
- * "the last scan is older than one interval" is judged against it.
- */
-export function scheduleInterval(expression: string, timezone: string | null): number {
+/** Gaps in ms between the next `runs` runs of a cron expression (UTC unless a zone is given). */
+export function cronGaps(expression: string, timezone: string | null, runs = 30): number[] {
+  // node-cron computes runs only through a task; one never started sets no timer. The gaps do not
+  // depend on when they are computed from, so its use of the real time is fine.
   const task = createTask(expression, () => undefined, { timezone: timezone ?? 'UTC' });
   try {
-    // The gap between runs is what matters, so node-cron computing them from the real time is fine.
-    const runs = task.getNextRuns(6).map((d) => d.getTime());
-    let smallest = Number.POSITIVE_INFINITY;
-    for (let i = 1; i < runs.length; i++) smallest = Math.min(smallest, runs[i]! - runs[i - 1]!);
-    return Number.isFinite(smallest) ? smallest : 86_400_000;
+    const next = task.getNextRuns(runs).map((d) => d.getTime());
+    return next.slice(1).map((t, i) => t - next[i]!);
   } finally {
     void task.destroy();
   }
+}
+
+/** The shortest gap between ticks: "the last scan is older than one interval" is judged against it. */
+export function scheduleInterval(expression: string, timezone: string | null): number {
+  const gaps = cronGaps(expression, timezone, 6);
+  return gaps.length > 0 ? Math.min(...gaps) : 86_400_000;
 }
 
 export interface ScheduleOptions {
