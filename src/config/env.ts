@@ -2,7 +2,7 @@
  * Environment variables and the config path each one sets. One table, so the README's reference,
  * the error hints ("set DFNS_ORG_ID") and the parser cannot drift apart.
  */
-export type EnvKind = 'string' | 'number' | 'list' | 'bool' | 'secret-env' | 'secret-file';
+export type EnvKind = 'string' | 'number' | 'list' | 'names' | 'bool' | 'secret-env' | 'secret-file';
 
 export interface EnvVar {
   name: string;
@@ -43,6 +43,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_REDIS_PREFIX', path: 'redis.prefix', kind: 'string', help: 'BullMQ key prefix' },
   { name: 'DFNS_ROTATOR_HOST', path: 'server.host', kind: 'string', help: 'dashboard bind address' },
   { name: 'DFNS_ROTATOR_PORT', path: 'server.port', kind: 'number', help: 'dashboard port' },
+  { name: 'DFNS_ROTATOR_ALLOWED_HOSTS', path: 'server.allowedHosts', kind: 'names', help: 'host names the dashboard answers to besides its bind address and localhost, comma-separated' },
   { name: 'DFNS_ROTATOR_SECURE_COOKIES', path: 'server.secureCookies', kind: 'bool', help: 'mark the dashboard session cookie Secure (behind an HTTPS proxy)' },
   { name: 'DFNS_ROTATOR_DASHBOARD_TOKEN', path: 'server.auth.token', kind: 'secret-env', help: 'bearer token for the dashboard' },
   { name: 'DFNS_ROTATOR_DASHBOARD_TOKEN_FILE', path: 'server.auth.token', kind: 'secret-file', help: 'file holding the dashboard token' },
@@ -106,6 +107,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
         else setPath(raw, v.path, items);
         break;
       }
+      case 'names':
+        setPath(raw, v.path, value.split(',').map((s) => s.trim()).filter(Boolean));
+        break;
       case 'secret-env':
         setPath(raw, v.path, { env: v.name });
         break;

@@ -334,7 +334,7 @@ function buildServer(raw: RawConfig, ctx: Ctx, needed: boolean): Config['server'
   if (needed && enabled && !auth && !a) {
     ctx.problems.push('server.auth: the dashboard can trigger rotations, so it needs credentials and has no default password: set DFNS_ROTATOR_DASHBOARD_TOKEN (or server.auth.token), or disable it with server.enabled: false');
   }
-  return { enabled, host: s.host ?? DEFAULTS.host, port: s.port ?? DEFAULTS.port, auth, secureCookies: s.secureCookies ?? false, trustProxy: s.trustProxy ?? false };
+  return { enabled, host: s.host ?? DEFAULTS.host, port: s.port ?? DEFAULTS.port, auth, secureCookies: s.secureCookies ?? false, trustProxy: s.trustProxy ?? false, allowedHosts: s.allowedHosts ?? [] };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -145,6 +145,8 @@ export const rawConfigSchema = z.strictObject({
       secureCookies: z.boolean().optional(),
       /** Express `trust proxy` (true, a hop count, or addresses), so rate limits see the client behind the proxy. */
       trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).optional(),
+      /** Host names served besides the bind address and localhost (the DNS-rebinding guard checks `Host`). */
+      allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address, without scheme or path')).optional(),
       port: z.number().int().min(0).max(65535).optional(),
       auth: z
         .strictObject({

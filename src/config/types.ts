@@ -48,7 +48,7 @@ export interface Config {
   slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
-  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string };
+  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string; allowedHosts: string[] };
   audit: { file: string | null };
   log: { level: string };
 }

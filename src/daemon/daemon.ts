@@ -7,6 +7,7 @@ import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { dashboardWiring } from './dashboard-wiring.js';
 import { probeRedis, runStartupChecks, type StartupReport } from './startup-checks.js';
 
 export interface DaemonOptions {
@@ -105,6 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         clock,
         secureCookies: options.server?.secureCookies ?? config.server.secureCookies,
         trustProxy: options.server?.trustProxy ?? config.server.trustProxy,
+        ...(await dashboardWiring(runtime, config)),
       });
     }
     if (options.schedule ?? true) {

@@ -16,7 +16,12 @@ function schemaWithExample(schema: z.ZodType, example: Record<string, unknown>):
   return { ...json, examples: [example] };
 }
 
-export function queueHints(): Record<string, QueueHint> {
+/**
+ * `exampleSecret`: a secret the store really holds (the daemon passes its first), so the
+ * pre-filled rotate job works as it stands; without one, a placeholder that says what to put.
+ */
+export function queueHints(options: { exampleSecret?: string | undefined } = {}): Record<string, QueueHint> {
+  const credential = options.exampleSecret ?? '<secret name from the inventory>';
   return {
     scan: {
       description: 'Inventory every credential and classify it. Manual trigger: Add job, job name "scan", data {"trigger":"manual"}.',
@@ -25,7 +30,7 @@ export function queueHints(): Record<string, QueueHint> {
     rotate: {
       description:
         'Rotate one credential. Manual trigger: Add job, job name "rotate", data {"credential": "<secret name, sa:<id>, pat:<id> or Dfns id>", "reason": "why"}.',
-      jobDataSchema: schemaWithExample(rotateJobSchema, { credential: 'payments-api', reason: 'suspected leak' }),
+      jobDataSchema: schemaWithExample(rotateJobSchema, { credential, reason: 'manual rotation from the dashboard' }),
     },
     retire: { description: 'Deactivates and later archives replaced credentials after the overlap window. Scheduled by rotations.' },
     notify: { description: 'Slack (or log) notifications, at most about one per second per webhook.' },

@@ -1,0 +1,188 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
+import type { AuditLog } from '../jobs/audit.js';
+import { jobIds, ulid } from '../jobs/ids.js';
+import { describeIssues, rotateJobSchema, scanJobSchema } from '../jobs/job-data.js';
+import { ROTATE_JOB_OPTIONS } from '../jobs/rotate-queue.js';
+import { SCAN_JOB_OPTIONS } from '../jobs/schedule.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * bull-board's "Add job" (`POST /api/queues/:queue/add`, body `{name, data, options}`) hands all
+ * three to `queue.add` unchanged (@bull-board/api handlers/addJob.ts), so without this guard a
+ * dashboard user picks any job name, any options (`attempts: 1e6`, a negative delay, a `repeat`
+ * that runs a rotation every second, a `jobId` that squats the next scheduled scan's id) and any
+ * data. Here each queue says what a manual job may be: its name, its data (the workers' own
+ * schemas), and a few bounded options; everything else is refused with 400 naming the field,
+ * and the daemon's own options (retention, the job id) are applied on top. The job then carries
+ * who asked (`requestedBy`), and the audit log gets a "requested" entry.
+ */
+
+const MAX_DELAY_MS = 7 * 86_400_000;
+const MAX_BACKOFF_MS = 3_600_000;
+
+const manualOptions = (maxAttempts: number) =>
+  z.strictObject({
+    attempts: z.number().int().min(1).max(maxAttempts, `at most ${maxAttempts} (the daemon's own setting)`).optional(),
+    backoff: z
+      .union([
+        z.number().int().min(0).max(MAX_BACKOFF_MS),
+        z.strictObject({ type: z.enum(['fixed', 'exponential']), delay: z.number().int().min(0).max(MAX_BACKOFF_MS, `at most ${MAX_BACKOFF_MS} ms`) }),
+      ])
+      .optional(),
+    delay: z.number().int().min(0, 'must be 0 or more (ms)').max(MAX_DELAY_MS, `at most ${MAX_DELAY_MS} ms (7 days)`).optional(),
+    priority: z.number().int().min(0).max(2 ** 21 - 1).optional(),
+    lifo: z.boolean().optional(),
+  });
+
+/** Options the daemon decides, with why, so the refusal teaches. */
+const FORBIDDEN_OPTIONS: Record<string, string> = {
+  repeat: 'not allowed on the dashboard: scans repeat on the configured schedule (DFNS_ROTATOR_SCHEDULE), rotations never repeat',
+  jobId: 'not allowed: the daemon names jobs (one rotation per secret at a time, one scan per tick)',
+  deduplication: 'not allowed: the daemon deduplicates rotations per secret',
+  removeOnComplete: 'not allowed: the daemon keeps job history for the audit trail',
+  removeOnFail: 'not allowed: the daemon keeps job history for the audit trail',
+  parent: 'not allowed: manual jobs have no parent',
+};
+
+interface QueuePolicy {
+  jobName: string;
+  maxAttempts: number;
+  defaults: Record<string, unknown>;
+  /** Validates data, adds the daemon's fields; returns the data and what to audit. */
+  prepare(data: unknown, ctx: PrepareContext): Promise<Prepared>;
+}
+
+interface PrepareContext {
+  identity: string;
+  now: number;
+  resolveSecret?: (credential: string) => Promise<string>;
+}
+
+type Prepared = { ok: true; data: Record<string, unknown>; jobId: string; audit: { action: string; secretName?: string; rotationId?: string; detail: string } } | { ok: false; problem: string };
+
+/** Fields the daemon sets itself on manual jobs; supplying them is refused, not silently overwritten. */
+const DAEMON_FIELDS = ['requestedBy', 'rotationId', 'requestedAt'];
+
+function daemonField(data: unknown): string | null {
+  if (!data || typeof data !== 'object') return null;
+  const hit = DAEMON_FIELDS.find((f) => f in (data as object));
+  return hit ? `data.${hit}: set by the daemon, leave it out` : null;
+}
+
+const POLICIES: Record<string, QueuePolicy> = {
+  scan: {
+    jobName: 'scan',
+    maxAttempts: SCAN_JOB_OPTIONS.attempts,
+    defaults: SCAN_JOB_OPTIONS,
+    async prepare(data, ctx) {
+      const refused = daemonField(data);
+      if (refused) return { ok: false, problem: refused };
+      const parsed = scanJobSchema.safeParse(data ?? {});
+      if (!parsed.success) return { ok: false, problem: prefixed(describeIssues(parsed.error)) };
+      const scanId = ulid(ctx.now);
+      return {
+        ok: true,
+        data: { ...(data as object), requestedBy: ctx.identity },
+        jobId: jobIds.scanManual(scanId),
+        audit: { action: 'scan requested', detail: parsed.data.dryRun ? 'dry run' : `trigger ${parsed.data.trigger}` },
+      };
+    },
+  },
+  rotate: {
+    jobName: 'rotate',
+    maxAttempts: ROTATE_JOB_OPTIONS.attempts,
+    defaults: ROTATE_JOB_OPTIONS,
+    async prepare(data, ctx) {
+      const refused = daemonField(data);
+      if (refused) return { ok: false, problem: refused };
+      const parsed = rotateJobSchema.safeParse(data);
+      if (!parsed.success) return { ok: false, problem: prefixed(describeIssues(parsed.error)) };
+      let secretName: string | undefined;
+      if (ctx.resolveSecret) {
+        try {
+          secretName = await ctx.resolveSecret(parsed.data.credential);
+        } catch (err) {
+          return { ok: false, problem: `data.credential: ${describeError(err)}` };
+        }
+      }
+      const rotationId = ulid(ctx.now);
+      return {
+        ok: true,
+        data: { ...parsed.data, rotationId, requestedBy: ctx.identity },
+        jobId: jobIds.rotate(rotationId),
+        audit: {
+          action: 'requested',
+          ...(secretName ? { secretName } : {}),
+          rotationId,
+          detail: `${parsed.data.strategy ?? 'configured strategy'}${parsed.data.resume ? ', resume' : ''}: ${parsed.data.reason}`,
+        },
+      };
+    },
+  },
+};
+
+function prefixed(issues: string): string {
+  return issues
+    .split('; ')
+    .map((i) => `data.${i}`.replace('data.(data)', 'data'))
+    .join('; ');
+}
+
+export interface AddJobGuardDeps {
+  audit?: Pick<AuditLog, 'record'>;
+  resolveSecret?: (credential: string) => Promise<string>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Mounted on the dashboard path, after the JSON parser and the auth guard, before bull-board. */
+export function addJobGuard(deps: AddJobGuardDeps): Router {
+  const router = express.Router();
+  router.post('/api/queues/:queueName/add', async (req: Request, res: Response, next) => {
+    const queue = String(req.params.queueName);
+    const policy = POLICIES[queue];
+    if (!policy) return refuse(res, `queue "${queue}": jobs are queued by the daemon only; manual triggers go on "scan" or "rotate"`);
+    const body = (req.body ?? {}) as { name?: unknown; data?: unknown; options?: unknown };
+    const name = body.name === undefined || body.name === '' ? policy.jobName : body.name;
+    if (name !== policy.jobName) return refuse(res, `name: unknown job name ${JSON.stringify(String(name).slice(0, 60))} on queue "${queue}"; use "${policy.jobName}"`);
+
+    const options = body.options ?? {};
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) return refuse(res, 'options: must be a JSON object');
+    const forbidden = Object.keys(options).find((k) => k in FORBIDDEN_OPTIONS);
+    if (forbidden) return refuse(res, `options.${forbidden}: ${FORBIDDEN_OPTIONS[forbidden]}`);
+    const checked = manualOptions(policy.maxAttempts).safeParse(options);
+    if (!checked.success) return refuse(res, describeIssues(checked.error).split('; ').map(optionIssue).join('; '));
+
+    const identity = String(res.locals.identity ?? 'dashboard');
+    const now = deps.clock.now();
+    const prepared = await policy.prepare(body.data, { identity, now, ...(deps.resolveSecret ? { resolveSecret: deps.resolveSecret } : {}) });
+    if (!prepared.ok) return refuse(res, prepared.problem);
+
+    req.body = { name: policy.jobName, data: prepared.data, options: { ...policy.defaults, ...checked.data, jobId: prepared.jobId } };
+    try {
+      await deps.audit?.record({ at: now, actor: identity, outcome: 'info', ...prepared.audit });
+    } catch (err) {
+      // The trigger must not silently lose its audit entry: refuse rather than act unrecorded.
+      deps.logger.error({ err: describeError(err), queue }, 'could not write the audit entry of a dashboard trigger; refusing it');
+      res.status(503).json({ error: 'audit log unavailable', message: 'the trigger was not queued because its audit entry could not be written; try again' });
+      return;
+    }
+    deps.logger.info({ queue, jobId: prepared.jobId, actor: identity }, 'dashboard trigger');
+    next();
+  });
+  return router;
+}
+
+function optionIssue(issue: string): string {
+  // zod names unknown keys in the message with an empty path: name them as fields.
+  const unknown = /^\(data\): Unrecognized keys?: (.+)$/.exec(issue);
+  if (unknown) return `options.${unknown[1]!.replace(/"/g, '').split(', ')[0]}: not an option a manual job may set (allowed: attempts, backoff, delay, priority, lifo)`;
+  return `options.${issue}`;
+}
+
+function refuse(res: Response, message: string): void {
+  res.status(400).json({ error: 'refused', message });
+}
