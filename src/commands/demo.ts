@@ -18,7 +18,7 @@ import { buildIdentities, openStore } from './offline.js';
 import type { Command } from './types.js';
 import { untilAborted } from './types.js';
 
-const USAGE = `dfns-rotator demo [--dir DIR] [--port N]
+const USAGE = `npx dfns-rotator demo [--dir DIR] [--port N]
   The main job on local defaults, with no Dfns account: a local Dfns simulator seeded with
   credentials near expiry, a private redis-server (unless REDIS_URL is set), an encrypted file
   store in DIR (default ./.demo, recreated each run), notifications in this terminal (or on Slack

@@ -15,5 +15,5 @@ export const COMMANDS: readonly Command[] = [demoCommand, startCommand, simulato
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `dfns-rotator: keeps Dfns service accounts and personal access tokens from expiring, and rotates them safely.\n\nusage: dfns-rotator <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`dfns-rotator <command> --help\` for a command's options.\n`;
+  return `dfns-rotator: keeps Dfns service accounts and personal access tokens from expiring, and rotates them safely.\n\nusage: npx dfns-rotator <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`npx dfns-rotator <command> --help\` for a command's options.\n`;
 }

@@ -8,8 +8,9 @@ import { KEY_ALGORITHMS } from '../dfns/port.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/index.js';
 import { parseFlags, usageError } from './args.js';
 import type { Command } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
-const USAGE = `dfns-rotator init [--dir DIR] [--algorithm ${KEY_ALGORITHMS.join('|')}] [--force]
+const USAGE = `npx dfns-rotator init [--dir DIR] [--algorithm ${KEY_ALGORITHMS.join('|')}] [--force]
   --dir DIR          where to write the files (default ./data; created with mode 0700)
   --algorithm ALG    the operator key's algorithm (default ${DEFAULTS.keyAlgorithm})
   --force            overwrite existing files (never a store key that still has secrets)`;
@@ -103,8 +104,8 @@ export const initCommand: Command = {
     out(`DFNS_ROTATOR_DASHBOARD_TOKEN_FILE=${path(INIT_FILES.dashboardToken)}`);
     out(`REDIS_URL=${DEFAULTS.redisUrl}`);
     out('');
-    out('4. Check it: `dfns-rotator plan` lists every credential the operator can see (Redis not needed).');
-    out('   Bring existing credentials under management with `dfns-rotator adopt`.');
+    out('4. Check it: `' + cliCommand('plan') + '` lists every credential the operator can see (Redis not needed).');
+    out('   Bring existing credentials under management with `' + cliCommand('adopt') + '` (see its --help).');
     return 0;
   },
 };

@@ -8,7 +8,7 @@ import { FAIL_ON_VALUES, PLAN_HEADERS, failOnReason, parseFailOn, planRow, summa
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
 
-const USAGE = `dfns-rotator plan [--config FILE] [--json] [--fail-on STATES]
+const USAGE = `npx dfns-rotator plan [--config FILE] [--json] [--fail-on STATES]
   --json            print {summary, items} as JSON instead of a table
   --fail-on STATES  exit 1 when a credential is in one of these states, comma-separated:
                     ${FAIL_ON_VALUES.join(', ')} ("error": an identity could not list)`;

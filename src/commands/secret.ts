@@ -5,12 +5,13 @@ import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.
 import { openStoreReadOnly } from './offline.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
 const FIELDS = ['json', 'access-token', 'private-key', 'public-key', 'cred-id', 'credential-id', 'expires-at'] as const;
 type Field = (typeof FIELDS)[number];
 
-const USAGE = `dfns-rotator secret list [--config FILE]
-dfns-rotator secret get NAME [--field ${FIELDS.join('|')}] [--stage current|previous|pending] [--show] [--config FILE]
+const USAGE = `npx dfns-rotator secret list [--config FILE]
+npx dfns-rotator secret get NAME [--field ${FIELDS.join('|')}] [--stage current|previous|pending] [--show] [--config FILE]
   How a consuming service reads the credential the worker keeps fresh. \`get\` writes the secret to
   stdout for a pipe or a file (e.g. into your own secret manager, or a file your service reads); it
   refuses to print to a terminal unless --show is given. \`list\` shows names and expiry, never values.`;
@@ -74,7 +75,7 @@ export const secretCommand: Command = {
             s.versions.map((v) => `v${v.versionId}${v.stages.length ? `:${v.stages.join('+')}` : ''}`).join(' '),
           ];
         });
-        if (rows.length === 0) ctx.out('no managed secrets (adopt one with `dfns-rotator adopt`, or let the worker rotate one)');
+        if (rows.length === 0) ctx.out(`no managed secrets (adopt one with \`${cliCommand('adopt')} --help\`, or let the worker rotate one)`);
         else for (const line of renderTable(['SECRET', 'KIND', 'DFNS ID', 'EXPIRES', 'VERSIONS'], rows)) ctx.out(line);
         return 0;
       }

@@ -7,6 +7,7 @@ import type { CredentialState } from '../model.js';
 import { checkEvictionPolicy } from '../redis/connection.js';
 import type { RedisParts } from './redis-parts.js';
 import { scanIntervalMs } from './scan-interval.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * What `status` reports, gathered from Redis (no Dfns call, no store read), and the pure rules
@@ -29,6 +30,8 @@ export interface StatusReport {
     identityErrors: { identity: string; message: string }[];
   };
   queues: Record<QueueName, QueueCounts>;
+  /** Queues paused (bull-board's pause, or BullMQ's): nothing on them runs until resumed. */
+  pausedQueues: QueueName[];
   rotations: {
     inFlight: Pick<RotationRecord, 'rotationId' | 'secretName' | 'step' | 'updatedAt' | 'requestedBy'>[];
     awaitingRetire: number;
@@ -57,7 +60,9 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
     parts.queues.rotate.getFailed(0, RECENT_FAILED_JOBS - 1),
   ]);
   const queues = {} as Record<QueueName, QueueCounts>;
+  const pausedQueues: QueueName[] = [];
   for (const name of QUEUE_NAMES) {
+    if (await parts.queues[name].isPaused()) pausedQueues.push(name);
     const c = await parts.queues[name].getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
     queues[name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, completed: c.completed ?? 0 };
   }
@@ -86,6 +91,7 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
       identityErrors: summary?.errors ?? [],
     },
     queues,
+    pausedQueues,
     rotations: {
       inFlight: records.filter(isInFlight).map(({ rotationId, secretName, step, updatedAt, requestedBy }) => ({ rotationId, secretName, step, updatedAt, requestedBy })),
       awaitingRetire: records.filter((r) => r.step === 'retire-scheduled' || r.step === 'deactivated').length,
@@ -106,8 +112,11 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
   } else if (report.at - scan.lastFinishedAt > scan.staleAfterMs) {
     problems.push(`the last scan finished ${hours(report.at - scan.lastFinishedAt)} ago, more than twice the scan interval (${hours(scan.intervalMs)}, schedule "${scan.schedule}"): is the daemon running?`);
   }
+  if (report.pausedQueues.length > 0) {
+    problems.push(`queue${report.pausedQueues.length === 1 ? '' : 's'} paused: ${report.pausedQueues.join(', ')}; nothing on ${report.pausedQueues.length === 1 ? 'it' : 'them'} runs until resumed (dashboard: the queue's Resume button)`);
+  }
   const failures = report.rotations.recentFailures.length;
-  if (failures > 0) problems.push(`${failures} rotation${failures === 1 ? '' : 's'} failed in the last 24 hours (see \`dfns-rotator history\`)`);
+  if (failures > 0) problems.push(`${failures} rotation${failures === 1 ? '' : 's'} failed in the last 24 hours (see \`${cliCommand('history')}\`)`);
   // Only a policy read and found wrong: managed Redis that hides INFO would otherwise fail every check.
   if (report.redis.evictionPolicy !== null && report.redis.evictionProblem) problems.push(report.redis.evictionProblem);
   return problems;

@@ -7,13 +7,14 @@ import { renderTable } from './render-table.js';
 import { gatherStatus, hours, type StatusReport } from './status-report.js';
 import type { Command } from './types.js';
 
-const USAGE = `dfns-rotator status [--json] [--config FILE]
+const USAGE = `npx dfns-rotator status [--json] [--config FILE]
   --json   print the report as one JSON object
 Shows the last scan (age, counts by state, identity errors), each queue's jobs, rotations in
 flight, failures of the last 24 hours, the notification backlog and Redis' eviction policy.
 Exit code, for a cron or monitoring check: 0 healthy; 1 when the last scan finished longer ago
-than twice the scan interval (or never), when a rotation failed in the last 24 hours, when Redis
-runs with a maxmemory-policy other than noeviction, or when Redis cannot be reached.`;
+than twice the scan interval (or never), when a rotation failed in the last 24 hours, when a
+queue is paused, when Redis runs with a maxmemory-policy other than noeviction, or when Redis
+cannot be reached.`;
 
 const utc = (at: number) => `${new Date(at).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
@@ -35,7 +36,7 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
   }
   lines.push('');
   const counts = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
-  for (const line of renderTable(['QUEUE', ...counts.map((c) => c.toUpperCase())], QUEUE_NAMES.map((q) => [q, ...counts.map((c) => String(r.queues[q][c]))]))) lines.push(line);
+  for (const line of renderTable(['QUEUE', ...counts.map((c) => c.toUpperCase())], QUEUE_NAMES.map((q) => [r.pausedQueues.includes(q) ? `${q} (PAUSED)` : q, ...counts.map((c) => String(r.queues[q][c]))]))) lines.push(line);
   lines.push('');
   const { inFlight, awaitingRetire, recentFailures } = r.rotations;
   lines.push(`Rotations in flight: ${inFlight.length}${awaitingRetire > 0 ? ` (and ${awaitingRetire} done, old credential awaiting retirement)` : ''}`);

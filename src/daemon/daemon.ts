@@ -6,7 +6,7 @@ import { createRuntime, type Runtime, type RuntimeOptions, type WorkerSettings }
 import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../jobs/schedule.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
-import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { createHttpServer, createPrometheusMetrics, pingRedis, queuesPaused, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
 import { dashboardWiring } from './dashboard-wiring.js';
 import { probeRedis, runStartupChecks, type StartupReport } from './startup-checks.js';
 
@@ -93,6 +93,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         readiness: readinessFromChecks({
           redis: () => pingRedis(runtime.redis),
           workers: () => workersRunning(runtime.workers()),
+          queues: () => queuesPaused(Object.values(runtime.queues)),
           // A cheap read through the store's own code path (its folder, its key id check).
           store: async () => {
             await runtime.store.get('readyz-probe');

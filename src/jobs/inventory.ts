@@ -3,6 +3,7 @@ import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord
 import { credentialKey, type InventoryItem, type Strategy } from '../model.js';
 import type { SecretSummary, Stage } from '../secrets/types.js';
 import { classifyCredential, type ExpiryEvidence } from './classify.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * Pure join of what Dfns lists with what the store holds, classified with each credential's
@@ -168,11 +169,11 @@ function effectiveStrategy(
     const what = ownLabel
       ? `this is the worker's own ${ownLabel}: create a new token and update the worker's configuration before it expires`
       : f.kind === 'pat'
-        ? `ask ${f.owner ?? 'its owner'} to create a new personal access token and update its consumers, or adopt it with \`dfns-rotator adopt\``
-        : 'create a replacement in the Dfns dashboard and update its consumers, or bring it under management with `dfns-rotator adopt`';
+        ? `ask ${f.owner ?? 'its owner'} to create a new personal access token and update its consumers, or adopt it with \`${cliCommand('adopt')} --help\``
+        : `create a replacement in the Dfns dashboard and update its consumers, or bring it under management with \`${cliCommand('adopt')} --help\``;
     return { strategy: 'notify', action: what };
   }
-  if (configured === 'notify') return { strategy: 'notify', action: 'strategy is notify: rotate it by hand (`dfns-rotator rotate`) or change its rule' };
+  if (configured === 'notify') return { strategy: 'notify', action: `strategy is notify: rotate it by hand (\`${cliCommand('rotate', f.secretName ?? '<secret>', '--reason', 'manual rotation')}\`) or change its rule` };
   if (configured === 'replace' && f.kind === 'pat' && operatorUsername !== null && f.owner !== operatorUsername) {
     return { strategy: 'notify', action: `only ${f.owner ?? 'its owner'} can create a replacement PAT; use strategy rekey, or have its owner rotate it` };
   }

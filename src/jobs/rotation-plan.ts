@@ -7,6 +7,7 @@ import type { SecretStore, SecretVersion } from '../secrets/types.js';
 import type { Identities } from './identities.js';
 import { newRotation } from './rotation-machine.js';
 import type { RotationRecord, RotationStrategy } from './rotation-types.js';
+import { cliCommand } from '../cli-name.js';
 
 /** The rotation cannot start (nothing was changed anywhere): the message says why and what to do. */
 export class RotationPlanError extends RotatorError {
@@ -31,7 +32,7 @@ export async function resolveSecretName(store: Pick<SecretStore, 'get' | 'list'>
   const summaries = await store.list();
   const match = summaries.find((s) => s.versions.some((v) => v.stages.includes('current') && v.metadata.credentialId === id));
   if (match) return match.name;
-  throw new RotationPlanError(`no managed credential "${credential}": give a secret name, sa:<id>, pat:<id> or a Dfns id of a credential in the store (see \`dfns-rotator plan\`)`);
+  throw new RotationPlanError(`no managed credential "${credential}": give a secret name, sa:<id>, pat:<id> or a Dfns id of a credential in the store (see \`${cliCommand('plan')}\`)`);
 }
 
 /** Days between the token's `iat` and `exp`, the lifetime the replacement keeps. */

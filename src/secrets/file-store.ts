@@ -11,6 +11,7 @@ import { acquireLock, processIdentity, processIsAlive, tryAcquireLock, type Lock
 import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
 export interface FileSecretStoreOptions {
   dir: string;
@@ -174,7 +175,7 @@ export class FileSecretStore implements SecretStore {
   async #prepare(): Promise<void> {
     if (!this.#createDir) {
       const info = await stat(this.#dir).catch(() => null);
-      if (!info?.isDirectory()) throw new ConfigError([`store.dir: ${this.#dir} does not exist or is not a folder (is the volume mounted? run \`dfns-rotator init\` to create a store)`]);
+      if (!info?.isDirectory()) throw new ConfigError([`store.dir: ${this.#dir} does not exist or is not a folder (is the volume mounted? run \`${cliCommand('init')}\` to create a store)`]);
     }
     const widened = await ensurePrivateDir(this.#dir);
     if (widened !== null) {
