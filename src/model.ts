@@ -12,6 +12,13 @@ export type Strategy = 'replace' | 'rekey' | 'notify';
 export type CredentialState = 'ok' | 'warn' | 'rotate' | 'expired' | 'inactive' | 'unknown';
 
 /**
+ * What the inventory shows per item: a credential's state, or `error` for a store secret that
+ * could not be read (a damaged file): it names the secret and the recovery step, and stands
+ * apart from the credential states counted by the scan.
+ */
+export type ItemState = CredentialState | 'error';
+
+/**
  * Where an expiry comes from: `token` is the exact JWT `exp` of a token we hold; `estimate` is
  * `dateCreated` + an assumed lifetime (Dfns exposes no expiry field); `none` means we could not
  * tell (e.g. a held token without `exp`).
@@ -67,6 +74,16 @@ export interface InventoryItem {
   lastRotatedAt?: number;
 }
 
+/** A secret the store holds but could not read: shown in the inventory as state `error`. */
+export interface DamagedSecret {
+  secretName: string;
+  /** The file (or backend path) it lives at. */
+  where: string;
+  problem: string;
+  /** The recovery step, as a person would take it. */
+  action: string;
+}
+
 export interface ScanSummary {
   scanId: string;
   startedAt: number;
@@ -77,4 +94,6 @@ export interface ScanSummary {
   notificationsQueued: number;
   /** Identities that could not list (e.g. a watcher token that expired), with the reason. */
   errors: { identity: string; message: string }[];
+  /** Store secrets that could not be read this scan (absent in scans stored before it existed). */
+  damaged?: DamagedSecret[];
 }

@@ -1,6 +1,6 @@
 import { DAY_MS } from '../clock.js';
 import type { PlannedRotation } from '../jobs/scan-plan.js';
-import type { CredentialState, InventoryItem, ScanSummary } from '../model.js';
+import type { CredentialState, DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 
 /**
  * What `plan` shows, as pure functions of the inventory: the table cells, the summary lines and
@@ -60,11 +60,18 @@ export function planRow(item: InventoryItem, now: number, planned: ReadonlyMap<s
   ];
 }
 
+/** A store secret the scan could not read, as a plan row in state `error`. */
+export function damagedRow(d: DamagedSecret): string[] {
+  return ['error', 'secret', d.secretName, '-', '-', 'unknown', 'not read', `${d.problem}; ${d.action}`];
+}
+
 /** `12 credentials: expired 1, rotate 2, …` plus what a scan would queue and what could not be listed. */
 export function summaryLines(summary: ScanSummary, planned: number, hasOwnIdentity: boolean): string[] {
   const counts = STATE_ORDER.map((s) => `${s} ${summary.counts[s]}`).join(', ');
   const lines = [`${summary.total} credential${summary.total === 1 ? '' : 's'}: ${counts}; a scan would queue ${planned} rotation${planned === 1 ? '' : 's'}`];
   if (hasOwnIdentity) lines.push('* the worker\'s own identity (its token is in its configuration, not in the store)');
+  const damaged = summary.damaged?.length ?? 0;
+  if (damaged > 0) lines.push(`${damaged} unreadable secret${damaged === 1 ? '' : 's'} in the store (state error above): ${damaged === 1 ? 'its credential is' : 'their credentials are'} watched as unmanaged and not rotated until repaired`);
   if (summary.errors.length > 0) {
     lines.push(`${summary.errors.length} identity error${summary.errors.length === 1 ? '' : 's'} (these credentials may be missing above):`);
     for (const e of summary.errors) lines.push(`  ${e.identity}: ${e.message}`);
@@ -94,5 +101,7 @@ export function failOnReason(items: readonly InventoryItem[], summary: ScanSumma
     reasons.push(`${byState.join(', ')} (${hits.slice(0, 5).map((h) => h.name).join(', ')}${hits.length > 5 ? ', …' : ''})`);
   }
   if (failOn.has('error') && summary.errors.length > 0) reasons.push(`${summary.errors.length} identity error${summary.errors.length === 1 ? '' : 's'}`);
+  const damaged = summary.damaged?.length ?? 0;
+  if (failOn.has('error') && damaged > 0) reasons.push(`${damaged} unreadable secret${damaged === 1 ? '' : 's'} in the store`);
   return reasons.length > 0 ? reasons.join('; ') : null;
 }

@@ -28,6 +28,8 @@ export interface StatusReport {
     counts: Record<CredentialState, number> | null;
     rotationsQueued: number | null;
     identityErrors: { identity: string; message: string }[];
+    /** Store secrets the last scan could not read. */
+    damagedSecrets: string[];
   };
   queues: Record<QueueName, QueueCounts>;
   /** Queues paused (bull-board's pause, or BullMQ's): nothing on them runs until resumed. */
@@ -89,6 +91,7 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
       counts: summary?.counts ?? null,
       rotationsQueued: summary?.rotationsQueued ?? null,
       identityErrors: summary?.errors ?? [],
+      damagedSecrets: (summary?.damaged ?? []).map((d) => d.secretName),
     },
     queues,
     pausedQueues,
@@ -111,6 +114,9 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
     problems.push('no scan has finished yet: is the daemon running?');
   } else if (report.at - scan.lastFinishedAt > scan.staleAfterMs) {
     problems.push(`the last scan finished ${hours(report.at - scan.lastFinishedAt)} ago, more than twice the scan interval (${hours(scan.intervalMs)}, schedule "${scan.schedule}"): is the daemon running?`);
+  }
+  if (scan.damagedSecrets.length > 0) {
+    problems.push(`unreadable secret${scan.damagedSecrets.length === 1 ? '' : 's'} in the store: ${scan.damagedSecrets.join(', ')}; not rotated until repaired (the inventory and \`${cliCommand('plan')}\` say how)`);
   }
   if (report.pausedQueues.length > 0) {
     problems.push(`queue${report.pausedQueues.length === 1 ? '' : 's'} paused: ${report.pausedQueues.join(', ')}; nothing on ${report.pausedQueues.length === 1 ? 'it' : 'them'} runs until resumed (dashboard: the queue's Resume button)`);

@@ -125,7 +125,7 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
   );
   const role = stored?.stage ?? 'unmanaged';
   const managed = role === 'current';
-  const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label);
+  const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label, stored?.secretName);
   const item: InventoryItem = {
     key: credentialKey(f.kind, f.id),
     kind: f.kind,
@@ -162,6 +162,7 @@ function effectiveStrategy(
   role: InventoryItem['role'],
   operatorUsername: string | null,
   ownLabel: string | undefined,
+  secretName: string | undefined,
 ): { strategy: Strategy; action?: string } {
   if (role === 'previous') return { strategy: 'notify', action: 'replaced already; the old credential is retired after the overlap window' };
   if (role === 'pending') return { strategy: 'notify', action: 'a rotation is creating this credential' };
@@ -173,7 +174,7 @@ function effectiveStrategy(
         : `create a replacement in the Dfns dashboard and update its consumers, or bring it under management with \`${cliCommand('adopt')} --help\``;
     return { strategy: 'notify', action: what };
   }
-  if (configured === 'notify') return { strategy: 'notify', action: `strategy is notify: rotate it by hand (\`${cliCommand('rotate', f.secretName ?? '<secret>', '--reason', 'manual rotation')}\`) or change its rule` };
+  if (configured === 'notify') return { strategy: 'notify', action: `strategy is notify: rotate it by hand (\`${cliCommand('rotate', secretName ?? f.id, '--reason', 'manual rotation')}\`) or change its rule` };
   if (configured === 'replace' && f.kind === 'pat' && operatorUsername !== null && f.owner !== operatorUsername) {
     return { strategy: 'notify', action: `only ${f.owner ?? 'its owner'} can create a replacement PAT; use strategy rekey, or have its owner rotate it` };
   }

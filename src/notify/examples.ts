@@ -68,6 +68,13 @@ export function exampleNotifications(now: number): Record<NotificationType, Noti
       rotationsQueued: 1,
       errors: [{ identity: 'watcher', message: 'listing service accounts failed: 401 token expired' }],
     },
+    'store-damaged': {
+      type: 'store-damaged',
+      secretName: 'payments/api',
+      where: '/var/lib/dfns-rotator/secrets/payments%2Fapi.json.enc',
+      problem: 'secret store data is corrupt: not a dfns-rotator secret envelope (unparseable, 12 bytes: truncated?)',
+      action: 'restore this secret\'s file from a backup of the store folder',
+    },
     'rotation-succeeded': {
       type: 'rotation-succeeded',
       rotationId: '01J9Z6X2B7Q5',

@@ -1,6 +1,7 @@
 import type { Notification, NotificationType, RenderedMessage } from './types.js';
 import type { RenderOptions } from './format-credential.js';
 import { renderExpiryBatch, renderExpiryWarning, renderScanDigest } from './format-expiry.js';
+import { renderStoreDamaged } from './format-store.js';
 import { renderCredentialRetired, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
 
 export type { RenderOptions } from './format-credential.js';
@@ -16,6 +17,7 @@ const RENDERERS: { [T in NotificationType]: Renderer<T> } = {
   'rotation-failed': renderRotationFailed,
   'rotation-parked': renderRotationParked,
   'credential-retired': renderCredentialRetired,
+  'store-damaged': renderStoreDamaged,
 };
 
 /**

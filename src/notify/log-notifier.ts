@@ -58,12 +58,15 @@ export function notificationFields(n: Notification): Record<string, unknown> {
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, step: n.step, approvalId: n.approvalId };
     case 'credential-retired':
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, outcome: n.outcome };
+    case 'store-damaged':
+      return { ...base, secretName: n.secretName, where: n.where };
   }
 }
 
 function levelOf(n: Notification): Level {
   switch (n.type) {
     case 'rotation-failed':
+    case 'store-damaged':
       return 'error';
     case 'expiry-warning':
       return n.state === 'expired' || n.credential.isOwnIdentity ? 'error' : 'warn';

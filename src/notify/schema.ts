@@ -49,6 +49,13 @@ export const notificationSchema: z.ZodType<Notification> = z.discriminatedUnion(
     errors: z.array(z.object({ identity: z.string(), message: z.string() })),
   }),
   z.object({
+    type: z.literal('store-damaged'),
+    secretName: z.string(),
+    where: z.string(),
+    problem: z.string(),
+    action: z.string(),
+  }),
+  z.object({
     type: z.literal('rotation-succeeded'),
     rotationId: z.string(),
     credential,

@@ -83,6 +83,14 @@ export type Notification =
       action: string;
     }
   | {
+      /** A secret in the store could not be read: its credential is not rotated until repaired. */
+      type: 'store-damaged';
+      secretName: string;
+      where: string;
+      problem: string;
+      action: string;
+    }
+  | {
       type: 'credential-retired';
       rotationId: string;
       credential: CredentialSummary;

@@ -115,7 +115,7 @@ describe('plan command', () => {
 
   it('refuses an unknown --fail-on state as a usage error', async () => {
     await expect(plan(['--fail-on', 'expired,soon'])).rejects.toThrow(ConfigError);
-    await expect(plan(['--fail-on', 'expired,soon'])).rejects.toThrow(/--fail-on: unknown state "soon"[\s\S]*usage: dfns-rotator plan/);
+    await expect(plan(['--fail-on', 'expired,soon'])).rejects.toThrow(/--fail-on: unknown state "soon"[\s\S]*usage: npx dfns-rotator plan/);
     await expect(plan(['--verbose'])).rejects.toThrow(/Unknown option '--verbose'/);
   });
 

@@ -80,7 +80,7 @@ describe('the dfns-rotator process', () => {
     const result = await startCli(['rotate-everything']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^dfns-rotator: unknown command "rotate-everything"\n/);
-    expect(result.stderr).toContain('usage: dfns-rotator <command>');
+    expect(result.stderr).toContain('usage: npx dfns-rotator <command>');
     expect(result.stdout).toBe('');
   });
 

@@ -62,6 +62,8 @@ function withCredential(n: Notification, credential: CredentialSummary): Notific
     return { ...n, urgent: n.urgent.map((u) => ({ ...u, credential })), errors: [{ identity: credential.name, message: credential.name }] };
   }
   if (n.type === 'expiry-batch') return { ...n, examples: n.examples.map((u) => ({ ...u, credential })) };
+  // No credential in it: the external values are the secret's name, where it is and the problem.
+  if (n.type === 'store-damaged') return { ...n, secretName: credential.name, where: credential.id, problem: credential.name };
   return { ...n, credential } as Notification;
 }
 

@@ -5,12 +5,12 @@ import { hours, statusProblems, type StatusReport } from '../../src/commands/sta
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);
 
-function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null; paused?: readonly StatusReport['pausedQueues'][number][] }): Omit<StatusReport, 'problems'> {
+function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null; paused?: readonly StatusReport['pausedQueues'][number][]; damaged?: readonly string[] }): Omit<StatusReport, 'problems'> {
   const counts = { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 };
   return {
     at: NOW,
     redis: { where: 'redis://127.0.0.1:6379', evictionPolicy: patch.evictionPolicy === undefined ? 'noeviction' : patch.evictionPolicy, evictionProblem: patch.evictionProblem ?? null },
-    scan: { schedule: '17 * * * *', intervalMs: HOUR, staleAfterMs: 2 * HOUR, lastFinishedAt: patch.lastFinishedAt === undefined ? NOW - HOUR : patch.lastFinishedAt, total: 0, counts: null, rotationsQueued: 0, identityErrors: [] },
+    scan: { schedule: '17 * * * *', intervalMs: HOUR, staleAfterMs: 2 * HOUR, lastFinishedAt: patch.lastFinishedAt === undefined ? NOW - HOUR : patch.lastFinishedAt, total: 0, counts: null, rotationsQueued: 0, identityErrors: [], damagedSecrets: [...(patch.damaged ?? [])] },
     queues: { scan: counts, rotate: counts, retire: counts, notify: counts },
     pausedQueues: [...(patch.paused ?? [])],
     rotations: {
@@ -41,6 +41,7 @@ describe('status problems', () => {
     ['scan past the limit', { lastFinishedAt: NOW - 2 * HOUR - 1 }, ['the last scan finished 2 hours ago, more than twice the scan interval (60 minutes, schedule "17 * * * *"): is the daemon running?']],
     ['one failure', { failures: 1 }, ['1 rotation failed in the last 24 hours (see `npx dfns-rotator history`)']],
     ['a paused queue', { paused: ['rotate'] }, ["queue paused: rotate; nothing on it runs until resumed (dashboard: the queue's Resume button)"]],
+    ['a damaged secret', { damaged: ['pay/api'] }, ['unreadable secret in the store: pay/api; not rotated until repaired (the inventory and `npx dfns-rotator plan` say how)']],
     ['evicting Redis', { evictionPolicy: 'allkeys-lru', evictionProblem: 'policy is allkeys-lru' }, ['policy is allkeys-lru']],
     // Managed Redis that hides INFO: warned about, but not a failing check for ever.
     ['unreadable policy', { evictionPolicy: null, evictionProblem: 'could not read maxmemory_policy' }, []],
