@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
@@ -7,10 +7,12 @@ import { startDaemon, type Daemon } from '../daemon/daemon.js';
 import { startSimulator } from '../dfns/simulator/index.js';
 import type { RunningSimulator } from '../dfns/simulator/types.js';
 import { consoleLines } from '../demo/console-log.js';
-import { buildDemoWorld, DEMO_CREDENTIALS, DEMO_OPERATOR, DEMO_OPERATOR_CRED_ID } from '../demo/world.js';
+import { demoEnvVars, demoUsageLines, writeDemoEnvironment, type DemoSettings } from '../demo/demo-env.js';
+import { buildDemoWorld, demoExpiry, DEMO_CREDENTIALS, DEMO_OPERATOR, DEMO_OPERATOR_CRED_ID } from '../demo/world.js';
 import { describeError } from '../errors.js';
 import { adoptCredential } from '../jobs/adopt.js';
 import { createLogger } from '../logger.js';
+import { formatDuration } from '../notify/format-time.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis/private-redis.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
 import { parseFlags } from './args.js';
@@ -22,16 +24,18 @@ const USAGE = `npx dfns-rotator demo [--dir DIR] [--port N]
   The main job on local defaults, with no Dfns account: a local Dfns simulator seeded with
   credentials near expiry, a private redis-server (unless REDIS_URL is set), an encrypted file
   store in DIR (default ./.demo, recreated each run), notifications in this terminal (or on Slack
-  when SLACK_WEBHOOK_URL is set), and the daemon with its dashboard on 127.0.0.1:PORT (default 8730).
-  Rotations start within seconds. Ctrl-C stops everything.`;
+  when SLACK_WEBHOOK_URL is set), and the daemon with its dashboard on 127.0.0.1:PORT (default 8730;
+  0 picks a free port). Rotations start within seconds. Ctrl-C stops everything.
+  It writes DIR/env and DIR/config.yaml: in another terminal, \`. ./.demo/env\` and then
+  \`npx dfns-rotator status\` (or any command with \`--config .demo/config.yaml\`) reach the demo.`;
 
-/** Demo pace: a scan every minute, old credentials deactivated 2 minutes after promotion, archived 2 minutes later. */
-const DEMO_ENV = {
-  DFNS_ROTATOR_SCHEDULE: '* * * * *',
-  DFNS_ROTATOR_OVERLAP_HOURS: String(2 / 60),
-  DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: String(2 / 60),
-  DFNS_ROTATOR_REDIS_PREFIX: '{dfns-rotator-demo}',
-};
+/**
+ * Demo pace: a scan every minute; old credentials deactivated two and a half minutes after
+ * promotion and archived as long after. The half minute keeps "in 2 minutes" what the banner
+ * and the rotation message both say (durations round down, and the message is written a moment
+ * after promotion).
+ */
+const DEMO_PACE = { schedule: '* * * * *', overlapHours: 2.5 / 60, archiveAfterHours: 2.5 / 60, redisPrefix: '{dfns-rotator-demo}' };
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -71,23 +75,34 @@ export const demoCommand: Command = {
 
       const operatorKeyFile = join(dir, 'operator.pem');
       writeFileSync(operatorKeyFile, world.operatorKey.privateKeyPem, { mode: 0o600 });
+      const storeKeyFile = join(dir, 'store.key');
+      writeFileSync(storeKeyFile, `${storeKeyToText(generateStoreKey())}\n`, { mode: 0o600 });
+      const dashboardTokenFile = join(dir, 'dashboard.token');
       const dashboardToken = randomBytes(24).toString('base64url');
+      writeFileSync(dashboardTokenFile, `${dashboardToken}\n`, { mode: 0o600 });
+      const settings: DemoSettings = {
+        dir,
+        baseUrl: sim.url,
+        orgId: sim.orgId,
+        operatorUsername: DEMO_OPERATOR,
+        operatorCredId: DEMO_OPERATOR_CRED_ID,
+        operatorKeyFile,
+        storeDir: join(dir, 'secrets'),
+        storeKeyFile,
+        dashboardTokenFile,
+        redisUrl,
+        redisPrefix: DEMO_PACE.redisPrefix,
+        schedule: DEMO_PACE.schedule,
+        port: Number(port),
+        overlapHours: DEMO_PACE.overlapHours,
+        archiveAfterHours: DEMO_PACE.archiveAfterHours,
+      };
       const env = {
-        ...DEMO_ENV,
-        DFNS_BASE_URL: sim.url,
-        DFNS_ORG_ID: sim.orgId,
-        DFNS_OPERATOR_USERNAME: DEMO_OPERATOR,
-        DFNS_OPERATOR_CRED_ID: DEMO_OPERATOR_CRED_ID,
-        DFNS_OPERATOR_PRIVATE_KEY_FILE: operatorKeyFile,
-        DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'),
-        DFNS_ROTATOR_STORE_KEY: storeKeyToText(generateStoreKey()),
-        DFNS_ROTATOR_DASHBOARD_TOKEN: dashboardToken,
-        DFNS_ROTATOR_PORT: port,
-        REDIS_URL: redisUrl,
+        ...demoEnvVars(settings),
         ...(ctx.env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_URL: ctx.env.SLACK_WEBHOOK_URL } : {}),
         ...(ctx.env.LOG_LEVEL ? { LOG_LEVEL: ctx.env.LOG_LEVEL } : {}),
       };
-      const config = loadConfig({ env, readFile: (p) => (p === operatorKeyFile ? world.operatorKey.privateKeyPem : ''), cwd: dir, needs: { server: true } });
+      const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir, needs: { server: true } });
 
       // The held credentials become managed: their tokens and keys go into the encrypted store.
       const store = openStore(config, logger, systemClock, { createDir: true });
@@ -107,20 +122,28 @@ export const demoCommand: Command = {
 
       say('');
       say('The demo org:');
-      for (const c of DEMO_CREDENTIALS) say(`  ${c.name.padEnd(15)} ${c.kind === 'pat' ? 'PAT            ' : 'service account'}  ${c.story}`);
+      const now = systemClock.now();
+      for (const c of DEMO_CREDENTIALS) {
+        say(`  ${c.name.padEnd(15)} ${c.kind === 'pat' ? 'PAT            ' : 'service account'}  ${demoExpiry(c, now, config.assumedLifetime.defaultDays)}; ${c.story}`);
+      }
       say('');
 
       daemon = await startDaemon({ config, logger, shutdownTimeoutMs: 10_000 });
       const url = daemon.server!.url;
+      // The port actually bound (--port 0 picks one): the files must point at the running demo.
+      const files = writeDemoEnvironment({ ...settings, port: Number(new URL(url).port) });
+      const overlap = formatDuration(DEMO_PACE.overlapHours * 3_600_000);
       say('');
       say(`dashboard  ${url}/dashboard   (log in with the token below)`);
       say(`inventory  ${url}/inventory`);
       say(`metrics    ${url}/metrics     (Authorization: Bearer <token>)`);
-      say(`token      ${dashboardToken}`);
+      say(`token      ${dashboardToken}   (also in ${dashboardTokenFile})`);
       say(`store      ${config.store.dir} (encrypted; demo data, recreated on every run)`);
       say('');
+      for (const line of demoUsageLines(files, ctx.cwd)) say(line);
+      say('');
       say('A scan runs now and every minute; payments-api and ci-deployer are rotated right away, and');
-      say('their old credentials are deactivated two minutes later. Press Ctrl-C to stop.');
+      say(`their old credentials are deactivated ${overlap} after each rotation. Press Ctrl-C to stop.`);
       say('');
       await untilAborted(ctx.signal);
       return 0;
