@@ -71,7 +71,10 @@ export interface InventoryItem {
   isOwnIdentity?: boolean;
   /** What a person must do, for credentials the worker will not rotate itself. */
   action?: string;
+  /** When the current version became current through a rotation; absent if it never was. */
   lastRotatedAt?: number;
+  /** When the current version was brought under management by `adopt` (not a rotation). */
+  adoptedAt?: number;
 }
 
 /** A secret the store holds but could not read: shown in the inventory as state `error`. */

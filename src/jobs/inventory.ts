@@ -31,6 +31,7 @@ export interface StoreEntry {
   expiresAt: number | null;
   keyCreatedAt: number;
   lastRotatedAt?: number;
+  adoptedAt?: number;
 }
 
 /** credentialId → where the store holds it. A credential in two secrets is a misconfiguration: the newest version wins. */
@@ -51,6 +52,7 @@ export function indexStore(summaries: readonly SecretSummary[]): Map<string, Sto
         expiresAt: v.metadata.expiresAt ?? null,
         keyCreatedAt: v.metadata.createdAt,
         lastRotatedAt: v.metadata.rotatedAt,
+        adoptedAt: v.metadata.adoptedAt,
         versionCreatedAt: v.metadata.createdAt,
       });
     }
@@ -125,6 +127,13 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
   );
   const role = stored?.stage ?? 'unmanaged';
   const managed = role === 'current';
+  // A replaced credential (previous) or one being created (pending) belongs to its rotation: it
+  // is not due for rotation or warning itself, and must not be counted as such.
+  if ((role === 'previous' || role === 'pending') && (c.state === 'warn' || c.state === 'rotate')) {
+    c.state = 'ok';
+    c.threshold = null;
+    c.reason = role === 'previous' ? `replaced: ${c.reason.replace(/, inside .*$/, '')}; retired after the overlap window` : `being created by a rotation: ${c.reason}`;
+  }
   const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label, stored?.secretName);
   const item: InventoryItem = {
     key: credentialKey(f.kind, f.id),
@@ -148,6 +157,7 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
   if (own) item.isOwnIdentity = true;
   if (action && STATES_WITH_ACTION.has(c.state)) item.action = action;
   if (stored?.lastRotatedAt !== undefined && managed) item.lastRotatedAt = stored.lastRotatedAt;
+  if (stored?.adoptedAt !== undefined && managed) item.adoptedAt = stored.adoptedAt;
   return item;
 }
 

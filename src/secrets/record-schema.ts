@@ -31,6 +31,7 @@ const versionMetadataSchema = z.looseObject({
   credId: z.string().optional(),
   credentialId: z.string().nullable().optional(),
   rotatedAt: epochMs.optional(),
+  adoptedAt: epochMs.optional(),
   rotationId: z.string().optional(),
   ownerId: z.string().optional(),
 });

@@ -42,8 +42,10 @@ export interface VersionMetadata {
   expiresAt?: number | null;
   credId?: string;
   credentialId?: string | null;
-  /** Epoch ms when this version became `current`. */
+  /** Epoch ms when a rotation made this version `current`. */
   rotatedAt?: number;
+  /** Epoch ms when `adopt` stored this version (adopted, not rotated: no rotatedAt). */
+  adoptedAt?: number;
   rotationId?: string;
   /** For PATs: the owning user's id, so the scan lists each owner's PATs once. */
   ownerId?: string;

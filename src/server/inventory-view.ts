@@ -54,7 +54,12 @@ export function inventoryRows(items: readonly InventoryItem[], rotations: readon
       item,
       expiry,
       management,
-      lastRotation: item.lastRotatedAt !== undefined ? `${formatDate(item.lastRotatedAt)} (${formatRelative(item.lastRotatedAt, now)})` : null,
+      lastRotation:
+        item.lastRotatedAt !== undefined
+          ? `${formatDate(item.lastRotatedAt)} (${formatRelative(item.lastRotatedAt, now)})`
+          : item.adoptedAt !== undefined
+            ? `never; adopted ${formatDate(item.adoptedAt)} (${formatRelative(item.adoptedAt, now)})`
+            : null,
       nextAction: nextAction(item, rotationOf(item, rotations), now),
     };
   });

@@ -42,7 +42,7 @@ describe('buildInventory', () => {
   });
 
   it('flags the worker\'s own identity and uses its token\'s exact expiry', () => {
-    const sa = makeServiceAccount({ id: 'us-watch', name: 'watcher', now, ageDays: 1 });
+    const sa = makeServiceAccount({ id: 'us-watch', name: 'watcher', now, ageDays: 300 });
     const [item] = run({ listing: { serviceAccounts: [sa], pats: [] }, heldTokens: [{ credentialId: 'us-watch', expiresAt: now + 2 * 86_400_000, label: 'watcher token' }] });
     expect(item).toMatchObject({ isOwnIdentity: true, expirySource: 'token', state: 'rotate', threshold: 3 });
     expect(item!.action).toMatch(/worker's own watcher token/);
@@ -55,7 +55,7 @@ describe('buildInventory', () => {
   });
 
   it('will not replace a PAT of another user, and lists a PAT seen by two identities once', () => {
-    const pat = makePat({ id: 'to-2', name: 'bob-ci', now, owner: 'us-bob' });
+    const pat = makePat({ id: 'to-2', name: 'bob-ci', now, owner: 'us-bob', ageDays: 360 });
     const items = run({
       listing: { serviceAccounts: null, pats: [{ owner: 'bob', records: [pat] }, { owner: 'bob', records: [pat] }] },
       store: indexStore([makeStored({ secretName: 'bob-ci', credentialId: 'to-2', now, expiresInDays: 5, kind: 'pat' })]),
@@ -76,6 +76,19 @@ describe('buildInventory', () => {
       ]),
     });
     expect(items.map((i) => [i.id, i.role, i.strategy])).toEqual([['us-old', 'previous', 'notify'], ['us-m', 'current', 'notify']]);
+    // Already replaced: not counted as due for rotation (plan, status and the digest count states).
+    expect(items[0]).toMatchObject({ state: 'ok', threshold: null, reason: 'replaced: expires in 3 days; retired after the overlap window' });
+    expect(items[1]).toMatchObject({ state: 'rotate' });
+  });
+
+  it('keeps adoption apart from rotation', () => {
+    const sa = makeServiceAccount({ id: 'us-a', name: 'adopted', now, ageDays: 100 });
+    const adopted = makeStored({ secretName: 'adopted', credentialId: 'us-a', now, expiresInDays: 200 });
+    const version = adopted.versions[0]!;
+    version.metadata.adoptedAt = now - 86_400_000;
+    const [item] = run({ listing: { serviceAccounts: [sa], pats: [] }, store: indexStore([adopted]) });
+    expect(item!.adoptedAt).toBe(now - 86_400_000);
+    expect(item!.lastRotatedAt).toBeUndefined();
   });
 
   it('marks inactive credentials inactive whatever their expiry', () => {
