@@ -1,4 +1,4 @@
-import { DAY_MS } from '../clock.js';
+import { relativeTime as relativeTimeAt } from '../notify/format-time.js';
 import type { PlannedRotation } from '../jobs/scan-plan.js';
 import type { CredentialState, DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 
@@ -12,12 +12,9 @@ export const PLAN_HEADERS = ['STATE', 'KIND', 'NAME', 'ID', 'OWNER', 'EXPIRES', 
 /** Most urgent first, as `byUrgency` sorts. */
 export const STATE_ORDER: readonly CredentialState[] = ['expired', 'rotate', 'warn', 'unknown', 'ok', 'inactive'];
 
-/** `in 25 days`, `in 5 hours`, `3 days ago`. Whole units, rounded down like `daysLeft`. */
+/** `in 25 days`, `in 5 hours`, `3 days ago`: the one wording and rounding of every message. */
 export function relativeTime(msLeft: number): string {
-  const abs = Math.abs(msLeft);
-  const [n, unit] = abs >= DAY_MS ? [Math.floor(abs / DAY_MS), 'day'] : abs >= 3_600_000 ? [Math.floor(abs / 3_600_000), 'hour'] : [Math.floor(abs / 60_000), 'minute'];
-  const text = n === 0 ? 'under a minute' : `${n} ${unit}${n === 1 ? '' : 's'}`;
-  return msLeft > 0 ? `in ${text}` : `${text} ago`;
+  return relativeTimeAt(msLeft, 0);
 }
 
 /** UTC date and distance, marked when it is an estimate (Dfns lists no expiry: see DESIGN.md). */

@@ -1,4 +1,4 @@
-import { DAY_MS } from '../clock.js';
+import { relativeTime } from '../notify/format-time.js';
 import { TERMINAL_STEPS, type RotationRecord } from '../jobs/rotation-types.js';
 import type { InventoryItem } from '../model.js';
 
@@ -24,13 +24,7 @@ export function formatDate(ms: number): string {
 
 /** `in 3 days`, `5 hours ago`, `in 12 minutes`. Whole units, rounded down. */
 export function formatRelative(target: number, now: number): string {
-  const ms = target - now;
-  const abs = Math.abs(ms);
-  if (abs < 60_000) return ms < 0 ? 'just now' : 'in under a minute';
-  const [n, unit] =
-    abs >= DAY_MS ? [Math.floor(abs / DAY_MS), 'day'] : abs >= 3_600_000 ? [Math.floor(abs / 3_600_000), 'hour'] : [Math.floor(abs / 60_000), 'minute'];
-  const text = `${n} ${unit}${n === 1 ? '' : 's'}`;
-  return ms < 0 ? `${text} ago` : `in ${text}`;
+  return relativeTime(target, now);
 }
 
 export function inventoryRows(items: readonly InventoryItem[], rotations: readonly RotationRecord[], now: number): InventoryRow[] {

@@ -59,7 +59,7 @@ describe('status command', () => {
     expect(run.err).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.out[1]).toMatch(/^Redis: redis:\/\/127\.0\.0\.1:\d+ \(maxmemory-policy noeviction\)$/);
-    expect(run.out[2]).toMatch(/^Last scan: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((under a minute ago|in under a minute); schedule "17 \* \* \* \*", stale after 2 hours\)$/);
+    expect(run.out[2]).toMatch(/^Last scan: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((just now|in under a minute); schedule "17 \* \* \* \*", stale after 2 hours\)$/);
     expect(run.out[3]).toBe('  3 credentials: expired 0, rotate 1, warn 0, unknown 0, ok 2, inactive 0; 1 rotation queued');
     const queueLines = run.out.slice(run.out.indexOf('') + 1, run.out.indexOf('') + 6);
     const queues = parseTable(queueLines);

@@ -76,7 +76,8 @@ describe('durations and dates', () => {
     [DAY_MS, 'expires in 1 day', 'in 1 day'],
     [5 * HOUR + 59 * MINUTE, 'expires in 5 hours', 'in 5 hours'],
     [45 * MINUTE, 'expires in 45 minutes', 'in 45 minutes'],
-    [30_000, 'expires now', 'now'],
+    [30_000, 'expires now', 'in under a minute'],
+    [-30_000, 'expires now', 'just now'],
     [-HOUR, 'expired 1 hour ago', '1 hour ago'],
     [-(2 * DAY_MS + 23 * HOUR), 'expired 2 days ago', '2 days ago'],
   ])('%d ms from now: "%s" / "%s"', (delta, expiry, relative) => {
@@ -86,7 +87,7 @@ describe('durations and dates', () => {
 
   it('floors, never promising more time than is left', () => {
     expect(formatDuration(2 * DAY_MS - 1)).toBe('1 day');
-    expect(formatDuration(59_999)).toBe('less than a minute');
+    expect(formatDuration(59_999)).toBe('under a minute');
   });
 
   it('prints exact instants in UTC to the minute', () => {
