@@ -55,7 +55,7 @@ function warnIfPlainHttpOffHost(options: HttpServerOptions, host: string): void 
   if (options.secureCookies || (options.trustProxy !== undefined && options.trustProxy !== false)) return;
   options.logger.warn(
     { host, secureCookies: false, trustProxy: false },
-    `DASHBOARD ON PLAIN HTTP OFF THIS HOST: bound to ${host} without secureCookies or trustProxy, so the dashboard token and session cookie cross the network unencrypted. Put an HTTPS proxy in front and set server.secureCookies: true and server.trustProxy, or bind to 127.0.0.1`,
+    `DASHBOARD ON PLAIN HTTP OFF THIS HOST: bound to ${host} without secureCookies or trustProxy, so the dashboard token and session cookie cross the network unencrypted. Put an HTTPS proxy in front and set server.secureCookies: true and server.trustProxy, or bind to 127.0.0.1 (in a container whose port is published on the host's 127.0.0.1 only, as docker-compose.yml does, nothing crosses the network)`,
   );
 }
 
