@@ -104,11 +104,27 @@ describe('dashboard in a browser', () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(job.name).toBe('scan');
-    expect(job.data).toEqual({ trigger: 'manual' });
+    // Attributed to the signed-in identity, with a "requested" entry in the audit log.
+    expect(job.data).toEqual({ trigger: 'manual', requestedBy: 'dashboard:token' });
     expect(job.returnvalue).toMatchObject({ total: SEEDED_NAMES.length });
+    expect(await fx.daemon.runtime.audit.read({ limit: 20 })).toContainEqual(expect.objectContaining({ actor: 'dashboard:token', action: 'scan requested' }));
     // And the dashboard shows it.
     await page.getByText('Completed', { exact: false }).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+
+    // On the rotate queue, Add job is pre-filled with a secret the store really holds.
+    await page.getByRole('link', { name: 'rotate', exact: true }).first().click();
+    await page.waitForURL(`${fx.url}/dashboard/queue/rotate`);
+    await openMenuWith(page, 'Add job');
+    await page.getByRole('menuitem', { name: 'Add job', exact: true }).click();
+    const rotateDialog = page.getByRole('dialog');
+    await rotateDialog.getByRole('heading', { name: 'Add job' }).waitFor();
+    await vi.waitFor(
+      async () => expect(JSON.parse((await rotateDialog.locator('input[name="jobData"]').inputValue()) || 'null')).toEqual({ credential: 'payments/api', reason: 'manual rotation from the dashboard' }),
+      { timeout: 10_000, interval: 100 },
+    );
+    await page.keyboard.press('Escape');
+    await rotateDialog.waitFor({ state: 'hidden' });
 
     // From bull-board to the inventory through its menu link.
     await openMenuWith(page, 'Inventory');
