@@ -173,6 +173,15 @@ export function addJobGuard(deps: AddJobGuardDeps): Router {
     deps.logger.info({ queue, jobId: prepared.jobId, actor: identity }, 'dashboard trigger');
     next();
   });
+  // bull-board can also edit a waiting job's data, and create or change a job scheduler (a
+  // repeating job): both would bypass the checks above (a forged `requestedBy`, a rotation every
+  // second). A queued job is replaced instead: remove it, add a new one.
+  router.patch('/api/queues/:queueName/:jobId/update-data', (_req, res) =>
+    refuse(res, 'jobData: editing a queued job is not allowed here; remove the job and add a new one (Add job checks it)'),
+  );
+  router.patch('/api/queues/:queueName/job-schedulers/:schedulerId', (_req, res) =>
+    refuse(res, 'repeat: job schedulers are not allowed: scans repeat on the configured schedule (DFNS_ROTATOR_SCHEDULE)'),
+  );
   return router;
 }
 

@@ -141,6 +141,17 @@ describe('dashboard abuse', () => {
     expect(scanEntry).toMatchObject({ actor: 'dashboard:token', action: 'scan requested' });
   });
 
+  it('refuses editing a queued job and creating a job scheduler, which would bypass the checks', async () => {
+    const res = await add('scan', { name: 'scan', data: { trigger: 'manual' } });
+    const { job } = (await res.json()) as { job: { id: string } };
+    const edit = await send(fx.url, 'PATCH', `/dashboard/api/queues/scan/${job.id}/update-data`, bearer(), { jobData: { trigger: 'manual', requestedBy: 'cli:ceo' } });
+    expect(edit.status).toBe(400);
+    expect(((await fx.queues.scan.getJob(job.id))!.data as { requestedBy: string }).requestedBy).toBe('dashboard:token');
+    const scheduler = await send(fx.url, 'PATCH', '/dashboard/api/queues/rotate/job-schedulers/every-second', bearer(), { every: 1000, name: 'rotate', data: {} });
+    expect(scheduler.status).toBe(400);
+    expect(await fx.queues.rotate.getJobSchedulersCount()).toBe(0);
+  });
+
   it('answers 400, not 500, to deeply nested JSON', async () => {
     const depth = 20_000;
     const nested = `{"name":"scan","data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
