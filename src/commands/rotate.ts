@@ -153,7 +153,7 @@ function parkedOrNothingToResume(live: RotationRecord | null, secretName: string
   if (live?.step === 'parked' && !resume) {
     return [
       `rotation ${live.rotationId} of "${secretName}" is parked: a Dfns policy holds its create for approval${live.approvalId ? ` (approval ${live.approvalId})` : ''}`,
-      'once it is approved in Dfns, run this again with --resume; nothing was queued',
+      `once it is approved in Dfns, run: ${cliCommand('rotate', secretName, '--resume', '--reason', 'approved')} (nothing was queued)`,
     ];
   }
   if (resume && live?.step !== 'parked') {

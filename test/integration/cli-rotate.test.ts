@@ -115,6 +115,7 @@ describe('rotate command', () => {
     const again = await rotate(['sa/approvals', '--reason', 'key age']);
     expect(again.code).toBe(1);
     expect(again.err[0]).toMatch(new RegExp(`^rotation ${parkedId} of "sa/approvals" is parked`));
+    expect(again.err[1]).toBe("once it is approved in Dfns, run: npx dfns-rotator rotate sa/approvals --resume --reason approved (nothing was queued)");
     expect(await rt.queues.rotate.getJobs(['waiting', 'active', 'delayed'])).toEqual([]);
 
     fx.sim.setKnobs({ policyPending: [] });
