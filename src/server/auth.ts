@@ -52,7 +52,6 @@ async function guard(deps: AuthDeps, req: Request, res: Response): Promise<boole
     else unauthenticated(req, res, auth, check.problem);
     return false;
   }
-  if (check.via !== 'session') await deps.backoff.success(`${req.ip ?? 'unknown'}|${check.via}`);
   if (refuseCrossSite(req, res, check.via)) return false;
   res.locals.authVia = check.via;
   res.locals.identity = identityOf(auth);

@@ -7,7 +7,10 @@ import { memoryDashboardState, type DashboardState } from './shared-state.js';
  * after the last failure is answered 429 instead of 401. A correct credential is never refused:
  * callers check the presented credential first and consult the backoff only when it is wrong,
  * so a guesser (or a misconfigured scraper) behind the same address or proxy cannot lock the
- * owner of the right credential out. A success or `forgetAfterMs` of quiet clears the record.
+ * owner of the right credential out. A success does not clear the record: the right credential
+ * needs no forgiveness (it is never refused), and clearing would let a guesser sharing an
+ * address with a legitimate client (a proxy, a scraper) start afresh after each of its requests.
+ * `forgetAfterMs` of quiet clears it.
  * The counts live in the shared dashboard state (Redis), so replicas slow a guesser down
  * together. No timers: the clock is read on each attempt, so tests move a ManualClock.
  */
@@ -53,10 +56,6 @@ export class LoginBackoff {
     }
     await this.#state.recordFailure(key, now, this.#settings.forgetAfterMs);
     return { allowed: true };
-  }
-
-  async success(key: string): Promise<void> {
-    await this.#state.clearFailures(key);
   }
 
   async #live(key: string, now: number): Promise<{ count: number; lastAt: number } | null> {

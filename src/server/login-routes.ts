@@ -49,7 +49,6 @@ export function loginRoutes(deps: LoginDeps): Router {
       const what = mode === 'token' ? 'That token is not right.' : 'Wrong username or password.';
       return sendPage(res, 401, renderLoginPage({ mode, next, error: what }));
     }
-    await deps.backoff.success(key);
     const session = deps.sessions.issue(deps.clock.now());
     res.setHeader('Set-Cookie', sessionCookie(session.value, session.maxAgeSeconds, deps.secureCookies));
     deps.logger.info({ ip: req.ip }, 'dashboard sign-in');

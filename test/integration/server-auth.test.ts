@@ -206,7 +206,7 @@ describe('dashboard authentication (token)', () => {
 });
 
 describe('dashboard sign-in backoff', () => {
-  it('slows down repeated failures from one address, logs them without any secret, and forgives after a success', async () => {
+  it('slows down repeated failures from one address, logs them without any secret, never refuses the right token, and forgets after a quiet wait', async () => {
     const clock = new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }) });
@@ -225,17 +225,22 @@ describe('dashboard sign-in backoff', () => {
       expect((await signIn(fx, { token: 'guess-number-8-0000000000' })).status).toBe(429);
       // …but the right token is never refused, wait or not: a guesser cannot lock its owner out.
       expect((await signIn(fx, { token: DASHBOARD_TOKEN })).status).toBe(303);
-      // After a success the address starts afresh.
-      expect((await signIn(fx, { token: 'guess-number-9-0000000000' })).status).toBe(401);
+      // A success does not wipe the slate: a guesser sharing the address gains nothing from it.
+      expect((await signIn(fx, { token: 'guess-number-9-0000000000' })).status).toBe(429);
+      // Quiet for a while (the wait has passed): the next wrong attempt is counted again.
+      clock.advance(4_000);
+      expect((await signIn(fx, { token: 'guess-number-b-0000000000' })).status).toBe(401);
 
       // Bearer failures are counted apart from the form, so a misconfigured scraper cannot slow people down at the form.
       for (let i = 0; i < 5; i++) expect((await send(fx, 'GET', '/metrics', bearer(`wrong-${i}-00000000000000`))).status).toBe(401);
       expect((await send(fx, 'GET', '/metrics', bearer('wrong-5-00000000000000'))).status).toBe(429);
       expect((await send(fx, 'GET', '/metrics', bearer())).status).toBe(200);
+      // The form's own wait (4 s after its 7th failure) is all that applies to it.
+      clock.advance(4_000);
       expect((await signIn(fx, { token: 'guess-number-a-0000000000' })).status).toBe(401);
 
       const failures = lines.filter((l) => l.includes('dashboard sign-in failed') || l.includes('dashboard authentication failed'));
-      expect(failures).toHaveLength(17);
+      expect(failures).toHaveLength(18);
       const all = lines.join('\n');
       expect(all).not.toContain(DASHBOARD_TOKEN);
       expect(all).not.toContain('guess-number');
