@@ -14,6 +14,7 @@ import { adoptCredential } from '../jobs/adopt.js';
 import { createLogger } from '../logger.js';
 import { formatDuration } from '../notify/format-time.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis/private-redis.js';
+import { describeStore } from '../secrets/index.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
 import { parseFlags } from './args.js';
 import { buildIdentities, openStore } from './offline.js';
@@ -138,7 +139,7 @@ export const demoCommand: Command = {
       say(`inventory  ${url}/inventory`);
       say(`metrics    ${url}/metrics     (Authorization: Bearer <token>)`);
       say(`token      ${dashboardToken}   (also in ${dashboardTokenFile})`);
-      say(`store      ${config.store.dir} (encrypted; demo data, recreated on every run)`);
+      say(`store      ${describeStore(config.store)} (demo data, recreated on every run)`);
       say('');
       for (const line of demoUsageLines(files, ctx.cwd)) say(line);
       say('');

@@ -19,6 +19,7 @@ describe('a scan with one damaged store file', () => {
   const notifier: Notifier = { description: 'recording', send: async (n) => void sent.push(n) };
   let fx: Fixture;
   let rt: Runtime;
+  const storeDir = () => (fx.config.store.kind === 'file' ? fx.config.store.dir : '');
 
   beforeAll(async () => {
     fx = await startFixture({
@@ -31,7 +32,7 @@ describe('a scan with one damaged store file', () => {
     rt = fx.runtime({ notifier });
     for (const name of ['pay', 'ledger', 'broken']) await fx.adopt(name, `sa/${name}`);
     // Truncated by a bad disk, a bad restore, a hand edit: no longer an envelope the store can open.
-    writeFileSync(join(fx.config.store.dir, dataFileName('sa/broken')), '{"v":1,"trunc', { mode: 0o600 });
+    writeFileSync(join(storeDir(), dataFileName('sa/broken')), '{"v":1,"trunc', { mode: 0o600 });
     rt.startWorkers();
     await rt.workers().find((w) => w.name === 'rotate')?.pause();
   });
@@ -49,7 +50,7 @@ describe('a scan with one damaged store file', () => {
     expect(summary.damaged).toEqual([
       {
         secretName: 'sa/broken',
-        where: join(fx.config.store.dir, dataFileName('sa/broken')),
+        where: join(storeDir(), dataFileName('sa/broken')),
         problem: expect.stringContaining('is corrupt'),
         action: expect.stringContaining('restore this secret\'s file from a backup of the store folder'),
       },
