@@ -61,7 +61,7 @@ export const demoCommand: Command = {
       if (!redisUrl) {
         say('starting a private redis-server for the demo…');
         try {
-          redis = await startPrivateRedis();
+          redis = await startPrivateRedis('redis-server', { ownProcessGroup: true });
         } catch (err) {
           ctx.err(`the demo needs Redis: ${describeError(err)}`);
           ctx.err('install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL=redis://host:6379');

@@ -1,6 +1,6 @@
 import { DAY_MS } from '../clock.js';
 import type { CredentialState, ExpirySource } from '../model.js';
-import { expiryPhrase, formatDuration } from '../notify/format-time.js';
+import { expiryPhrase } from '../notify/format-time.js';
 
 /**
  * Pure classification of one credential at one instant (DESIGN.md "Expiry watch"). No I/O, no
@@ -74,6 +74,11 @@ export function thresholdFor(msLeft: number, warnDays: readonly number[], lifeti
   return hit;
 }
 
+/** A lifetime is a length, not a countdown: whole days, rounded (a JWT `exp` is in seconds). */
+function lifetimeDays(lifetimeMs: number): number {
+  return Math.max(1, Math.round(lifetimeMs / DAY_MS));
+}
+
 /**
  * The rotate-before window, capped at a third of the lifetime (cert-manager renews at 2/3 of a
  * certificate's life by default): a 30-day PAT under a 14-day window would otherwise be due
@@ -115,7 +120,7 @@ export function classifyCredential(input: ClassifyInput, policy: ClassifyPolicy,
     const windowMs = rotateWindowMs(policy.rotateBeforeDays, lifetimeMs);
     if (msLeft <= windowMs) {
       state = 'rotate';
-      const window = windowMs < policy.rotateBeforeDays * DAY_MS ? `the last third of its lifetime (${formatDuration(lifetimeMs!)})` : `the ${policy.rotateBeforeDays}-day rotation window`;
+      const window = windowMs < policy.rotateBeforeDays * DAY_MS ? `the last third of its ${lifetimeDays(lifetimeMs!)}-day lifetime` : `the ${policy.rotateBeforeDays}-day rotation window`;
       reason = `${expiryPhrase(now + msLeft, now)}${estimated}, inside ${window}`;
     } else if (keyTooOld) {
       state = 'rotate';

@@ -47,7 +47,7 @@ describe('classifyCredential', () => {
     expect(classifyCredential(held(12, 18), policy, now)).toMatchObject({ state: 'warn', threshold: 14 });
     const due = classifyCredential(held(9.5, 20.5), policy, now);
     expect(due).toMatchObject({ state: 'rotate', threshold: 14 });
-    expect(due.reason).toBe('expires in 9 days, inside the last third of its lifetime (30 days)');
+    expect(due.reason).toBe('expires in 9 days, inside the last third of its 30-day lifetime');
     // A 7-day token: only the 3- and 1-day thresholds apply.
     expect(classifyCredential(held(7, 0), policy, now)).toMatchObject({ state: 'ok', threshold: null });
     expect(classifyCredential(held(2.5, 4.5), policy, now)).toMatchObject({ state: 'warn', threshold: 3 });
