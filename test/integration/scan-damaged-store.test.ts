@@ -87,7 +87,10 @@ describe('a scan with one damaged store file', () => {
     expect(fx.logs.some((l) => l.includes('unreadable secret in the store') && l.includes('sa/broken'))).toBe(true);
   });
 
-  it('still refuses a strict list (adopt, rotate by id) rather than pretend the secret is absent', async () => {
+  it('still refuses a strict list rather than pretend the secret is absent, but finds other secrets by credential id', async () => {
     await expect(rt.store.list()).rejects.toThrow(/is corrupt/);
+    const { resolveSecretName } = await import('../../src/jobs/rotation-plan.js');
+    const pay = (await rt.results.load())!.items.find((i) => i.name === 'pay')!;
+    expect(await resolveSecretName(rt.store, `sa:${pay.id}`)).toBe('sa/pay');
   });
 });
