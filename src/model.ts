@@ -12,13 +12,6 @@ export type Strategy = 'replace' | 'rekey' | 'notify';
 export type CredentialState = 'ok' | 'warn' | 'rotate' | 'expired' | 'inactive' | 'unknown';
 
 /**
- * What the inventory shows per item: a credential's state, or `error` for a store secret that
- * could not be read (a damaged file): it names the secret and the recovery step, and stands
- * apart from the credential states counted by the scan.
- */
-export type ItemState = CredentialState | 'error';
-
-/**
  * Where an expiry comes from: `token` is the exact JWT `exp` of a token we hold; `estimate` is
  * `dateCreated` + an assumed lifetime (Dfns exposes no expiry field); `none` means we could not
  * tell (e.g. a held token without `exp`).
