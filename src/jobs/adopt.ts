@@ -102,7 +102,7 @@ export async function adoptCredential(deps: AdoptDeps, input: AdoptInput): Promi
     expiresAt: expiry.kind === 'expires' ? expiry.expiresAt : null,
     credId,
     credentialId,
-    ...(input.kind === 'pat' ? { ownerId: record.linkedUserId } : {}),
+    ...(input.kind === 'pat' && record.linkedUserId ? { ownerId: record.linkedUserId } : {}),
   });
   await deps.store.put(input.secretName, versions, existing?.revision ?? null);
   return { secretName: input.secretName, credentialId, name: record.name, expiresAt: expiry.kind === 'expires' ? expiry.expiresAt : null, versionId };
