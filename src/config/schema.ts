@@ -56,7 +56,7 @@ export const ruleSchema = z.strictObject({
   /** Rotate when the key is older than this, even if the token is far from expiry. */
   maxKeyAgeDays: positiveInt.optional(),
   /** Lifetime of the replacement credential. */
-  daysValid: z.number().int().min(1).max(730).optional(),
+  daysValid: z.number().int().min(1).max(3650).optional(),
   keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
   /** Assumed lifetime of matching credentials whose token is not held. */
   assumedLifetimeDays: z.number().int().min(1).max(3650).optional(),
@@ -101,7 +101,7 @@ export const rawConfigSchema = z.strictObject({
       overlapHours: z.number().min(0).max(24 * 90).optional(),
       archiveAfterHours: z.number().min(0).max(24 * 365).optional(),
       keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
-      daysValid: z.number().int().min(1).max(730).optional(),
+      daysValid: z.number().int().min(1).max(3650).optional(),
       maxKeyAgeDays: positiveInt.optional(),
     })
     .optional(),
