@@ -31,6 +31,7 @@ export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
   tenantIdInsteadOfOrgId: false,
   omitKind: false,
   patKeysOn: 'pat',
+  unreadableItems: Object.freeze([]) as unknown as string[],
   loginTokenSeconds: 3600,
   userActionTtlSeconds: 300,
   randomSeed: 1,
@@ -57,6 +58,7 @@ export const knobsPatchSchema = z.strictObject({
   tenantIdInsteadOfOrgId: z.boolean(),
   omitKind: z.boolean(),
   patKeysOn: z.enum(['pat', 'linked-user']),
+  unreadableItems: z.array(z.string().min(1)),
   loginTokenSeconds: z.number().int().min(1),
   userActionTtlSeconds: z.number().int().min(1),
   randomSeed: z.number().int(),
@@ -93,5 +95,6 @@ export function mergeKnobs(base: SimKnobs, patch: Partial<SimKnobs>): SimKnobs {
   next.faultKinds = [...next.faultKinds];
   next.faultOperations = [...next.faultOperations];
   next.policyPending = [...next.policyPending];
+  next.unreadableItems = [...next.unreadableItems];
   return next;
 }

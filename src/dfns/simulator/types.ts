@@ -77,6 +77,11 @@ export interface SimKnobs {
    * owner's keys.
    */
   patKeysOn: 'pat' | 'linked-user';
+  /**
+   * Fault: names of service accounts / PATs whose items in list answers are malformed
+   * (`isActive: "yes"`, a shape no client can read), to test that one bad item hides no other.
+   */
+  unreadableItems: string[];
   /** Lifetime of operator login tokens, seconds. Default 3600 (UNCONFIRMED in Dfns). */
   loginTokenSeconds: number;
   /** Lifetime of a user action challenge and of a signed user action, seconds. Default 300. */

@@ -21,6 +21,12 @@ function orgField(orgId: string, opts: ViewOptions): { orgId: string } | { tenan
   return opts.tenantIdInsteadOfOrgId ? { tenantId: orgId } : { orgId };
 }
 
+/** The unreadableItems fault: `isActive` as a string, which no client can take for a boolean. */
+export function spoilIfListed<T extends object>(names: readonly string[], name: string, item: T, spoil: (item: T) => void): T {
+  if (names.includes(name)) spoil(item);
+  return item;
+}
+
 function assignmentsView(state: SimState, assignments: readonly Assignment[]) {
   return assignments.map((a) => ({
     permissionId: a.permissionId,
