@@ -132,7 +132,7 @@ export interface DfnsPort {
   /** Which identity this port acts as, for messages: e.g. `operator alice@acme`, `watcher sa us-123`. */
   readonly identity: string;
 
-  /** The readable items only; unreadable ones are logged (see `listServiceAccountsDetailed`). */
+  /** The readable items only (see `listServiceAccountsDetailed`). Unreadable items are logged by id either way. */
   listServiceAccounts(): Promise<ServiceAccountRecord[]>;
   /** Every item Dfns listed, read one by one: a malformed item is reported, never hides the others. */
   listServiceAccountsDetailed(): Promise<ListAnswer<ServiceAccountRecord>>;

@@ -70,12 +70,12 @@ export class SdkDfnsPort implements DfnsPort {
   }
 
   async listServiceAccounts(): Promise<ServiceAccountRecord[]> {
-    return this.#logUnreadable('listServiceAccounts', await this.listServiceAccountsDetailed()).items;
+    return (await this.listServiceAccountsDetailed()).items;
   }
 
   async listServiceAccountsDetailed(): Promise<ListAnswer<ServiceAccountRecord>> {
     const op = 'listServiceAccounts';
-    return this.#call(op, (c) => c.auth.listServiceAccounts(), (raw) => parseListAnswer(op, serviceAccountSchema, toServiceAccountRecord, rawServiceAccountId, raw));
+    return this.#logUnreadable(op, await this.#call(op, (c) => c.auth.listServiceAccounts(), (raw) => parseListAnswer(op, serviceAccountSchema, toServiceAccountRecord, rawServiceAccountId, raw)));
   }
 
   async getServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord> {
@@ -149,12 +149,12 @@ export class SdkDfnsPort implements DfnsPort {
   }
 
   async listPersonalAccessTokens(): Promise<PersonalAccessTokenRecord[]> {
-    return this.#logUnreadable('listPersonalAccessTokens', await this.listPersonalAccessTokensDetailed()).items;
+    return (await this.listPersonalAccessTokensDetailed()).items;
   }
 
   async listPersonalAccessTokensDetailed(): Promise<ListAnswer<PersonalAccessTokenRecord>> {
     const op = 'listPersonalAccessTokens';
-    return this.#call(op, (c) => c.auth.listPersonalAccessTokens(), (raw) => parseListAnswer(op, accessTokenSchema, toAccessTokenRecord, rawTokenId, raw));
+    return this.#logUnreadable(op, await this.#call(op, (c) => c.auth.listPersonalAccessTokens(), (raw) => parseListAnswer(op, accessTokenSchema, toAccessTokenRecord, rawTokenId, raw)));
   }
 
   async getPersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord> {
