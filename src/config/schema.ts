@@ -109,6 +109,8 @@ export const rawConfigSchema = z.strictObject({
   slack: z
     .strictObject({
       webhookUrl: secretRef('the webhook URL', false).optional(),
+      /** Accept a webhook host other than Slack's (a relay; http only on loopback). */
+      allowAnyHost: z.boolean().optional(),
       /** Link shown in messages. */
       dashboardUrl: z.url().optional(),
       /** A daily summary of every scan's counts (a heartbeat: silence means the worker stopped). */

@@ -45,7 +45,7 @@ export interface Config {
     maxKeyAgeDays: number | null;
   };
   rules: Rule[];
-  slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
+  slack: { webhookUrl: SecretValue | null; allowAnyHost: boolean; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
   server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string };
