@@ -85,7 +85,10 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
       const sa = await operator.getServiceAccount(v.credentialId);
       permissionIds = knownPermissions(v.credentialId, sa.permissionAssignments);
     } else {
-      const pat = (await operator.listPersonalAccessTokens()).find((p) => p.tokenId === v.credentialId);
+      const listed = await operator.listPersonalAccessTokensDetailed();
+      const pat = listed.items.find((p) => p.tokenId === v.credentialId);
+      const unreadable = listed.unreadable.find((u) => u.id === v.credentialId);
+      if (unreadable) throw new RotationPlanError(`Dfns lists PAT ${v.credentialId} but its record cannot be read (${unreadable.problem}): nothing was changed`);
       if (!pat) throw new RotationPlanError(`PAT ${v.credentialId} does not belong to the operator: only its owner can create its replacement; use strategy rekey`);
       permissionIds = knownPermissions(v.credentialId, pat.permissionAssignments);
     }

@@ -99,12 +99,16 @@ describe.each([
 
   beforeAll(async () => {
     fx = await startFixture({
-      pats: [{ name: 'ci', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30 }],
+      pats: [
+        { name: 'ci', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30 },
+        { name: 'deploy', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30 },
+      ],
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '0', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
-      knobs: { tokensMayManageCredentials: true, patKeysOn },
+      knobs: { tokensMayManageCredentials: true, patKeysOn, createAnswerOmitsCredId: true },
     });
     rt = fx.runtime();
     await fx.adopt('ci', 'pat/ci', 'pat');
+    await fx.adopt('deploy', 'pat/deploy', 'pat');
     rt.startWorkers();
   });
 
@@ -140,5 +144,18 @@ describe.each([
     }
     // No key was added to the human owner's account either way.
     expect((await (await rt.identities.operator())!.listCredentials()).length).toBe(operatorKeysBefore);
+  });
+
+  it('replaces the PAT, finding the real credId though the create answer has none', async () => {
+    const result = await runJob<RotateResult>(rt.queues.rotate, 'rotate', { credential: 'pat/deploy', reason: 'test', requestedBy: 'test' });
+    expect(result).toMatchObject({ step: 'retire-scheduled' });
+    const after = versionWithStage((await rt.store.get('pat/deploy'))!.versions, 'current')!;
+    const port = rt.identities.asSecret(after.value, 'check');
+    // Under 'linked-user' the new token may also sign with its owner's keys: the credId came from a GET.
+    const offered = await port.signingCredentialIds();
+    expect(offered.length).toBe(patKeysOn === 'pat' ? 1 : 2);
+    expect(after.value.credId).toBe((await (await rt.identities.operator())!.getPersonalAccessToken(after.value.credentialId!)).credId);
+    expect(offered).toContain(after.value.credId);
+    await port.proveSigning();
   });
 });
