@@ -308,7 +308,7 @@ export class SdkDfnsPort implements DfnsPort {
     const others = (await this.signingCredentialIds()).filter((id) => id !== own);
     if (others.length === 0) return;
     throw new DfnsForbiddenError(
-      `refused by dfns-rotator, not by Dfns: this PAT can sign with ${others.length} Key credential(s) besides its own, so Dfns keeps a PAT's keys on its owner's account ` +
+      `refused by dfns-rotator, not by Dfns: this PAT can sign with ${others.length} Key credential(s) besides its own (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}), so Dfns keeps a PAT's keys on its owner's account ` +
         "(the rotation guide's \"on the PAT's linked user\"); a new key would let whoever holds it sign as the owner. Rotate this PAT with strategy replace (or rekeyFallback: replace)",
       { operation },
     );

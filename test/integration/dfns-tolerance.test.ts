@@ -138,7 +138,7 @@ describe.each([
       await port.proveSigning();
     } else {
       expect(result).toMatchObject({ step: 'rolled-back' });
-      expect((result as { error?: string }).error).toContain("refused by dfns-rotator, not by Dfns: this PAT can sign with 1 Key credential(s) besides its own");
+      expect((result as { error?: string }).error).toContain("refused by dfns-rotator, not by Dfns: this PAT can sign with 1 Key credential(s) besides its own (rotator-key-1), so Dfns keeps a PAT's keys on its owner's account");
       expect(after.versionId).toBe(before.versionId);
       await rt.identities.asSecret(after.value, 'check').proveSigning();
     }
