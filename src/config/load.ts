@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { webhookUrlProblem } from '../notify/webhook-url.js';
 import { parseStoreKey } from '../secrets/store-key.js';
 import { configFromEnv, envNamesFor } from './env.js';
+import { buildStoreConfig } from './store.js';
 import { rawConfigSchema, type RawConfig, type SecretRef } from './schema.js';
 import { SecretValue } from './secret-value.js';
 import { DEFAULTS, type Config, type DashboardAuth, type KeySource, type RedisSettings, type Rule } from './types.js';
@@ -248,17 +249,13 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
     }
   }
 
-  const storeKeyRef = raw.store?.key;
-  let storeKey: SecretValue | null = null;
-  if (!storeKeyRef) p.push(`store.key: required, the file store is encrypted${hint('store.key')}`);
-  else {
-    storeKey = resolveSecret(storeKeyRef, 'store.key', ctx);
-    const problem = storeKey && checkStoreKey(storeKey);
-    if (storeKey && problem) {
-      p.push(`store.key (${storeKey.source}): ${problem}`);
-      storeKey = null;
-    }
-  }
+  const store = buildStoreConfig(raw.store, {
+    problems: p,
+    cwd: input.cwd,
+    resolveSecret: (ref, path) => resolveSecret(ref, path, ctx),
+    checkStoreKey,
+    hint,
+  });
 
   const webhookRef = raw.slack?.webhookUrl;
   const webhookUrl = webhookRef ? resolveSecret(webhookRef, 'slack.webhookUrl', ctx) : null;
@@ -280,7 +277,7 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
     },
     operator,
     watcher: watcher ? { token: watcher } : null,
-    store: { kind: 'file', dir: raw.store?.dir ?? resolve(input.cwd, DEFAULTS.storeDir), key: storeKey ?? new SecretValue('', 'missing') },
+    store,
     thresholds: { warnDays, rotateBeforeDays },
     assumedLifetime: { defaultDays: assumedDays },
     rotation: {

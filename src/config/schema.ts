@@ -62,6 +62,9 @@ export const ruleSchema = z.strictObject({
   assumedLifetimeDays: z.number().int().min(1).max(3650).optional(),
 });
 
+export const STORE_KINDS = ['file', 'vault', 'aws-secrets-manager'] as const;
+export const VAULT_AUTH_METHODS = ['token', 'approle', 'kubernetes'] as const;
+
 export const rawConfigSchema = z.strictObject({
   dfns: z
     .strictObject({
@@ -82,9 +85,37 @@ export const rawConfigSchema = z.strictObject({
   watcher: z.strictObject({ token: secretRef('a token', true).optional() }).optional(),
   store: z
     .strictObject({
-      kind: z.enum(['file']).optional(),
+      kind: z.enum(STORE_KINDS).optional(),
       dir: z.string().min(1).optional(),
       key: secretRef('the store key', false).optional(),
+      vault: z
+        .strictObject({
+          address: z.string().min(1).optional(),
+          mount: z.string().min(1).max(200).optional(),
+          pathPrefix: z.string().max(200).optional(),
+          namespace: z.string().max(200).optional(),
+          caFile: z.string().min(1).optional(),
+          auth: z
+            .strictObject({
+              method: z.enum(VAULT_AUTH_METHODS).optional(),
+              token: secretRef('a Vault token', false).optional(),
+              roleId: z.string().min(1).optional(),
+              secretId: secretRef('an AppRole secret id', false).optional(),
+              role: z.string().min(1).optional(),
+              jwtFile: z.string().min(1).optional(),
+              mountPath: z.string().min(1).max(200).optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+      aws: z
+        .strictObject({
+          region: z.string().min(1).optional(),
+          endpoint: z.string().min(1).optional(),
+          kmsKeyId: z.string().min(1).optional(),
+          namePrefix: z.string().max(200).optional(),
+        })
+        .optional(),
     })
     .optional(),
   thresholds: z

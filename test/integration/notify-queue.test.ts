@@ -2,7 +2,7 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyProcessor, notifyEnqueuer, NOTIFY_LIMITER } from '../../src/jobs/notify-job.js';
 import { silentLogger } from '../../src/logger.js';
-import { exampleNotifications } from '../../src/notify/examples.js';
+import { exampleNotifications } from '../fixtures/notifications.js';
 import { SlackNotifier } from '../../src/notify/slack.js';
 import { FakeSlack, SECRET_TOKEN } from '../helpers/fake-slack.js';
 import { deletePrefix, newRedis, redisUrl, testPrefix } from '../helpers/redis.js';

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { exampleNotifications } from '../../src/notify/examples.js';
+import { exampleNotifications } from '../fixtures/notifications.js';
 import {
   LogNotifier,
   NotifyPermanentError,

@@ -62,7 +62,7 @@ describe('loadConfig', () => {
 
   it('never prints a secret, whichever way the config is shown', () => {
     const c = load();
-    const shown = [JSON.stringify(c), inspect(c, { depth: 10 }), String(c.store.key)].join('\n');
+    const shown = [JSON.stringify(c), inspect(c, { depth: 10 }), String(c.store.kind === 'file' && c.store.key)].join('\n');
     expect(shown).not.toContain('PRIVATE KEY');
     expect(shown).not.toContain(storeKey);
     expect(shown).toContain('[secret from file /keys/op.pem]');
@@ -132,7 +132,7 @@ describe('loadConfig', () => {
     expect(c.dfns.orgId).toBe('or-env');
     expect(c.dfns.requestsPerMinute).toBe(90);
     expect(c.thresholds.rotateBeforeDays).toBe(5);
-    expect(c.store.dir).toBe('/etc/rot/secrets');
+    expect(c.store).toMatchObject({ kind: 'file', dir: '/etc/rot/secrets' });
     expect(c.operator?.privateKey.kind === 'value' && c.operator.privateKey.value.source).toBe('file /etc/rot/keys/op.pem');
     expect(c.source.file).toBe('/etc/rot/config.yaml');
   });
