@@ -56,6 +56,7 @@ export const ruleSchema = z.strictObject({
   /** Rotate when the key is older than this, even if the token is far from expiry. */
   maxKeyAgeDays: positiveInt.optional(),
   /** Lifetime of the replacement credential. */
+  // A sanity bound only: the current Dfns reference documents no maximum (older docs: 730); Dfns refuses what it does not allow.
   daysValid: z.number().int().min(1).max(3650).optional(),
   keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
   /** Assumed lifetime of matching credentials whose token is not held. */
