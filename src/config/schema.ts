@@ -55,8 +55,7 @@ export const ruleSchema = z.strictObject({
   rekeyFallback: z.enum(['replace', 'notify']).optional(),
   /** Rotate when the key is older than this, even if the token is far from expiry. */
   maxKeyAgeDays: positiveInt.optional(),
-  /** Lifetime of the replacement credential. */
-  // A sanity bound only: the current Dfns reference documents no maximum (older docs: 730); Dfns refuses what it does not allow.
+  /** Lifetime of the replacement credential. 3650 is a sanity bound: the current Dfns reference documents no maximum (older docs: 730). */
   daysValid: z.number().int().min(1).max(3650).optional(),
   keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
   /** Assumed lifetime of matching credentials whose token is not held. */
