@@ -205,8 +205,10 @@ describe('simulator CLI', () => {
       permissions: [{ name: 'Reader', operations: ['Auth:ServiceAccounts:Read'] }],
       serviceAccounts: [{ name: 'shaped', permission: 'Reader' }],
     }));
-    const sim = await runSimulatorCli(['--seed', seedPath, '--documented-shapes', '--knob', 'omitKind=false', '--knob', 'patKeysOn=linked-user'], { out: () => {} });
+    const lines: string[] = [];
+    const sim = await runSimulatorCli(['--seed', seedPath, '--documented-shapes', '--knob', 'omitKind=false', '--knob', 'patKeysOn=linked-user'], { out: (l) => lines.push(l) });
     try {
+      expect(lines[1]).toBe('knobs: retryAfterSeconds=null, listIncludesExternalId=true, defaultDaysValid=null, createAnswerOmitsCredId=true, userInfoOmitsName=true, tenantIdInsteadOfOrgId=true, patKeysOn="linked-user"');
       expect(sim.knobs).toMatchObject({ ...DOCUMENTED_SHAPES, omitKind: false, patKeysOn: 'linked-user', listIncludesExternalId: true });
       const token = sim.seededTokens.get('shaped')!;
       const { items } = await (await fetch(`${sim.url}/auth/service-accounts`, { headers: { authorization: `Bearer ${token}` } })).json() as { items: { userInfo: Record<string, unknown>; accessTokens: Record<string, unknown>[] }[] };

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { DOCUMENTED_SHAPES, validateKnobsPatch } from './knobs.js';
+import { DEFAULT_KNOBS, DOCUMENTED_SHAPES, validateKnobsPatch } from './knobs.js';
 import { loadSeedFile } from './seed.js';
 import { startSimulator } from './simulator.js';
 import type { RunningSimulator, SimKnobs } from './types.js';
@@ -100,6 +100,8 @@ export async function runSimulatorCli(argv: string[], io: SimulatorCliIo): Promi
     host: values.host ?? '127.0.0.1', port: port ?? 0, seed, knobs, clock: systemClock, logger: io.logger,
   });
   io.out(`Dfns simulator listening on ${sim.url} (org ${sim.orgId})`);
+  const changed = Object.entries(sim.knobs).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(DEFAULT_KNOBS[k as keyof SimKnobs]));
+  if (changed.length > 0) io.out(`knobs: ${changed.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
   const tokensOut = values['tokens-out'];
   if (tokensOut !== undefined) {
     try {
