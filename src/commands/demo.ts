@@ -101,6 +101,7 @@ export const demoCommand: Command = {
       const env = {
         ...demoEnvVars(settings),
         ...(ctx.env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_URL: ctx.env.SLACK_WEBHOOK_URL } : {}),
+        ...(ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST ? { DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST: ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST } : {}),
         ...(ctx.env.LOG_LEVEL ? { LOG_LEVEL: ctx.env.LOG_LEVEL } : {}),
       };
       const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir, needs: { server: true } });
