@@ -52,7 +52,7 @@ describe('buildInventory', () => {
     const pat = makePat({ id: 'to-1', name: 'ci', now, owner: 'us-op' });
     const [item] = run({ listing: { serviceAccounts: null, pats: [{ owner: 'op', records: [pat] }] }, store: indexStore([makeStored({ secretName: 'ci', credentialId: 'to-1', now, expiresInDays: null, kind: 'pat' })]) });
     expect(item).toMatchObject({ kind: 'pat', owner: 'op', state: 'unknown', expirySource: 'none' });
-    expect(item!.action).toBe('its token has no exp, so its expiry is unknown: rotate it onto a dated token (`npx dfns-rotator rotate ci --reason 'token has no known expiry'`; the replacement gets rotation.daysValid, else 365 days)');
+    expect(item!.action).toBe("its token has no exp, so its expiry is unknown: rotate it onto a dated token (`npx dfns-rotator rotate ci --reason 'token has no known expiry'`; the replacement gets rotation.daysValid, else 365 days)");
   });
 
   it("advises a dated replacement for the worker's own token without exp", () => {
