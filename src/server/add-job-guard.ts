@@ -15,9 +15,11 @@ import type { Logger } from '../logger.js';
  * dashboard user picks any job name, any options (`attempts: 1e6`, a negative delay, a `repeat`
  * that runs a rotation every second, a `jobId` that squats the next scheduled scan's id) and any
  * data. Here each queue says what a manual job may be: its name, its data (the workers' own
- * schemas), and a few bounded options; everything else is refused with 400 naming the field,
- * and the daemon's own options (retention, the job id) are applied on top. The job then carries
- * who asked (`requestedBy`), and the audit log gets a "requested" entry.
+ * schemas), and a few bounded options; anything else is refused with 400 naming the field. What
+ * the daemon owns is replaced by its own, whatever was sent: the job id, retention and
+ * deduplication in the options, and who asked (`requestedBy`), the rotation id and the request
+ * time in the data. (bull-board's "Duplicate" pre-fills all of them from the original job, so
+ * they are overridden rather than refused.) The audit log then gets a "requested" entry.
  */
 
 const MAX_DELAY_MS = 7 * 86_400_000;
@@ -37,15 +39,18 @@ const manualOptions = (maxAttempts: number) =>
     lifo: z.boolean().optional(),
   });
 
-/** Options the daemon decides, with why, so the refusal teaches. */
+/** Options a manual job may never have, with why, so the refusal teaches. */
 const FORBIDDEN_OPTIONS: Record<string, string> = {
   repeat: 'not allowed on the dashboard: scans repeat on the configured schedule (DFNS_ROTATOR_SCHEDULE), rotations never repeat',
-  jobId: 'not allowed: the daemon names jobs (one rotation per secret at a time, one scan per tick)',
-  deduplication: 'not allowed: the daemon deduplicates rotations per secret',
-  removeOnComplete: 'not allowed: the daemon keeps job history for the audit trail',
-  removeOnFail: 'not allowed: the daemon keeps job history for the audit trail',
+  repeatJobKey: 'not allowed on the dashboard: manual jobs do not repeat',
   parent: 'not allowed: manual jobs have no parent',
 };
+
+/**
+ * Options the daemon sets itself: whatever is sent is replaced (a custom job id could squat the
+ * next scheduled scan's id, or make BullMQ silently keep an old job instead of adding this one).
+ */
+const DAEMON_OPTIONS = ['jobId', 'removeOnComplete', 'removeOnFail', 'deduplication'];
 
 interface QueuePolicy {
   jobName: string;
@@ -63,13 +68,12 @@ interface PrepareContext {
 
 type Prepared = { ok: true; data: Record<string, unknown>; jobId: string; audit: { action: string; secretName?: string; rotationId?: string; detail: string } } | { ok: false; problem: string };
 
-/** Fields the daemon sets itself on manual jobs; supplying them is refused, not silently overwritten. */
+/** Data fields the daemon sets itself on manual jobs: replaced, so nobody can speak for someone else or reuse a rotation id. */
 const DAEMON_FIELDS = ['requestedBy', 'rotationId', 'requestedAt'];
 
-function daemonField(data: unknown): string | null {
-  if (!data || typeof data !== 'object') return null;
-  const hit = DAEMON_FIELDS.find((f) => f in (data as object));
-  return hit ? `data.${hit}: set by the daemon, leave it out` : null;
+function withoutDaemonFields(data: unknown): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([k]) => !DAEMON_FIELDS.includes(k)));
 }
 
 const POLICIES: Record<string, QueuePolicy> = {
@@ -78,14 +82,12 @@ const POLICIES: Record<string, QueuePolicy> = {
     maxAttempts: SCAN_JOB_OPTIONS.attempts,
     defaults: SCAN_JOB_OPTIONS,
     async prepare(data, ctx) {
-      const refused = daemonField(data);
-      if (refused) return { ok: false, problem: refused };
-      const parsed = scanJobSchema.safeParse(data ?? {});
+      const parsed = scanJobSchema.safeParse(withoutDaemonFields(data) ?? {});
       if (!parsed.success) return { ok: false, problem: prefixed(describeIssues(parsed.error)) };
       const scanId = ulid(ctx.now);
       return {
         ok: true,
-        data: { ...(data as object), requestedBy: ctx.identity },
+        data: { ...(withoutDaemonFields(data) as object), requestedBy: ctx.identity },
         jobId: jobIds.scanManual(scanId),
         audit: { action: 'scan requested', detail: parsed.data.dryRun ? 'dry run' : `trigger ${parsed.data.trigger}` },
       };
@@ -96,9 +98,7 @@ const POLICIES: Record<string, QueuePolicy> = {
     maxAttempts: ROTATE_JOB_OPTIONS.attempts,
     defaults: ROTATE_JOB_OPTIONS,
     async prepare(data, ctx) {
-      const refused = daemonField(data);
-      if (refused) return { ok: false, problem: refused };
-      const parsed = rotateJobSchema.safeParse(data);
+      const parsed = rotateJobSchema.safeParse(withoutDaemonFields(data));
       if (!parsed.success) return { ok: false, problem: prefixed(describeIssues(parsed.error)) };
       let secretName: string | undefined;
       if (ctx.resolveSecret) {
@@ -146,14 +146,15 @@ export function addJobGuard(deps: AddJobGuardDeps): Router {
     const policy = POLICIES[queue];
     if (!policy) return refuse(res, `queue "${queue}": jobs are queued by the daemon only; manual triggers go on "scan" or "rotate"`);
     const body = (req.body ?? {}) as { name?: unknown; data?: unknown; options?: unknown };
-    const name = body.name === undefined || body.name === '' ? policy.jobName : body.name;
+    // bull-board sends `__default__` when the job name field is left empty.
+    const name = body.name === undefined || body.name === '' || body.name === '__default__' ? policy.jobName : body.name;
     if (name !== policy.jobName) return refuse(res, `name: unknown job name ${JSON.stringify(String(name).slice(0, 60))} on queue "${queue}"; use "${policy.jobName}"`);
 
     const options = body.options ?? {};
     if (typeof options !== 'object' || options === null || Array.isArray(options)) return refuse(res, 'options: must be a JSON object');
     const forbidden = Object.keys(options).find((k) => k in FORBIDDEN_OPTIONS);
     if (forbidden) return refuse(res, `options.${forbidden}: ${FORBIDDEN_OPTIONS[forbidden]}`);
-    const checked = manualOptions(policy.maxAttempts).safeParse(options);
+    const checked = manualOptions(policy.maxAttempts).safeParse(Object.fromEntries(Object.entries(options).filter(([k]) => !DAEMON_OPTIONS.includes(k))));
     if (!checked.success) return refuse(res, describeIssues(checked.error).split('; ').map(optionIssue).join('; '));
 
     const identity = String(res.locals.identity ?? 'dashboard');

@@ -95,10 +95,9 @@ describe('dashboard abuse', () => {
     ['a negative delay', { delay: -5 }, 'options.delay'],
     ['a delay past a week', { delay: 8 * 86_400_000 }, 'options.delay'],
     ['a repeat', { repeat: { every: 1000 } }, 'options.repeat'],
-    ['a custom job id', { jobId: 'scan_2026-03-01T11-17' }, 'options.jobId'],
     ['a backoff of a day', { backoff: { type: 'fixed', delay: 86_400_000 } }, 'options.backoff.delay'],
     ['an unknown option', { removeDependencyOnFailure: true }, 'options.removeDependencyOnFailure'],
-    ['retention', { removeOnComplete: true }, 'options.removeOnComplete'],
+    ['a parent', { parent: { id: '1', queue: 'bull:scan' } }, 'options.parent'],
   ])('refuses a rotate job with %s, naming the field', async (_what, options, field) => {
     const before = await waiting('rotate');
     const res = await add('rotate', { name: 'rotate', data: { credential: 'payments/api', reason: 'abuse test' }, options });
@@ -113,8 +112,6 @@ describe('dashboard abuse', () => {
     ['a scan named rotate', 'scan', { name: 'rotate', data: {} }, 'name:'],
     ['data the worker would refuse', 'rotate', { name: 'rotate', data: { credential: 'payments/api' } }, 'data.reason:'],
     ['a credential the store does not hold', 'rotate', { name: 'rotate', data: { credential: 'payments-api', reason: 'typo' } }, 'data.credential:'],
-    ['a rotation id of its own', 'rotate', { name: 'rotate', data: { credential: 'payments/api', reason: 'abuse test', rotationId: '01JAAAAAAAAAAAAAAAAAAAAAAA' } }, 'data.rotationId:'],
-    ['who asked, forged', 'scan', { name: 'scan', data: { trigger: 'manual', requestedBy: 'cli:ceo' } }, 'data.requestedBy:'],
     ['a job on a queue the daemon feeds', 'retire', { name: 'retire', data: { rotationId: '01JAAAAAAAAAAAAAAAAAAAAAAA', phase: 'deactivate' } }, 'queue "retire"'],
   ])('refuses %s', async (_what, queue, body, start) => {
     const res = await add(queue, body);
@@ -150,6 +147,26 @@ describe('dashboard abuse', () => {
     const scheduler = await send(fx.url, 'PATCH', '/dashboard/api/queues/rotate/job-schedulers/every-second', bearer(), { every: 1000, name: 'rotate', data: {} });
     expect(scheduler.status).toBe(400);
     expect(await fx.queues.rotate.getJobSchedulersCount()).toBe(0);
+  });
+
+  it("replaces what the daemon owns, as bull-board's Duplicate sends it: job id, retention, who asked, the rotation id", async () => {
+    const original = await add('rotate', { name: 'rotate', data: { credential: 'payments/api', reason: 'first' } });
+    const first = (await fx.queues.rotate.getJob(((await original.json()) as { job: { id: string } }).job.id))!;
+    // What the Duplicate dialog pre-fills: the job's name, data and opts as stored.
+    const dup = await add('rotate', { name: 'rotate', data: { ...first.data, reason: 'again' }, options: first.opts });
+    expect(dup.status).toBe(200);
+    const second = (await fx.queues.rotate.getJob(((await dup.json()) as { job: { id: string } }).job.id))!;
+    expect(second.id).not.toBe(first.id);
+    expect((second.data as { rotationId: string }).rotationId).not.toBe((first.data as { rotationId: string }).rotationId);
+    expect(second.id).toBe(`rotate_${(second.data as { rotationId: string }).rotationId}`);
+
+    const forged = await add('scan', { name: '__default__', data: { trigger: 'manual', requestedBy: 'cli:ceo' }, options: { jobId: 'scan_2026-03-01T11-17', removeOnComplete: true } });
+    expect(forged.status).toBe(200);
+    const scan = (await fx.queues.scan.getJob(((await forged.json()) as { job: { id: string } }).job.id))!;
+    expect(scan.name).toBe('scan');
+    expect(scan.id).toMatch(/^scan_manual_[0-9A-Z]{26}$/);
+    expect(scan.data).toEqual({ trigger: 'manual', requestedBy: 'dashboard:token' });
+    expect(scan.opts.removeOnComplete).toEqual({ age: 7 * 86_400, count: 2000 });
   });
 
   it('answers 400, not 500, to deeply nested JSON', async () => {
