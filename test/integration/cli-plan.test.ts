@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCommand } from '../../src/commands/plan.js';
 import { ConfigError } from '../../src/errors.js';
 import type { InventoryItem } from '../../src/model.js';
 import { freePort } from '../../src/redis/private-redis.js';
+import { dataFileName } from '../../src/secrets/file-names.js';
 import { parseTable, runCommand, type CommandRun } from '../helpers/command-context.js';
 import { OPERATOR, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 
@@ -111,6 +112,28 @@ describe('plan command', () => {
     const passing = await plan(['--fail-on', 'error']);
     expect(passing.code).toBe(0);
     expect(passing.err).toEqual([]);
+  });
+
+  it('lists an unreadable store file first, in state error, and keeps classifying the rest', async () => {
+    const dir = fx.config.store.kind === 'file' ? fx.config.store.dir : '';
+    const file = join(dir, dataFileName('sa/damaged'));
+    writeFileSync(file, 'not an envelope', { mode: 0o600 });
+    try {
+      const run = await plan();
+      expect(run.code).toBe(0);
+      const rows = parseTable(run.out.slice(0, run.out.indexOf('')));
+      expect(rows[0]).toMatchObject({ STATE: 'error', KIND: 'secret', NAME: 'sa/damaged', EXPIRES: 'unknown', 'MANAGED/STRATEGY': 'not read' });
+      expect(rows[0]!.ACTION).toContain('restore this secret\'s file from a backup of the store folder');
+      expect(rows.find((r) => r.NAME === 'pay-held')).toMatchObject({ STATE: 'rotate' });
+      expect(run.out).toContain('1 unreadable secret in the store (state error above): its credential is watched as unmanaged and not rotated until repaired');
+      const json = JSON.parse((await plan(['--json'])).out[0]!) as { summary: { damaged: { secretName: string }[] } };
+      expect(json.summary.damaged.map((d) => d.secretName)).toEqual(['sa/damaged']);
+      const failing = await plan(['--fail-on', 'error']);
+      expect(failing.code).toBe(1);
+      expect(failing.err.at(-1)).toMatch(/1 unreadable secret in the store/);
+    } finally {
+      rmSync(file);
+    }
   });
 
   it('refuses an unknown --fail-on state as a usage error', async () => {
