@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { DashboardAuth } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { challengeHeader, checkCredentials, identityOf, type AuthVia } from './credentials.js';
@@ -38,7 +39,15 @@ async function guard(deps: AuthDeps, req: Request, res: Response): Promise<boole
     res.locals.identity = identityOf(null);
     return !refuseCrossSite(req, res, 'none');
   }
-  const check = await checkCredentials(req.headers, auth, deps.sessions, deps.clock.now());
+  let check;
+  try {
+    check = await checkCredentials(req.headers, auth, deps.sessions, deps.clock.now());
+  } catch (err) {
+    // Only a session needs the shared state (is it revoked?): fail closed, and say what still works.
+    deps.logger.warn({ err: describeError(err), path: req.path }, 'cannot check a dashboard session: the shared state (Redis) did not answer');
+    res.status(503).json({ error: 'cannot check the session right now (Redis did not answer); try again, or send Authorization: Bearer <token>' });
+    return false;
+  }
   if (!check.ok && check.presented === null) {
     unauthenticated(req, res, auth, check.problem);
     return false;
@@ -46,7 +55,11 @@ async function guard(deps: AuthDeps, req: Request, res: Response): Promise<boole
   // The key separates schemes, so a scraper with a wrong token does not slow down people at
   // the login form on the same host. Sessions are HMAC-checked values nobody can guess.
   if (!check.ok) {
-    const verdict = await deps.backoff.failure(`${req.ip ?? 'unknown'}|${check.presented}`);
+    // The count is best effort: with Redis down, a wrong credential is still refused (401).
+    const verdict = await deps.backoff.failure(`${req.ip ?? 'unknown'}|${check.presented}`).catch((err: unknown) => {
+      deps.logger.warn({ err: describeError(err) }, 'could not count a failed dashboard sign-in (Redis did not answer)');
+      return { allowed: true as const };
+    });
     deps.logger.warn({ ip: req.ip, method: req.method, path: req.path, scheme: check.presented, problem: check.problem }, 'dashboard authentication failed');
     if (!verdict.allowed) tooManyAttempts(res, verdict.retryAfterMs);
     else unauthenticated(req, res, auth, check.problem);

@@ -52,7 +52,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 function warnIfPlainHttpOffHost(options: HttpServerOptions, host: string): void {
   if (LOOPBACK_HOSTS.has(host) || host.startsWith('127.')) return;
-  if (options.secureCookies || (options.trustProxy !== undefined && options.trustProxy !== false)) return;
+  if (options.secureCookies || Boolean(options.trustProxy)) return;
   options.logger.warn(
     { host, secureCookies: false, trustProxy: false },
     `DASHBOARD ON PLAIN HTTP OFF THIS HOST: bound to ${host} without secureCookies or trustProxy, so the dashboard token and session cookie cross the network unencrypted. Put an HTTPS proxy in front and set server.secureCookies: true and server.trustProxy, or bind to 127.0.0.1 (in a container whose port is published on the host's 127.0.0.1 only, as docker-compose.yml does, nothing crosses the network)`,

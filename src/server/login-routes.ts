@@ -1,5 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { DashboardAuth } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { checkLoginForm } from './credentials.js';
@@ -25,7 +26,8 @@ export function loginRoutes(deps: LoginDeps): Router {
   router.get('/login', async (req, res) => {
     const next = safeNext(req.query.next);
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (cookie && (await deps.sessions.verify(cookie, deps.clock.now()))) return res.redirect(303, next);
+    const signedIn = cookie ? await deps.sessions.verify(cookie, deps.clock.now()).catch(() => false) : false;
+    if (signedIn) return res.redirect(303, next);
     sendPage(res, 200, renderLoginPage({ mode, next }));
   });
 
@@ -39,7 +41,10 @@ export function loginRoutes(deps: LoginDeps): Router {
     const key = `${req.ip ?? 'unknown'}|login`;
     // The credential first: the right one is never refused, however many wrong ones came before.
     if (!checkLoginForm(form, deps.auth)) {
-      const verdict = await deps.backoff.failure(key);
+      const verdict = await deps.backoff.failure(key).catch((err: unknown) => {
+        deps.logger.warn({ err: describeError(err) }, 'could not count a failed dashboard sign-in (Redis did not answer)');
+        return { allowed: true as const };
+      });
       deps.logger.warn({ ip: req.ip, path: '/login', scheme: 'login-form' }, 'dashboard sign-in failed');
       if (!verdict.allowed) {
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
@@ -57,8 +62,14 @@ export function loginRoutes(deps: LoginDeps): Router {
 
   const logout = async (req: Request, res: Response) => {
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (cookie) await deps.sessions.revoke(cookie, deps.clock.now());
     res.setHeader('Set-Cookie', clearedSessionCookie(deps.secureCookies));
+    try {
+      if (cookie) await deps.sessions.revoke(cookie, deps.clock.now());
+    } catch (err) {
+      // The cookie is cleared in this browser, but a copy would still work until it expires: say so.
+      deps.logger.error({ err: describeError(err) }, 'dashboard logout could not be recorded (Redis did not answer)');
+      return sendPage(res, 503, renderLoginPage({ mode, next: '/inventory', error: 'Signed out in this browser, but the sign-out could not be recorded (Redis did not answer): sign out again once it is back.' }));
+    }
     res.redirect(303, '/login');
   };
   // GET too, so a plain link works; the worst a forged logout can do is sign someone out.

@@ -1,10 +1,12 @@
 import { request } from 'node:http';
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { redisAuditLog } from '../../src/jobs/audit.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
+import { freePort } from '../../src/redis/private-redis.js';
 import { createHttpServer, queuesPaused, type HttpServer } from '../../src/server/index.js';
 import { redisDashboardState } from '../../src/server/shared-state.js';
 import { DASHBOARD_TOKEN, startDashboardFixture, tokenAuth, type DashboardFixture } from '../helpers/dashboard-fixture.js';
@@ -286,6 +288,31 @@ describe('two replicas behind one load balancer', () => {
       expect((await send(a.url, 'GET', '/api/inventory', { cookie })).status).toBe(401);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('a replica whose Redis does not answer', () => {
+  it('still takes the bearer token, refuses wrong ones, and fails sessions closed with a clear 503', async () => {
+    const port = await freePort();
+    const dead = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    dead.on('error', () => {});
+    const server = await createHttpServer({ queues: [], readiness: async () => ({}), loadInventory: async () => null, registry: new Registry(), logger: silentLogger, port: 0, auth: tokenAuth(), dashboardState: redisDashboardState(dead, 'dead') });
+    try {
+      expect((await send(server.url, 'GET', '/api/inventory', bearer())).status).toBe(200);
+      expect((await send(server.url, 'GET', '/api/inventory', bearer('wrong-token-0-0000000000'))).status).toBe(401);
+      const cookie = cookieOf(await signIn(server.url));
+      const res = await send(server.url, 'GET', '/api/inventory', { cookie });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: string }).error).toMatch(/Redis did not answer.*Bearer/);
+      expect((await fetch(`${server.url}/login`, { headers: { cookie } })).status).toBe(200);
+      const out = await send(server.url, 'GET', '/logout', { cookie, accept: 'text/html' });
+      expect(out.status).toBe(503);
+      expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+      expect(await out.text()).toContain('the sign-out could not be recorded');
+    } finally {
+      await server.close();
+      dead.disconnect();
     }
   });
 });
