@@ -18,6 +18,7 @@ import { loginRoutes } from './login-routes.js';
 import type { Readiness } from './readiness.js';
 import { securityHeaders } from './security-headers.js';
 import { addJobGuard } from './add-job-guard.js';
+import { dashboardAudit } from './dashboard-audit.js';
 import { allowedHostNames, hostAllowList } from './host-check.js';
 import { boundedJson } from './json-body.js';
 import { createSessions, sessionKeyFor } from './session.js';
@@ -119,6 +120,7 @@ export function createApp(options: AppOptions): App {
   app.use(
     DASHBOARD_PATH,
     boundedJson(),
+    dashboardAudit({ clock, logger, ...(options.audit ? { audit: options.audit } : {}) }),
     addJobGuard({ clock, logger, ...(options.audit ? { audit: options.audit } : {}), ...(options.resolveSecret ? { resolveSecret: options.resolveSecret } : {}) }),
   );
   app.use(DASHBOARD_PATH, dashboardRouter(options.queues, options.queueHints ?? queueHints()));

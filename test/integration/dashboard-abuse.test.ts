@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { redisAuditLog } from '../../src/jobs/audit.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
@@ -169,6 +169,20 @@ describe('dashboard abuse', () => {
     expect(scan.id).toMatch(/^scan_manual_[0-9A-Z]{26}$/);
     expect(scan.data).toEqual({ trigger: 'manual', requestedBy: 'dashboard:token' });
     expect(scan.opts.removeOnComplete).toEqual({ age: 7 * 86_400, count: 2000 });
+  });
+
+  it('records who paused, resumed or retried on bull-board in the audit log', async () => {
+    expect((await send(fx.url, 'PUT', '/dashboard/api/queues/rotate/pause', bearer())).status).toBe(200);
+    expect((await send(fx.url, 'PUT', '/dashboard/api/queues/rotate/resume', bearer())).status).toBe(200);
+    // A refused action (no such job) is not recorded.
+    expect((await send(fx.url, 'PUT', '/dashboard/api/queues/rotate/no-such-job/retry', bearer())).status).toBe(404);
+    await vi.waitFor(async () => {
+      const entries = (await audit.read({ limit: 5 })).map((e) => [e.actor, e.action, e.detail]);
+      expect(entries.slice(0, 2)).toEqual([
+        ['dashboard:token', 'resumed queue', 'queue rotate'],
+        ['dashboard:token', 'paused queue', 'queue rotate'],
+      ]);
+    }, { timeout: 5_000, interval: 50 });
   });
 
   it('answers 400, not 500, to deeply nested JSON', async () => {
