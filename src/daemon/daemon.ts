@@ -50,6 +50,7 @@ function lateMetrics(): { metrics: Metrics; set(m: Metrics): void } {
       rotationStep: (...a) => target.rotationStep(...a),
       dfnsRequest: (...a) => target.dfnsRequest(...a),
       notification: (...a) => target.notification(...a),
+      storeUnreadable: (...a) => target.storeUnreadable(...a),
     },
   };
 }
@@ -78,7 +79,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   const last = await runtime.results.load().catch(() => null);
-  if (last) late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
+  if (last) {
+    late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
+    late.metrics.storeUnreadable(last.summary.damaged?.length ?? 0);
+  }
 
   runtime.startWorkers(options.workers);
   let server: HttpServer | null = null;

@@ -211,6 +211,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   if (!data.dryRun) {
     await deps.results.save({ summary, items });
     deps.metrics.credentialsScanned(items, finishedAt);
+    deps.metrics.storeUnreadable(damaged.length);
   }
   deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: finishedAt - startedAt }, 'scan finished');
   return summary;

@@ -32,6 +32,11 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
     labelNames: ['kind', 'id', 'name'] as const,
     registers,
   });
+  const unreadable = new Gauge({
+    name: 'dfns_rotator_store_unreadable_secrets',
+    help: 'Secrets the last scan could not read from the store (a damaged file): their credentials are not rotated until repaired.',
+    registers,
+  });
   const state = new Gauge({
     name: 'dfns_rotator_credential_state',
     help: 'The state of each credential at the last scan: 1 for its current state.',
@@ -89,6 +94,9 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
   });
 
   return {
+    storeUnreadable(count) {
+      unreadable.set(count);
+    },
     credentialsScanned(items, finishedAt) {
       expiry.reset();
       state.reset();

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { renderInventoryPage } from '../../src/server/inventory-page.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { ScanSummary } from '../../src/model.js';
@@ -17,6 +19,7 @@ import { deletePrefix, newRedis } from '../helpers/redis.js';
 describe('a scan with one damaged store file', () => {
   const sent: Notification[] = [];
   const notifier: Notifier = { description: 'recording', send: async (n) => void sent.push(n) };
+  const registry = new Registry();
   let fx: Fixture;
   let rt: Runtime;
   const storeDir = () => (fx.config.store.kind === 'file' ? fx.config.store.dir : '');
@@ -29,7 +32,7 @@ describe('a scan with one damaged store file', () => {
         { name: 'broken', held: true, ageDays: 100, daysValid: 365 },
       ],
     });
-    rt = fx.runtime({ notifier });
+    rt = fx.runtime({ notifier, metrics: createPrometheusMetrics(registry, { defaultMetrics: false }) });
     for (const name of ['pay', 'ledger', 'broken']) await fx.adopt(name, `sa/${name}`);
     // Truncated by a bad disk, a bad restore, a hand edit: no longer an envelope the store can open.
     writeFileSync(join(storeDir(), dataFileName('sa/broken')), '{"v":1,"trunc', { mode: 0o600 });
@@ -64,6 +67,8 @@ describe('a scan with one damaged store file', () => {
     // The damaged secret's credential is still listed by Dfns: watched, as unmanaged, never rotated.
     expect(byName.get('broken')).toMatchObject({ managed: false, role: 'unmanaged', strategy: 'notify' });
     expect(summary.rotationsQueued).toBe(1);
+
+    expect(await registry.getSingleMetricAsString('dfns_rotator_store_unreadable_secrets')).toMatch(/^dfns_rotator_store_unreadable_secrets 1$/m);
 
     const alerts = sent.filter((n) => n.type === 'store-damaged');
     expect(alerts).toEqual([expect.objectContaining({ type: 'store-damaged', secretName: 'sa/broken' })]);
