@@ -14,7 +14,7 @@ export async function dashboardWiring(runtime: Runtime, config: Config): Promise
   // The store as it is at start: a damaged or unreachable store only loses the example.
   const names = await runtime.store.list().then((list) => list.map((s) => s.name).sort(), () => [] as string[]);
   return {
-    queueHints: queueHints({ exampleSecret: names[0] }),
+    queueHints: queueHints({ secretNames: names }),
     dashboardState: redisDashboardState(runtime.redis, config.redis.prefix),
     audit: runtime.audit,
     resolveSecret: (credential) => resolveSecretName(runtime.store, credential),
