@@ -23,9 +23,9 @@ export interface AuthDeps {
  * else, so no unauthenticated request reaches bull-board; then a state-changing request carried
  * by ambient browser credentials (session cookie, cached basic auth) must come from our own
  * origin. A correct credential always passes, whatever failed before it from the same address
- * (behind a proxy that may be everyone): only wrong ones are counted and slowed down. That keeps
- * a guesser's results uninformative only if the secret is strong, which start-up enforces (a
- * token of 16+ characters; `init` and the demo mint 24 random bytes).
+ * (behind a proxy that may be everyone): only wrong ones are counted and slowed down. Guessing
+ * is then only as hard as the secret, so start-up requires a token of 16+ characters or a
+ * password of 12+ (`init` and the demo mint 24 random bytes).
  */
 export function requireAuth(deps: AuthDeps): RequestHandler {
   return (req, res, next) => {
@@ -55,11 +55,7 @@ async function guard(deps: AuthDeps, req: Request, res: Response): Promise<boole
   // The key separates schemes, so a scraper with a wrong token does not slow down people at
   // the login form on the same host. Sessions are HMAC-checked values nobody can guess.
   if (!check.ok) {
-    // The count is best effort: with Redis down, a wrong credential is still refused (401).
-    const verdict = await deps.backoff.failure(`${req.ip ?? 'unknown'}|${check.presented}`).catch((err: unknown) => {
-      deps.logger.warn({ err: describeError(err) }, 'could not count a failed dashboard sign-in (Redis did not answer)');
-      return { allowed: true as const };
-    });
+    const verdict = await deps.backoff.failureBestEffort(`${req.ip ?? 'unknown'}|${check.presented}`, deps.logger);
     deps.logger.warn({ ip: req.ip, method: req.method, path: req.path, scheme: check.presented, problem: check.problem }, 'dashboard authentication failed');
     if (!verdict.allowed) tooManyAttempts(res, verdict.retryAfterMs);
     else unauthenticated(req, res, auth, check.problem);

@@ -1,4 +1,6 @@
 import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { memoryDashboardState, type DashboardState } from './shared-state.js';
 
 /**
@@ -56,6 +58,16 @@ export class LoginBackoff {
     }
     await this.#state.recordFailure(key, now, this.#settings.forgetAfterMs);
     return { allowed: true };
+  }
+
+  /** `failure`, but a shared state that does not answer (Redis down) lets the 401 through uncounted. */
+  async failureBestEffort(key: string, logger: Pick<Logger, 'warn'>): Promise<BackoffVerdict> {
+    try {
+      return await this.failure(key);
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, 'could not count a failed dashboard sign-in (Redis did not answer)');
+      return { allowed: true };
+    }
   }
 
   async #live(key: string, now: number): Promise<{ count: number; lastAt: number } | null> {

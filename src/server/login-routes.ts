@@ -41,10 +41,7 @@ export function loginRoutes(deps: LoginDeps): Router {
     const key = `${req.ip ?? 'unknown'}|login`;
     // The credential first: the right one is never refused, however many wrong ones came before.
     if (!checkLoginForm(form, deps.auth)) {
-      const verdict = await deps.backoff.failure(key).catch((err: unknown) => {
-        deps.logger.warn({ err: describeError(err) }, 'could not count a failed dashboard sign-in (Redis did not answer)');
-        return { allowed: true as const };
-      });
+      const verdict = await deps.backoff.failureBestEffort(key, deps.logger);
       deps.logger.warn({ ip: req.ip, path: '/login', scheme: 'login-form' }, 'dashboard sign-in failed');
       if (!verdict.allowed) {
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
