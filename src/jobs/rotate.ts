@@ -108,7 +108,8 @@ export function createRotateProcessor(deps: RotateDeps) {
         if (!event) break;
         record = applyEvent(record, event, deps.clock.now());
         deps.metrics.rotationStep(effect.type, (deps.clock.now() - started) / 1000);
-        record = await save(deps, record, event.type, event.type === 'permanent-failure' ? 'failed' : 'ok', event.type === 'permanent-failure' ? event.error.message : undefined);
+        const detail = event.type === 'permanent-failure' ? event.error.message : 'note' in event ? event.note : undefined;
+        record = await save(deps, record, event.type, event.type === 'permanent-failure' ? 'failed' : 'ok', detail);
         await job.updateProgress({ step: record.step }).catch(() => undefined);
       }
     } catch (err) {

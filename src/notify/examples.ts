@@ -86,6 +86,15 @@ export function exampleNotifications(now: number): Record<NotificationType, Noti
       impact: 'the current credential is untouched and keeps working',
       action: 'grant the operator the Auth:ServiceAccounts:Create permission, then trigger a rotation from the dashboard',
     },
+    'rotation-attention': {
+      type: 'rotation-attention',
+      rotationId: '01J9Z6X2B7Q5',
+      credential: sa,
+      step: 'creating',
+      problem: 'service account us-2b5n4-q8mjx-7s0pp1 is named payments-bot-g2, like this rotation\'s replacement, and nothing proves it is ours',
+      impact: 'it was not touched; the rotation goes on under the name payments-bot-g2-2',
+      action: 'check us-2b5n4-q8mjx-7s0pp1 in the Dfns dashboard; if nobody uses it, archive it by hand',
+    },
     'rotation-parked': {
       type: 'rotation-parked',
       rotationId: '01J9Z6X2B7Q5',

@@ -75,7 +75,7 @@ describe('rotation machine: crash and resume', () => {
   });
 
   it('cleans an orphan (created, token lost) and retries under a new name', () => {
-    let r = run(creating(), { type: 'orphan-found', credentialId: 'us-orphan' });
+    let r = run(creating(), { type: 'orphan-found', credentialIds: ['us-orphan'] });
     expect(nextEffect(r, { resumed: false })).toEqual({ type: 'clean-orphan', credentialId: 'us-orphan' });
     r = run(r, { type: 'orphan-cleaned', credentialId: 'us-orphan' }, { type: 'create-begun', attempt: 2 });
     expect(nextEffect(r, { resumed: false })).toEqual({ type: 'create', attempt: 2, name: 'payments-bot-g2-2', externalId: 'rotator:01JROT:2' });
@@ -90,7 +90,7 @@ describe('rotation machine: crash and resume', () => {
 
   it('gives up after too many lost creates, rolling back', () => {
     let r = run(fresh(), { type: 'staged', pendingVersionId: 2 });
-    for (let a = 1; a <= 5; a++) r = run(r, { type: 'create-begun', attempt: a }, { type: 'orphan-found', credentialId: `us-o${a}` }, { type: 'orphan-cleaned', credentialId: `us-o${a}` });
+    for (let a = 1; a <= 5; a++) r = run(r, { type: 'create-begun', attempt: a }, { type: 'orphan-found', credentialIds: [`us-o${a}`] }, { type: 'orphan-cleaned', credentialId: `us-o${a}` });
     r = run(r, { type: 'create-begun', attempt: 6 });
     expect(r).toMatchObject({ step: 'rolling-back', error: { code: 'CREATE_ATTEMPTS_EXHAUSTED' } });
     expect(nextEffect(r, { resumed: true })).toEqual({ type: 'rollback' });
