@@ -9,6 +9,8 @@ import { patRoutes } from './routes-pats.js';
 import { serviceAccountRoutes } from './routes-service-accounts.js';
 import { parseSeed } from './seed.js';
 import { buildSeededState } from './seed-apply.js';
+import { addServiceAccount } from './records.js';
+import { keyMaterialFrom } from './validation.js';
 import { createSimServer } from './server.js';
 import { simulatorClock } from './sim-clock.js';
 import { StatsRecorder } from './stats.js';
@@ -41,9 +43,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return knobs;
     },
     now: () => clock.now(),
-    view: () => ({ includeExternalId: knobs.listIncludesExternalId }),
+    view: () => ({ includeExternalId: knobs.listIncludesExternalId, publicKey: knobs.listedPublicKey }),
   };
-  const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger });
+  const arrivals = new Set<Parameters<RunningSimulator['onArrival']>[0]>();
+  const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger, onArrival: (a) => arrivals.forEach((l) => l(a)) });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -69,6 +72,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       if (valid.randomSeed !== undefined) faults.reseed(valid.randomSeed);
     },
     seededTokens,
+    onArrival(listener) {
+      arrivals.add(listener);
+      return () => void arrivals.delete(listener);
+    },
+    addServiceAccount(input) {
+      if (state.serviceAccountNames.has(input.name)) throw new Error(`simulator: a service account named ${input.name} exists`);
+      const now = clock.now();
+      const { user } = addServiceAccount(
+        state,
+        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: now + knobs.defaultDaysValid * 86_400_000, ...(input.externalId ? { externalId: input.externalId } : {}) },
+        keyMaterialFrom(input.publicKeyPem),
+      );
+      return user.userId;
+    },
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close() {

@@ -8,6 +8,7 @@ import type { Assignment, CredentialRecord, SimState, TokenRecord, UserRecord } 
  */
 export interface ViewOptions {
   includeExternalId: boolean;
+  publicKey?: 'fingerprint' | 'pem' | 'empty';
 }
 
 function assignmentsView(state: SimState, assignments: readonly Assignment[]) {
@@ -25,7 +26,8 @@ function iso(ms: number): string {
 
 export function tokenView(state: SimState, token: TokenRecord, opts: ViewOptions, accessToken?: string) {
   const cred = state.credentialsByCredId.get(token.credId);
-  const publicKey = cred ? state.credentials.get(cred)?.key.fingerprint ?? '' : '';
+  const record = cred ? state.credentials.get(cred) : undefined;
+  const publicKey = !record || opts.publicKey === 'empty' ? '' : opts.publicKey === 'pem' ? record.publicKeyPem : record.key.fingerprint;
   const assignments = token.kind === 'Pat' ? token.assignments : state.users.get(token.linkedUserId)?.assignments ?? [];
   return {
     ...(accessToken === undefined ? {} : { accessToken }),
