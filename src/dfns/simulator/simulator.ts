@@ -9,7 +9,7 @@ import { patRoutes } from './routes-pats.js';
 import { serviceAccountRoutes } from './routes-service-accounts.js';
 import { parseSeed } from './seed.js';
 import { buildSeededState } from './seed-apply.js';
-import { addServiceAccount } from './records.js';
+import { addPat, addServiceAccount } from './records.js';
 import { keyMaterialFrom } from './validation.js';
 import { createSimServer } from './server.js';
 import { simulatorClock } from './sim-clock.js';
@@ -85,6 +85,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         keyMaterialFrom(input.publicKeyPem),
       );
       return user.userId;
+    },
+    addPat(input) {
+      const owner = state.users.get(state.usersByUsername.get(input.owner) ?? '');
+      if (!owner) throw new Error(`simulator: no org user ${input.owner}`);
+      const now = clock.now();
+      return addPat(
+        state,
+        owner,
+        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: now + knobs.defaultDaysValid * 86_400_000, ...(input.externalId ? { externalId: input.externalId } : {}) },
+        keyMaterialFrom(input.publicKeyPem),
+      ).tokenId;
     },
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),

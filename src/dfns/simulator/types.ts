@@ -152,6 +152,8 @@ export interface RunningSimulator {
   onArrival(listener: (arrival: { method: string; path: string; operation: SimOperation | undefined }) => void): () => void;
   /** Adds a service account at once, as another team would (tests: a credential the rotator must never touch). Returns its user id. */
   addServiceAccount(input: { name: string; publicKeyPem: string; externalId?: string }): string;
+  /** Adds a PAT of an org user at once (e.g. made by that person by hand). Returns its token id. */
+  addPat(input: { owner: string; name: string; publicKeyPem: string; externalId?: string }): string;
   stats(): SimStats;
   resetStats(): void;
   close(): Promise<void>;
