@@ -3,6 +3,7 @@ import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { describeError } from '../errors.js';
 import { createRuntime, type Runtime, type RuntimeOptions, type WorkerSettings } from '../jobs/runtime.js';
+import { queueUnfinishedRotations } from '../jobs/pending-adoption.js';
 import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../jobs/schedule.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
@@ -80,6 +81,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (last) late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
 
   runtime.startWorkers(options.workers);
+  // The store is the durable truth: rotations it shows under way (their record lost with Redis, or
+  // their job given up) are resumed now rather than at the next scan.
+  await runtime.store
+    .list()
+    .then((summaries) => queueUnfinishedRotations(runtime.scanDeps, summaries, 'start'))
+    .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not look for unfinished rotations at start; the next scan does'));
   let server: HttpServer | null = null;
   let schedule: Schedule | null = null;
   try {

@@ -26,7 +26,7 @@ export function rotationFailedNotice(r: RotationRecord, detail: { stuck?: boolea
     step: r.error?.step ?? r.step,
     error: r.error?.message ?? 'unknown error',
     impact: detail.stuck
-      ? `the rotation is stuck at step ${r.step}; the current credential is untouched and keeps working; the next trigger resumes it`
+      ? `the rotation is stuck at step ${r.step}; the current credential is untouched and keeps working; the next scan (or a manual trigger) resumes it`
       : rolledBack
         ? 'the new credential was removed; the current credential is untouched and keeps working'
         : 'nothing was changed; the current credential is untouched and keeps working',
