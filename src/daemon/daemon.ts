@@ -8,6 +8,8 @@ import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { identityReadiness, redisIdentityHealth, type IdentityHealth } from './identity-health.js';
+import { IDENTITY_RETRY_MS, retryDegradedIdentities } from './identity-retry.js';
 import { probeRedis, runStartupChecks, type StartupReport } from './startup-checks.js';
 
 export interface DaemonOptions {
@@ -25,6 +27,10 @@ export interface DaemonOptions {
   /** Passed to the dashboard (the demo serves plain HTTP on loopback). */
   server?: { port?: number; secureCookies?: boolean; trustProxy?: boolean | number | string };
   collectProcessMetrics?: boolean;
+  /** Bound of each start-up check (default 15 s). */
+  startupTimeoutMs?: number;
+  /** First wait before retrying an identity that was degraded at start (default 30 s, doubling). */
+  identityRetryMs?: number;
 }
 
 export interface Daemon {
@@ -33,6 +39,8 @@ export interface Daemon {
   schedule: Schedule | null;
   registry: Registry;
   startup: StartupReport;
+  /** Each Dfns identity's state (degraded ones are retried in the background). */
+  identityHealth: IdentityHealth;
   /** Graceful and idempotent: readiness off, no new ticks, active jobs finish (or are left to resume), then connections close. */
   stop(reason?: string): Promise<void>;
 }
@@ -71,7 +79,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let startup: StartupReport;
   try {
-    startup = await runStartupChecks(runtime, logger);
+    startup = await runStartupChecks(runtime, logger, options.startupTimeoutMs !== undefined ? { timeoutMs: options.startupTimeoutMs } : {});
   } catch (err) {
     await runtime.close();
     throw err;
@@ -79,6 +87,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const last = await runtime.results.load().catch(() => null);
   if (last) late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
+
+  const identityHealth = redisIdentityHealth(runtime.redis, config.redis.prefix, clock, logger);
+  for (const r of startup.identities) await identityHealth.set({ identity: r.identity, state: r.ok ? 'ok' : r.degraded ? 'degraded' : 'failed', detail: r.detail });
+  const stopRetries = retryDegradedIdentities(runtime, startup.identities, identityHealth, logger, {
+    firstDelayMs: options.identityRetryMs ?? IDENTITY_RETRY_MS,
+    ...(options.startupTimeoutMs !== undefined ? { timeoutMs: options.startupTimeoutMs } : {}),
+  });
 
   runtime.startWorkers(options.workers);
   // The store is the durable truth: rotations it shows under way (their record lost with Redis, or
@@ -104,6 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             await runtime.store.get('readyz-probe');
             return { ok: true };
           },
+          dfns: () => identityReadiness(identityHealth),
         }),
         loadInventory: () => runtime.results.load(),
         loadRecentRotations: () => runtime.rotations.recent(50),
@@ -127,6 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
     }
   } catch (err) {
+    stopRetries();
     await schedule?.stop().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await runtime.close();
@@ -141,8 +158,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     schedule,
     registry,
     startup,
+    identityHealth,
     stop(reason = 'stop requested') {
       stopping ??= (async () => {
+        stopRetries();
         logger.info({ reason }, 'shutting down: finishing active jobs');
         server?.setShuttingDown();
         await schedule?.stop().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'stopping the schedule failed'));
