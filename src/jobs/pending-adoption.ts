@@ -30,10 +30,14 @@ export interface AdoptionDeps extends PlanDeps {
   actor: string;
 }
 
-/** Rebuilds the rotation record of an orphaned pending version, claims the secret for `jobId`; true when it did. */
+/**
+ * Rebuilds the rotation record of an orphaned pending version (or of a promoted rotation whose
+ * old credential was never retired), claims the secret for `jobId`; true when it did.
+ */
 export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: string, jobId: string): Promise<boolean> {
   const secret = await deps.store.get(secretName);
   const pending = secret ? versionWithStage(secret.versions, 'pending') : undefined;
+  if (!pending && secret) return adoptUnretired(deps, secretName, secret.versions, jobId);
   const rotationId = pending?.metadata.rotationId;
   if (!pending || !rotationId || (await deps.rotations.get(rotationId))) return false;
 
@@ -64,6 +68,41 @@ export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: strin
   return true;
 }
 
+/**
+ * Promoted, but its record (and with it the retire job) was lost: the old credential, still the
+ * secret's `previous` version, would stay active for ever. The record is rebuilt at `announced`
+ * (the success message may have gone out already), so the retire is scheduled again; retiring is
+ * idempotent (it checks whether the old credential is still active).
+ */
+async function adoptUnretired(deps: AdoptionDeps, secretName: string, versions: readonly SecretVersion[], jobId: string): Promise<boolean> {
+  const current = versionWithStage(versions, 'current');
+  const previous = versionWithStage(versions, 'previous');
+  const rotationId = current?.metadata.rotationId;
+  if (!current || !previous || !rotationId || !current.value.credentialId || !previous.value.credentialId) return false;
+  if (await deps.rotations.get(rotationId)) return false;
+  const strategy = previous.value.credentialId === current.value.credentialId ? 'rekey' : 'replace';
+  const at = current.metadata.rotatedAt ?? current.metadata.createdAt;
+  const record: RotationRecord = {
+    rotationId, secretName, kind: current.value.kind, strategy, requestedBy: 'adoption',
+    reason: `adopted: version ${current.versionId} was promoted but its rotation record was lost, so ${previous.value.credentialId} was never retired`,
+    old: { credentialId: previous.value.credentialId, versionId: previous.versionId, credId: previous.value.credId, name: previous.value.name, permissionIds: [], daysValid: 0 },
+    step: 'announced', attempt: 1, createBegunAt: null, pendingVersionId: current.versionId,
+    created: { credentialId: current.value.credentialId, credId: current.value.credId, name: current.value.name, expiresAt: current.metadata.expiresAt ?? null },
+    orphans: [], error: null, approvalId: null, createdAt: at, updatedAt: deps.clock.now(), promotedAt: at, retireAt: null, deactivatedAt: null, revision: 0,
+  };
+  try {
+    await deps.rotations.save(record);
+  } catch (err) {
+    if (err instanceof RotationConflictError) return false;
+    throw err;
+  }
+  await deps.rotations.claimActive(secretName, rotationId, jobId);
+  const detail = `version ${current.versionId} is current but its rotation record was lost (Redis lost it) before ${previous.value.credentialId} was retired; scheduling its retirement again`;
+  deps.logger.warn({ rotationId, secretName }, `adopting a promoted rotation: ${detail}`);
+  await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'adopted', outcome: 'info', rotationId, secretName, step: record.step, detail });
+  return true;
+}
+
 /** Where the rebuilt rotation resumes, from what the pending version holds. */
 function resumePoint(planned: RotationRecord, pending: SecretVersion): { record: RotationRecord; what: string } {
   const marker = pending.metadata.createAttempt;
@@ -84,8 +123,11 @@ function resumePoint(planned: RotationRecord, pending: SecretVersion): { record:
 export interface UnfinishedRotation {
   secretName: string;
   rotationId: string;
-  /** `orphaned`: its record is gone; `unfinished`: its record is alive but may have no job driving it. */
-  why: 'orphaned' | 'unfinished';
+  /**
+   * `orphaned`: a pending version whose record is gone; `unfinished`: its record is alive but may
+   * have no job driving it; `unretired`: promoted, record gone, the old credential never retired.
+   */
+  why: 'orphaned' | 'unfinished' | 'unretired';
 }
 
 /**
@@ -97,7 +139,13 @@ export async function findUnfinishedRotations(summaries: readonly SecretSummary[
   const out: UnfinishedRotation[] = [];
   for (const s of summaries) {
     const rotationId = s.versions.find((v) => v.stages.includes('pending'))?.metadata.rotationId;
-    if (!rotationId) continue;
+    if (!rotationId) {
+      const current = s.versions.find((v) => v.stages.includes('current'));
+      const previous = s.versions.find((v) => v.stages.includes('previous'));
+      const promotedBy = current?.metadata.rotationId;
+      if (promotedBy && previous?.metadata.credentialId && !(await rotations.get(promotedBy))) out.push({ secretName: s.name, rotationId: promotedBy, why: 'unretired' });
+      continue;
+    }
     const record = await rotations.get(rotationId);
     if (!record) out.push({ secretName: s.name, rotationId, why: 'orphaned' });
     else if (!isTerminal(record) && record.step !== 'parked') out.push({ secretName: s.name, rotationId, why: 'unfinished' });
@@ -108,6 +156,7 @@ export async function findUnfinishedRotations(summaries: readonly SecretSummary[
 export const UNFINISHED_REASONS: Record<UnfinishedRotation['why'], string> = {
   orphaned: 'adopt a pending version left without its rotation record',
   unfinished: 'resume an unfinished rotation',
+  unretired: 'retire the credential a rotation whose record was lost replaced',
 };
 
 export interface QueueUnfinishedDeps {

@@ -29,6 +29,7 @@ describe('a rotation whose record Redis lost', () => {
         { name: 'wiped-created', held: true, ageDays: 100, daysValid: 365 },
         { name: 'wiped-answered', held: true, ageDays: 100, daysValid: 365 },
         { name: 'given-up', held: true, ageDays: 100, daysValid: 365 },
+        { name: 'unretired', held: true, ageDays: 100, daysValid: 365 },
       ],
       pats: [{ name: 'wiped-pat', owner: OPERATOR, held: true, ageDays: 5, daysValid: 30 }],
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '0', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
@@ -43,6 +44,7 @@ describe('a rotation whose record Redis lost', () => {
     await fx.adopt('wiped-created', 'sa/wiped-created');
     await fx.adopt('wiped-answered', 'sa/wiped-answered');
     await fx.adopt('given-up', 'sa/given-up');
+    await fx.adopt('unretired', 'sa/unretired');
     await fx.adopt('wiped-pat', 'pat/wiped-pat', 'pat');
     rt.startWorkers();
     operator = (await rt.identities.operator())!;
@@ -134,6 +136,22 @@ describe('a rotation whose record Redis lost', () => {
     expect(now.value.credentialId).not.toBe(before.value.credentialId);
     const adopted = (await rt.audit.read({ limit: 50, rotationId })).find((e) => e.action === 'adopted')!;
     expect(adopted.detail).toMatch(/create attempt 1 .* may have been sent/);
+  });
+
+  it('promoted, then wiped before its retirement was scheduled: the next scan retires the old credential', async () => {
+    const before = await current('sa/unretired');
+    const rotationId = await rotateAndDie('sa/unretired', 'announced');
+    const promoted = await current('sa/unretired');
+    expect(promoted.metadata.rotationId).toBe(rotationId);
+    await wipeRedis();
+    expect((await operator.getServiceAccount(before.value.credentialId!)).isActive).toBe(true);
+
+    await scan();
+    await expect(operator.getServiceAccount(before.value.credentialId!)).rejects.toMatchObject({ code: 'DFNS_NOT_FOUND' });
+    expect((await current('sa/unretired')).value.credentialId).toBe(promoted.value.credentialId);
+    expect((await rt.store.get('sa/unretired'))!.versions.map((v) => v.stages)).toEqual([['current']]);
+    const story = (await rt.audit.read({ limit: 50, rotationId })).reverse().map((e) => e.action);
+    expect(story.slice(story.lastIndexOf('adopted'))).toEqual(['adopted', 'retire-scheduled', 'deactivated old credential', 'archived old credential']);
   });
 
   it('a rotation whose job was given up is resumed by the next scan', async () => {
