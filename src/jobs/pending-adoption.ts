@@ -6,7 +6,7 @@ import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretSummary, SecretVersion } from '../secrets/types.js';
 import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
-import { rekeyCredId } from './rotation-effects.js';
+import { rekeyCredId } from './effect-context.js';
 import { isTerminal } from './rotation-machine.js';
 import { planRotation, RotationPlanError, type PlanDeps } from './rotation-plan.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
