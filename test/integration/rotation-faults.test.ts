@@ -23,7 +23,7 @@ import type { StoreFault } from '../helpers/store-faults.js';
  * Seeded (FAULT_SEED), bounded: every wait has a deadline.
  */
 const SEED = Number(process.env.FAULT_SEED ?? 20261201);
-const ROUNDS = 10;
+const ROUNDS = 8;
 const REDIS_RESTART_ROUND = 4;
 const SAS = ['pay', 'ledger', 'kyc', 'swap', 'fx', 'vault', 'risk', 'payout', 'treasury'];
 const PATS = ['ci', 'deploy', 'ops', 'backup'];
