@@ -2,7 +2,7 @@ import { describeError, errorCode, RotatorError } from '../errors.js';
 import type { Runtime } from '../jobs/runtime.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from '../config/types.js';
-import { checkEvictionPolicy, checkPersistence, createRedis, describeRedis, type PersistenceCheck } from '../redis/connection.js';
+import { checkEvictionPolicy, checkPersistence, createRedis, describeRedis, redisFix, type PersistenceCheck } from '../redis/connection.js';
 
 /** The daemon cannot work at all (Redis unreachable, store unreadable, no identity can list). */
 export class StartupError extends RotatorError {
@@ -44,7 +44,7 @@ export async function probeRedis(settings: RedisSettings, timeoutMs = 10_000): P
   try {
     await withTimeout(`Redis at ${where}`, timeoutMs, client.connect().then(() => client.ping()));
   } catch (err) {
-    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(lastError ?? err)}`);
+    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(lastError ?? err)}; ${redisFix(settings)}`);
   } finally {
     client.disconnect();
   }
@@ -77,7 +77,7 @@ export async function runStartupChecks(runtime: Runtime, logger: Logger, options
   try {
     await withTimeout(`Redis at ${where}`, timeoutMs, runtime.redis.ping());
   } catch (err) {
-    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(err)}`);
+    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(err)}; ${redisFix(runtime.config.redis)}`);
   }
   const eviction = await checkEvictionPolicy(runtime.redis).catch((err: unknown) => ({ ok: false as const, policy: null, message: `could not read maxmemory-policy: ${describeError(err)}` }));
   if (!eviction.ok) {

@@ -9,7 +9,7 @@ import { noMetrics, type Metrics } from '../metrics.js';
 import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { createRedis, type RedisClient } from '../redis/connection.js';
-import { createSecretStore, parseStoreKey } from '../secrets/index.js';
+import { openConfiguredStore } from '../secrets/index.js';
 import type { SecretStore } from '../secrets/types.js';
 import { redisAuditLog, type AuditLog } from './audit.js';
 import { createIdentities, type Identities } from './identities.js';
@@ -93,7 +93,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: redis, prefix })])) as Record<QueueName, Queue>;
   for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
 
-  const store = options.store ?? createSecretStore({ kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source) }, { logger, clock });
+  const store = options.store ?? openConfiguredStore(config.store, { logger, clock });
   const limiter = new RateLimiter({ requestsPerMinute: config.dfns.requestsPerMinute, clock, ...(options.sleep ? { sleep: options.sleep } : {}) });
   const onRequest: RequestObserver = (event) => {
     metrics.dfnsRequest(event.method, event.route, event.status ?? event.error ?? 'network', event.durationMs / 1000);
@@ -111,7 +111,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   const notifier =
     options.notifier ??
-    createNotifier({ logger, clock, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
+    createNotifier({ logger, clock, slackAllowAnyHost: config.slack.allowAnyHost, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
   const notify = notifyEnqueuer(queues.notify, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {});
   const rotations = redisRotationStore(redis, prefix);
   const audit = redisAuditLog(redis, prefix, config.audit.file);

@@ -4,7 +4,7 @@ import type { RotateResult } from '../../src/jobs/rotate.js';
 import type { RotationRecord } from '../../src/jobs/rotation-types.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { Notification } from '../../src/notify/types.js';
-import { createSecretStore, parseStoreKey } from '../../src/secrets/index.js';
+import { openConfiguredStore } from '../../src/secrets/index.js';
 import { versionWithStage } from '../../src/secrets/stages.js';
 import { drain, OPERATOR, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 import { deletePrefix, newRedis } from '../helpers/redis.js';
@@ -40,7 +40,7 @@ describe('a secret store that turns full or read-only', () => {
       pats: [{ name: 'ro-after', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30 }],
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '0', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
     });
-    const inner = createSecretStore({ kind: 'file', dir: fx.config.store.dir, key: parseStoreKey(fx.config.store.key.reveal(), fx.config.store.key.source) }, { logger: fx.logger, clock: fx.sim.clock });
+    const inner = openConfiguredStore(fx.config.store, { logger: fx.logger, clock: fx.sim.clock });
     rt = fx.runtime({
       store: faultyStore(inner, () => (fault && refused < refuseTimes ? fault : null), () => void (refused += 1)),
       notifier: { description: 'test', send: async (n) => void sent.push(n) },

@@ -10,7 +10,7 @@ import { serviceAccountRoutes } from './routes-service-accounts.js';
 import { parseSeed } from './seed.js';
 import { buildSeededState } from './seed-apply.js';
 import { addPat, addServiceAccount } from './records.js';
-import { keyMaterialFrom } from './validation.js';
+import { expiryFrom, keyMaterialFrom } from './validation.js';
 import { createSimServer } from './server.js';
 import { simulatorClock } from './sim-clock.js';
 import { StatsRecorder } from './stats.js';
@@ -26,8 +26,9 @@ const ROUTER = new Router([...authRoutes, ...serviceAccountRoutes, ...patRoutes,
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const clock = simulatorClock(options.clock);
-  let knobs: SimKnobs = mergeKnobs({ ...DEFAULT_KNOBS }, validateKnobsPatch(options.knobs ?? {}));
   const seed = parseSeed(options.seed ?? {});
+  // The seed's knobs first, then the caller's: a test or CLI flag overrides what the file says.
+  let knobs: SimKnobs = mergeKnobs(mergeKnobs({ ...DEFAULT_KNOBS }, validateKnobsPatch(seed.knobs ?? {})), validateKnobsPatch(options.knobs ?? {}));
   const jwt = new JwtIssuer();
   const { state, seededTokens } = buildSeededState(seed, { now: clock.now(), defaultDaysValid: knobs.defaultDaysValid, jwt });
   const book = new ChallengeBook(jwt);
@@ -43,7 +44,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return knobs;
     },
     now: () => clock.now(),
-    view: () => ({ includeExternalId: knobs.listIncludesExternalId, publicKey: knobs.listedPublicKey }),
+    view: () => ({
+      includeExternalId: knobs.listIncludesExternalId,
+      createAnswerOmitsCredId: knobs.createAnswerOmitsCredId,
+      userInfoOmitsName: knobs.userInfoOmitsName,
+      tenantIdInsteadOfOrgId: knobs.tenantIdInsteadOfOrgId,
+      omitKind: knobs.omitKind,
+      publicKey: knobs.listedPublicKey,
+    }),
   };
   const arrivals = new Set<Parameters<RunningSimulator['onArrival']>[0]>();
   const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger, onArrival: (a) => arrivals.forEach((l) => l(a)) });
@@ -81,7 +89,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const now = clock.now();
       const { user } = addServiceAccount(
         state,
-        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: now + knobs.defaultDaysValid * 86_400_000, ...(input.externalId ? { externalId: input.externalId } : {}) },
+        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: expiryFrom(now, {}, knobs.defaultDaysValid), ...(input.externalId ? { externalId: input.externalId } : {}) },
         keyMaterialFrom(input.publicKeyPem),
       );
       return user.userId;
@@ -93,7 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return addPat(
         state,
         owner,
-        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: now + knobs.defaultDaysValid * 86_400_000, ...(input.externalId ? { externalId: input.externalId } : {}) },
+        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: expiryFrom(now, {}, knobs.defaultDaysValid), ...(input.externalId ? { externalId: input.externalId } : {}) },
         keyMaterialFrom(input.publicKeyPem),
       ).tokenId;
     },
