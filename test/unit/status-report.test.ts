@@ -61,3 +61,17 @@ describe('status problems', () => {
     expect(hours(ms)).toBe(text);
   });
 });
+
+describe('status lines', () => {
+  it('show each Dfns identity, and since when and why one is degraded', async () => {
+    const { statusLines } = await import('../../src/commands/status.js');
+    const base = report({ identities: [
+      { identity: 'operator a@b', state: 'degraded', detail: 'rate limited (HTTP 429)', at: NOW - HOUR },
+      { identity: 'watcher', state: 'ok', detail: 'sees 3 service accounts', at: NOW },
+    ] });
+    const lines = statusLines({ ...base, problems: statusProblems(base) });
+    expect(lines).toContain('Dfns identity operator a@b: degraded since 2025-06-02 11:00:00 UTC: rate limited (HTTP 429)');
+    expect(lines).toContain('Dfns identity watcher: ok');
+    expect(lines.at(-1)).toMatch(/^PROBLEM: Dfns identity operator a@b is degraded/);
+  });
+});
