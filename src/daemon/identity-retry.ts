@@ -22,7 +22,6 @@ export function retryDegradedIdentities(
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
   for (const report of reports.filter((r) => r.degraded)) {
-    const which = report.identity.startsWith('operator') ? 'operator' : 'watcher';
     const schedule = (delayMs: number) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -32,7 +31,7 @@ export function retryDegradedIdentities(
       timers.add(timer);
     };
     const attempt = async (lastDelayMs: number) => {
-      const r = await checkIdentity(runtime, which, options.timeoutMs ?? 15_000).catch(() => null);
+      const r = await checkIdentity(runtime, report.role, options.timeoutMs ?? 15_000).catch(() => null);
       if (stopped) return;
       if (!r || r.ok) {
         await health.set({ identity: report.identity, state: 'ok', detail: r?.detail ?? 'ok' });

@@ -13,6 +13,7 @@ export class StartupError extends RotatorError {
 
 export interface IdentityReport {
   identity: string;
+  role: 'operator' | 'watcher';
   ok: boolean;
   /** Not ok, but only because Dfns would not answer in time (rate limited, 5xx, slow): the daemon starts and retries. */
   degraded?: boolean;
@@ -114,7 +115,7 @@ function isTransient(err: unknown): boolean {
 /** Can this identity log in and list? Null when it is not configured. */
 export async function checkIdentity(runtime: Pick<Runtime, 'identities' | 'config'>, which: 'operator' | 'watcher', timeoutMs: number): Promise<IdentityReport | null> {
   const label = which === 'operator' ? `operator ${runtime.config.operator?.username ?? ''}`.trim() : 'watcher';
-  const failed = (identity: string, err: unknown): IdentityReport => ({ identity, ok: false, ...(isTransient(err) ? { degraded: true } : {}), detail: describeError(err) });
+  const failed = (identity: string, err: unknown): IdentityReport => ({ identity, role: which, ok: false, ...(isTransient(err) ? { degraded: true } : {}), detail: describeError(err) });
   let port;
   try {
     port = await withTimeout(label, timeoutMs, which === 'operator' ? runtime.identities.operator() : runtime.identities.watcher());
@@ -125,10 +126,10 @@ export async function checkIdentity(runtime: Pick<Runtime, 'identities' | 'confi
   try {
     if (which === 'operator') {
       const [sas, pats] = await withTimeout(label, timeoutMs, Promise.all([port.listServiceAccounts(), port.listPersonalAccessTokens()]));
-      return { identity: port.identity, ok: true, detail: `logged in; sees ${sas.length} service accounts and ${pats.length} of its own PATs` };
+      return { identity: port.identity, role: which, ok: true, detail: `logged in; sees ${sas.length} service accounts and ${pats.length} of its own PATs` };
     }
     const sas = await withTimeout(label, timeoutMs, port.listServiceAccounts());
-    return { identity: port.identity, ok: true, detail: `sees ${sas.length} service accounts` };
+    return { identity: port.identity, role: which, ok: true, detail: `sees ${sas.length} service accounts` };
   } catch (err) {
     return failed(port.identity, err);
   }

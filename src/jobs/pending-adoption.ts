@@ -39,7 +39,14 @@ export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: strin
   const pending = secret ? versionWithStage(secret.versions, 'pending') : undefined;
   if (!pending && secret) return adoptUnretired(deps, secretName, secret.versions, jobId);
   const rotationId = pending?.metadata.rotationId;
-  if (!pending || !rotationId || (await deps.rotations.get(rotationId))) return false;
+  if (!pending || !rotationId) return false;
+  const existing = await deps.rotations.get(rotationId);
+  if (existing) {
+    // Alive but holding no claim on the secret (its pointer was lost): claim it for this job, so
+    // it is resumed rather than a second rotation planned over its pending version.
+    if (!isTerminal(existing) && existing.step !== 'parked' && !(await deps.rotations.active(secretName))) await deps.rotations.claimActive(secretName, rotationId, jobId);
+    return false;
+  }
 
   const strategy = pending.value.credId === rekeyCredId(rotationId) ? 'rekey' : 'replace';
   let planned: RotationRecord;
