@@ -36,6 +36,7 @@ describe('a secret store that turns full or read-only', () => {
       serviceAccounts: [
         { name: 'full-before', held: true, ageDays: 300, daysValid: 365 },
         { name: 'full-after', held: true, ageDays: 300, daysValid: 365 },
+        { name: 'full-long', held: true, ageDays: 300, daysValid: 365 },
       ],
       pats: [{ name: 'ro-after', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30 }],
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '0', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
@@ -48,6 +49,7 @@ describe('a secret store that turns full or read-only', () => {
     });
     await fx.adopt('full-before', 'sa/full-before');
     await fx.adopt('full-after', 'sa/full-after');
+    await fx.adopt('full-long', 'sa/full-long');
     await fx.adopt('ro-after', 'pat/ro-after', 'pat');
     fx.sim.onArrival((a) => {
       if (a.operation === 'CreateServiceAccount' || a.operation === 'CreatePat') creates.push(a.operation);
@@ -124,6 +126,40 @@ describe('a secret store that turns full or read-only', () => {
       afterCreateAnswered = undefined;
       fault = null;
       refuseTimes = Number.POSITIVE_INFINITY;
+    }
+  });
+
+  it('a store that stays full for longer than the token can be held: the next attempt removes that credential (proven ours by its key) and creates another', async () => {
+    creates.length = 0;
+    const sentBefore = sent.length;
+    let armed = true;
+    afterCreateAnswered = (r) => {
+      if (r.secretName === 'sa/full-long' && armed) {
+        armed = false;
+        fault = 'ENOSPC';
+      }
+    };
+    // The disk frees up only once the token was given up and the resumed rotation found its orphan.
+    afterStep = (r) => {
+      if (r.secretName === 'sa/full-long' && r.step === 'staged' && r.orphans.length > 0) fault = null;
+    };
+    try {
+      const result = await runJob<RotateResult>(rt.queues.rotate, 'rotate', { credential: 'sa/full-long', reason: 'store full for an hour', requestedBy: 'test' }, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+      await drain(rt.queues.notify);
+      expect(result.step).toBe('retire-scheduled');
+      expect(creates).toEqual(['CreateServiceAccount', 'CreateServiceAccount']);
+      const record = (await rt.rotations.get(result.rotationId))!;
+      expect(record.orphans).toHaveLength(1);
+      expect(record.orphans[0]!.cleaned).toBe(true);
+      await expect(operator.getServiceAccount(record.orphans[0]!.credentialId)).rejects.toMatchObject({ code: 'DFNS_NOT_FOUND' });
+      expect((await current('sa/full-long')).value.credentialId).toBe(result.newCredentialId);
+      expect(sent.slice(sentBefore).filter((n) => n.type === 'rotation-attention' && n.rotationId === result.rotationId)).toHaveLength(1);
+      const orphanFound = (await rt.audit.read({ limit: 50, rotationId: result.rotationId })).find((e) => e.action === 'orphan-found');
+      expect(orphanFound?.detail).toContain('its public key is the one staged for this create');
+    } finally {
+      afterCreateAnswered = undefined;
+      afterStep = undefined;
+      fault = null;
     }
   });
 });
