@@ -153,6 +153,9 @@ describe('a foreign credential named like the replacement', () => {
     const foreignId = foreignAtStart ?? foreignLater();
     expect(foreignId).toBeDefined();
     expect(result.step).toBe('retire-scheduled');
+    // The path really ran: a killed or budget-exhausted attempt made BullMQ run the job again.
+    const job = (await rt.queues.rotate.getJobs(['completed'])).find((j) => j.data.rotationId === result.rotationId)!;
+    expect(job.attemptsMade).toBe(c.path === 'conflict' ? 1 : 2);
     // The foreign credential is still there and active, and (seeded ones) its token still works.
     const foreign = (await listed(c.kind)).find((x) => x.id === foreignId);
     expect(foreign).toEqual({ id: foreignId, name: foreignName, isActive: true });
