@@ -7,6 +7,7 @@ import { openStoreReadOnly } from './offline.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
 import { cliCommand } from '../cli-name.js';
+import { readStoreTolerantly } from '../jobs/store-read.js';
 
 const FIELDS = ['json', 'access-token', 'private-key', 'public-key', 'cred-id', 'credential-id', 'expires-at'] as const;
 type Field = (typeof FIELDS)[number];
@@ -61,7 +62,8 @@ export const secretCommand: Command = {
     if (note) ctx.err(`note: ${note}`);
     try {
       if (action === 'list') {
-        const rows = (await store.list()).map((s) => {
+        const { summaries, damaged } = await readStoreTolerantly(store);
+        const rows = summaries.map((s) => {
           const current = s.versions.find((v) => v.stages.includes('current'));
           const expires = current?.metadata.expiresAt;
           return [
@@ -72,9 +74,11 @@ export const secretCommand: Command = {
             s.versions.map((v) => `v${v.versionId}${v.stages.length ? `:${v.stages.join('+')}` : ''}`).join(' '),
           ];
         });
-        if (rows.length === 0) ctx.out(`no managed secrets (adopt one with \`${cliCommand('adopt')} --help\`, or let the worker rotate one)`);
-        else for (const line of renderTable(['SECRET', 'KIND', 'DFNS ID', 'EXPIRES', 'VERSIONS'], rows)) ctx.out(line);
-        return 0;
+        if (rows.length === 0 && damaged.length === 0) ctx.out(`no managed secrets (adopt one with \`${cliCommand('adopt')} --help\`, or let the worker rotate one)`);
+        else if (rows.length > 0) for (const line of renderTable(['SECRET', 'KIND', 'DFNS ID', 'EXPIRES', 'VERSIONS'], rows)) ctx.out(line);
+        // Everything readable is listed; each unreadable secret is named, with its recovery step.
+        for (const d of damaged) ctx.err(`unreadable: ${d.secretName} (${d.where}): ${d.problem}; ${d.action}`);
+        return damaged.length === 0 ? 0 : 1;
       }
       if (ctx.interactive && !flags.show) {
         ctx.err(`secret get: refusing to print ${name}'s ${field} to a terminal (scrollback, screen sharing); pipe it, redirect it to a file, or pass --show`);

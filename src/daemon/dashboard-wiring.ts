@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Runtime } from '../jobs/runtime.js';
 import { resolveSecretName } from '../jobs/rotation-plan.js';
+import { readStoreTolerantly } from '../jobs/store-read.js';
 import type { AppOptions } from '../server/app.js';
 import { queueHints } from '../server/dashboard-hints.js';
 import { redisDashboardState } from '../server/shared-state.js';
@@ -12,7 +13,7 @@ import { redisDashboardState } from '../server/shared-state.js';
  */
 export async function dashboardWiring(runtime: Runtime, config: Config): Promise<Pick<AppOptions, 'dashboardState' | 'audit' | 'resolveSecret' | 'allowedHosts' | 'queueHints'>> {
   // The store as it is at start: a damaged or unreachable store only loses the example.
-  const names = await runtime.store.list().then((list) => list.map((s) => s.name).sort(), () => [] as string[]);
+  const names = await readStoreTolerantly(runtime.store).then(({ summaries }) => summaries.map((s) => s.name).sort(), () => [] as string[]);
   return {
     queueHints: queueHints({ secretNames: names }),
     dashboardState: redisDashboardState(runtime.redis, config.redis.prefix),

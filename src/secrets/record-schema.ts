@@ -34,6 +34,7 @@ const versionMetadataSchema = z.looseObject({
   adoptedAt: epochMs.optional(),
   rotationId: z.string().optional(),
   ownerId: z.string().optional(),
+  createAttempt: z.looseObject({ attempt: z.number().int().positive(), name: z.string(), firstAt: epochMs }).optional(),
 });
 
 const secretVersionSchema = z.looseObject({

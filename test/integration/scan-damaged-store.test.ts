@@ -8,6 +8,8 @@ import type { Runtime } from '../../src/jobs/runtime.js';
 import type { ScanSummary } from '../../src/model.js';
 import type { Notification, Notifier } from '../../src/notify/types.js';
 import { dataFileName } from '../../src/secrets/file-names.js';
+import { secretCommand } from '../../src/commands/secret.js';
+import { runCommand } from '../helpers/command-context.js';
 import { drain, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 import { deletePrefix, newRedis } from '../helpers/redis.js';
 
@@ -90,6 +92,14 @@ describe('a scan with one damaged store file', () => {
     const report = await runStartupChecks(rt, fx.logger);
     expect(report.secrets).toBe(2);
     expect(fx.logs.some((l) => l.includes('unreadable secret in the store') && l.includes('sa/broken'))).toBe(true);
+  });
+
+  it('secret list shows every readable secret, names the damaged one with its step, and exits 1', async () => {
+    const run = await runCommand(secretCommand, ['list'], { env: fx.env, cwd: fx.dir });
+    expect(run.out.join('\n')).toContain('sa/pay');
+    expect(run.out.join('\n')).toContain('sa/ledger');
+    expect(run.err).toEqual([expect.stringMatching(/^unreadable: sa\/broken \(.+\): .*is corrupt.*restore this secret's file from a backup/)]);
+    expect(run.code).toBe(1);
   });
 
   it('still refuses a strict list rather than pretend the secret is absent, but finds other secrets by credential id', async () => {
