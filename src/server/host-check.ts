@@ -5,11 +5,13 @@ import type { RequestHandler } from 'express';
  * server from the victim's browser, same-origin as far as the browser knows. The `Host` header
  * still says `evil.example`, so only names this server is known by are served: by default the
  * bound address and the loopback names, plus whatever `server.allowedHosts` adds (the name a
- * proxy forwards, a scraper's target). The probes stay open to any Host: Kubernetes probes and
- * scrapers address a pod by its IP, and the probes tell nothing and change nothing.
+ * proxy forwards). The probes and `/metrics` answer any Host: Kubernetes probes and Prometheus
+ * address a pod by its IP; the probes tell nothing and change nothing, and `/metrics` still needs
+ * the token, which a rebinding page does not have (cookies and cached basic credentials are
+ * bound to the name the browser used, not ours).
  */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
-const OPEN_PATHS = new Set(['/livez', '/readyz']);
+const OPEN_PATHS = new Set(['/livez', '/readyz', '/metrics']);
 
 export function allowedHostNames(boundHost: string, extra: readonly string[] = []): Set<string> {
   const names = new Set([...LOOPBACK_NAMES, ...extra.map(normalise)]);

@@ -205,6 +205,9 @@ describe('dashboard abuse', () => {
     expect((await withHost(fx.url, '/api/inventory', `localhost:${port}`, bearer())).status).toBe(200);
     expect((await withHost(fx.url, '/api/inventory', `127.0.0.1:${port}`, bearer())).status).toBe(200);
     expect((await withHost(fx.url, '/readyz', '10.1.2.3:8730')).status).toBe(200);
+    // Prometheus scrapes a pod by its IP; /metrics still needs the token.
+    expect((await withHost(fx.url, '/metrics', '10.1.2.3:8730', bearer())).status).toBe(200);
+    expect((await withHost(fx.url, '/metrics', '10.1.2.3:8730')).status).toBe(401);
   });
 
   it('does not announce Express on bull-board routes or its own', async () => {
