@@ -1,0 +1,19 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startAwsSecretsManagerServer, type AwsServerKnobs, type RunningAwsServer } from '../../src/secrets/aws-server/index.js';
+
+/** The static test key the local Secrets Manager accepts (never a real AWS key). */
+export const TEST_AWS_KEY = { accessKeyId: 'AKIDLOCALTEST0000001', secretAccessKey: 'local-test-secret-key-0000000000000000' } as const;
+
+export async function startTestAwsServer(knobs: Partial<AwsServerKnobs> = {}): Promise<RunningAwsServer> {
+  return startAwsSecretsManagerServer({ credentials: [{ ...TEST_AWS_KEY }], region: 'eu-west-1', knobs });
+}
+
+/** The official client, unchanged, pointed at the local server: what a consuming service would build. */
+export function sdkClientFor(server: RunningAwsServer, options: { credentials?: { accessKeyId: string; secretAccessKey: string }; maxAttempts?: number } = {}): SecretsManagerClient {
+  return new SecretsManagerClient({
+    region: server.region,
+    endpoint: server.url,
+    credentials: options.credentials ?? { ...TEST_AWS_KEY },
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  });
+}
