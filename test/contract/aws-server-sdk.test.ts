@@ -156,8 +156,9 @@ describe('local Secrets Manager with the official AWS SDK', () => {
     const tampering = sdkClientFor(server, { maxAttempts: 1 });
     tampering.middlewareStack.add(
       (next) => async (args) => {
-        const req = args.request as { body: string; headers: Record<string, string> };
-        req.body = req.body.replace('sdk/one', 'sdk/put');
+        const req = args.request as { body: string | Uint8Array };
+        const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
+        req.body = text.replace('sdk/one', 'sdk/put'); // same length: only the signature can tell
         return next(args);
       },
       { step: 'deserialize', name: 'tamper' },

@@ -47,7 +47,10 @@ export function verifySigV4(
   const signedHeaders = signedHeaderList.split(';');
   if (!signedHeaders.includes('host')) throw new AwsApiError('InvalidSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", 400);
   const canonicalHeaders = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers[name])}\n`).join('');
-  const payloadHash = header(request.headers, 'x-amz-content-sha256') ?? sha256Hex(request.body);
+  // The body is always hashed here: a client-sent x-amz-content-sha256 is checked, never trusted.
+  const payloadHash = sha256Hex(request.body);
+  const claimed = header(request.headers, 'x-amz-content-sha256');
+  if (claimed !== undefined && claimed !== payloadHash) throw new AwsApiError('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
   const [path = '/', query = ''] = request.path.split('?', 2);
   const canonicalRequest = [request.method, canonicalUri(path), canonicalQuery(query), canonicalHeaders, signedHeaderList, payloadHash].join('\n');
   const scope = `${scopeDate}/${region}/${service}/aws4_request`;
