@@ -9,6 +9,7 @@ import { SecretConflictError, SecretCorruptError, SecretLockError, SecretNameErr
 import { FileCipher } from './file-crypto.js';
 import { acquireLock, processIdentity, processIsAlive, tryAcquireLock, type LockOptions } from './file-lock.js';
 import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
+import { mapLimited } from './map-limited.js';
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from './types.js';
 
@@ -222,17 +223,4 @@ function isValidName(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

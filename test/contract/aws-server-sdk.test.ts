@@ -36,6 +36,16 @@ afterAll(async () => {
   await server.close();
 });
 
+/** The error a call was refused with; fails the test when the call succeeds. */
+async function refusal(call: Promise<unknown>): Promise<SecretsManagerServiceException> {
+  try {
+    await call;
+  } catch (err) {
+    return err as SecretsManagerServiceException;
+  }
+  throw new Error('expected the call to be refused');
+}
+
 async function stagesOf(id: string): Promise<Record<string, string[]>> {
   return (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
 }
@@ -136,10 +146,10 @@ describe('local Secrets Manager with the official AWS SDK', () => {
     const wrong = sdkClientFor(server, { credentials: { accessKeyId: TEST_AWS_KEY.accessKeyId, secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
     try {
       const refusedBefore = server.stats.refusedSignatures;
-      const e1 = await unknown.send(new GetSecretValueCommand({ SecretId: 'sdk/one' })).catch((e: unknown) => e as SecretsManagerServiceException);
+      const e1 = await refusal(unknown.send(new GetSecretValueCommand({ SecretId: 'sdk/one' })));
       expect(e1.name).toBe('UnrecognizedClientException');
       expect(e1.$metadata.httpStatusCode).toBe(400);
-      const e2 = await wrong.send(new GetSecretValueCommand({ SecretId: 'sdk/one' })).catch((e: unknown) => e as SecretsManagerServiceException);
+      const e2 = await refusal(wrong.send(new GetSecretValueCommand({ SecretId: 'sdk/one' })));
       expect(e2.name).toBe('InvalidSignatureException');
       expect(e2.message).toMatch(/signature we calculated does not match/);
       expect(server.stats.refusedSignatures).toBe(refusedBefore + 2);
@@ -164,7 +174,7 @@ describe('local Secrets Manager with the official AWS SDK', () => {
       { step: 'deserialize', name: 'tamper' },
     );
     try {
-      const e = await tampering.send(new GetSecretValueCommand({ SecretId: 'sdk/one' })).catch((err: unknown) => err as Error);
+      const e = await refusal(tampering.send(new GetSecretValueCommand({ SecretId: 'sdk/one' })));
       expect(e.name).toBe('InvalidSignatureException');
     } finally {
       tampering.destroy();
@@ -183,7 +193,7 @@ describe('local Secrets Manager with the official AWS SDK', () => {
       expect(server.stats.throttled - before.throttled).toBe(1);
       expect(server.stats.failed - before.failed).toBe(1);
       server.injectFault('throttle', 1);
-      const e = await sm.send(new DescribeSecretCommand({ SecretId: 'sdk/one' })).catch((err: unknown) => err as SecretsManagerServiceException);
+      const e = await refusal(sm.send(new DescribeSecretCommand({ SecretId: 'sdk/one' })));
       expect(e.name).toBe('ThrottlingException');
     } finally {
       retrying.destroy();
