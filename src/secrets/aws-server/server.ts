@@ -48,8 +48,12 @@ export interface RunningAwsServer {
   region: string;
   knobs: AwsServerKnobs;
   stats: AwsServerStats;
-  /** The next `count` requests (of `action`, or any) get this answer instead of being served. */
-  injectFault(kind: 'throttle' | '5xx', count: number, action?: AwsAction): void;
+  /**
+   * The next `count` requests (of `action`, or any) get this answer instead of being served;
+   * with `after`, that many matching requests are served first.
+   */
+  injectFault(kind: 'throttle' | '5xx', count: number, action?: AwsAction, options?: { after?: number }): void;
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -76,12 +80,15 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
   const state = new SecretsManagerState({ region, accountId: accountIdFor(options.credentials[0]!.accessKeyId), clock });
   const knobs: AwsServerKnobs = { latencyMs: 0, throttleEvery: 0, failEvery: 0, ...options.knobs };
   const stats: AwsServerStats = { requests: {}, throttled: 0, failed: 0, refusedSignatures: 0 };
-  const injected: { kind: 'throttle' | '5xx'; action?: AwsAction }[] = [];
+  const injected: { kind: 'throttle' | '5xx' | 'serve'; action?: AwsAction }[] = [];
   let signedCount = 0;
 
   const faultFor = (action: AwsAction): 'throttle' | '5xx' | null => {
     const i = injected.findIndex((f) => f.action === undefined || f.action === action);
-    if (i >= 0) return injected.splice(i, 1)[0]!.kind;
+    if (i >= 0) {
+      const kind = injected.splice(i, 1)[0]!.kind;
+      return kind === 'serve' ? null : kind;
+    }
     signedCount += 1;
     if (knobs.throttleEvery > 0 && signedCount % knobs.throttleEvery === 0) return 'throttle';
     if (knobs.failEvery > 0 && signedCount % knobs.failEvery === 0) return '5xx';
@@ -146,8 +153,12 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
     region,
     knobs,
     stats,
-    injectFault(kind, count, action) {
+    injectFault(kind, count, action, opts = {}) {
+      for (let i = 0; i < (opts.after ?? 0); i++) injected.push({ kind: 'serve', ...(action ? { action } : {}) });
       for (let i = 0; i < count; i++) injected.push({ kind, ...(action ? { action } : {}) });
+    },
+    clearFaults() {
+      injected.length = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
