@@ -1,5 +1,5 @@
 import type { Sleep } from '../clock.js';
-import { errorCode } from '../errors.js';
+import { errorCode, RotatorError } from '../errors.js';
 import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
 
 /**
@@ -23,7 +23,9 @@ export async function updateSecret(
       return { name, revision, versions };
     } catch (err) {
       const code = errorCode(err);
-      const transient = code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
+      // Retryable store errors: a concurrent write, a busy lock, a store throttling or down (after its own retries).
+      const retryable = err instanceof RotatorError && err.retryable;
+      const transient = retryable || code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
       if (!transient || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);
     }

@@ -9,9 +9,9 @@ import { SecretConflictError, SecretCorruptError, SecretLockError, SecretNameErr
 import { FileCipher } from './file-crypto.js';
 import { acquireLock, processIdentity, processIsAlive, tryAcquireLock, type LockOptions } from './file-lock.js';
 import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
-import { mapLimited } from './map-limited.js';
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from './types.js';
+import { mapLimited } from './map-limited.js';
 
 export interface FileSecretStoreOptions {
   dir: string;

@@ -1,4 +1,4 @@
-/** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
 export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;

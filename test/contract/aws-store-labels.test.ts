@@ -6,20 +6,20 @@ import { addCurrent, addPending, promotePending, updatePending } from '../../src
 import type { SecretStore } from '../../src/secrets/types.js';
 import { makeManagedSecret, makeVersion } from '../fixtures/managed-secret.js';
 import { TEST_AWS_KEY, sdkClientFor } from '../helpers/aws-server.js';
-import { startAwsStoreFixture, type AwsStoreFixture } from '../helpers/aws-store-fixture.js';
+import { startAwsStore, type RunningAwsStore } from '../helpers/aws-store-fixture.js';
 
 // What the aws-secrets-manager store looks like to a consumer that reads it with the official SDK
 // and nothing of dfns-rotator: AWS' own labels, one JSON shape, idempotent writes, and a crash
 // after the commit completed by the next read.
 
-let fx: AwsStoreFixture;
+let fx: RunningAwsStore;
 let store: SecretStore;
 let sm: SecretsManagerClient;
 const sleeps: number[] = [];
 
 function fastStore(options: { retries?: number; credentials?: { accessKeyId: string; secretAccessKey: string } } = {}): AwsSecretsManagerStore {
   return new AwsSecretsManagerStore({
-    region: fx.server.region, endpoint: fx.server.url, kmsKeyId: null, namePrefix: fx.namePrefix,
+    region: fx.aws.region, endpoint: fx.aws.url, kmsKeyId: null, namePrefix: fx.settings.namePrefix,
     credentials: options.credentials ?? { ...TEST_AWS_KEY },
     // the SDK's own backoff sleeps for real: one SDK attempt, our retries on a recorded clock
     sdkMaxAttempts: 1, retries: options.retries ?? 6, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5,
@@ -27,9 +27,9 @@ function fastStore(options: { retries?: number; credentials?: { accessKeyId: str
 }
 
 beforeEach(async () => {
-  fx = await startAwsStoreFixture();
+  fx = await startAwsStore();
   store = fx.open();
-  sm = sdkClientFor(fx.server, { maxAttempts: 1 });
+  sm = sdkClientFor(fx.aws, { maxAttempts: 1 });
   sleeps.length = 0;
 });
 afterEach(async () => {
@@ -40,12 +40,22 @@ afterEach(async () => {
 
 async function read(name: string, stage?: string): Promise<Record<string, unknown> | null> {
   try {
-    const got = await sm.send(new GetSecretValueCommand({ SecretId: fx.namePrefix + name, ...(stage ? { VersionStage: stage } : {}) }));
+    const got = await sm.send(new GetSecretValueCommand({ SecretId: fx.settings.namePrefix + name, ...(stage ? { VersionStage: stage } : {}) }));
     return JSON.parse(got.SecretString!) as Record<string, unknown>;
   } catch (err) {
     if ((err as Error).name === 'ResourceNotFoundException') return null;
     throw err;
   }
+}
+
+/** What a call was refused with; fails the test when it succeeds. */
+async function rejection(call: Promise<unknown>): Promise<Error & { code?: string; retryable?: boolean }> {
+  try {
+    await call;
+  } catch (err) {
+    return err as Error & { code?: string; retryable?: boolean };
+  }
+  throw new Error('expected the call to be refused');
 }
 
 async function mustGet(s: SecretStore, name: string) {
@@ -69,10 +79,10 @@ describe('aws-secrets-manager store as consumers see it', () => {
     rev = await store.put(name, updatePending(await mustGet(store, name), staged.versionId, { value: { credentialId: 'us-new', accessToken: 'tok-new' } }), rev);
     expect(await read(name, 'AWSPENDING')).toMatchObject({ serviceAccountId: 'us-new', accessToken: 'tok-new' });
     expect(await read(name)).toMatchObject({ accessToken: 'tok-old' });
-    const pendingVersionId = (await sm.send(new GetSecretValueCommand({ SecretId: fx.namePrefix + name, VersionStage: 'AWSPENDING' }))).VersionId;
+    const pendingVersionId = (await sm.send(new GetSecretValueCommand({ SecretId: fx.settings.namePrefix + name, VersionStage: 'AWSPENDING' }))).VersionId;
 
     await store.put(name, promotePending(await mustGet(store, name), staged.versionId, 3), rev);
-    const current = await sm.send(new GetSecretValueCommand({ SecretId: fx.namePrefix + name }));
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: fx.settings.namePrefix + name }));
     // AWS' model: the pending version itself becomes current (no copy), as AWS' rotation does it
     expect(current.VersionId).toBe(pendingVersionId);
     expect(current.VersionId).toMatch(/^dfr-01JROTATION000000000000001-v2-[0-9a-f]{24}$/);
@@ -81,9 +91,9 @@ describe('aws-secrets-manager store as consumers see it', () => {
     expect(await read(name, 'AWSPENDING')).toBeNull();
 
     // every labelled version holds the one documented JSON shape
-    const labelled = (await sm.send(new DescribeSecretCommand({ SecretId: fx.namePrefix + name }))).VersionIdsToStages!;
+    const labelled = (await sm.send(new DescribeSecretCommand({ SecretId: fx.settings.namePrefix + name }))).VersionIdsToStages!;
     for (const id of Object.keys(labelled)) {
-      const v = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: fx.namePrefix + name, VersionId: id }))).SecretString!) as Record<string, unknown>;
+      const v = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: fx.settings.namePrefix + name, VersionId: id }))).SecretString!) as Record<string, unknown>;
       expect(v.format, id).toBe('dfns-rotator/credential/v1');
       expect(Object.keys(v), id).toEqual(expect.arrayContaining(['kind', 'orgId', 'baseUrl', 'credId', 'accessToken', 'privateKey', 'publicKey', 'algorithm', 'expiresAt']));
     }
@@ -92,11 +102,11 @@ describe('aws-secrets-manager store as consumers see it', () => {
   it('writes no new AWS version for a value that did not change (the ClientRequestToken is the same)', async () => {
     const versions = [makeVersion(1, ['current'])];
     await store.put('a', versions, null);
-    const puts = fx.server.stats.requests.PutSecretValue ?? 0;
-    const before = await sm.send(new GetSecretValueCommand({ SecretId: `${fx.namePrefix}a` }));
+    const puts = fx.aws.stats.requests.PutSecretValue ?? 0;
+    const before = await sm.send(new GetSecretValueCommand({ SecretId: `${fx.settings.namePrefix}a` }));
     await store.put('a', versions, 1);
-    expect((fx.server.stats.requests.PutSecretValue ?? 0) - puts).toBe(1); // the head only
-    expect((await sm.send(new GetSecretValueCommand({ SecretId: `${fx.namePrefix}a` }))).VersionId).toBe(before.VersionId);
+    expect((fx.aws.stats.requests.PutSecretValue ?? 0) - puts).toBe(1); // the head only
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: `${fx.settings.namePrefix}a` }))).VersionId).toBe(before.VersionId);
   });
 
   it('after a crash between the commit and the label moves, consumers still read the old credential and the next read completes the promote', async () => {
@@ -105,13 +115,13 @@ describe('aws-secrets-manager store as consumers see it', () => {
     try {
       let rev = await s.put(name, [makeVersion(1, ['current'], { accessToken: 'tok-1' }), makeVersion(2, ['pending'], { accessToken: 'tok-2' })], null);
       // the commit (the first UpdateSecretVersionStage) goes through, every label move after it fails
-      fx.server.injectFault('5xx', 50, 'UpdateSecretVersionStage', { after: 1 });
+      fx.aws.injectFault('5xx', 50, 'UpdateSecretVersionStage', { after: 1 });
       rev = await s.put(name, promotePending(await mustGet(s, name), 2, 10), rev);
       expect(rev).toBe(2);
       expect(await read(name)).toMatchObject({ accessToken: 'tok-1' });
       expect(await read(name, 'AWSPENDING')).toMatchObject({ accessToken: 'tok-2' });
 
-      fx.server.clearFaults();
+      fx.aws.clearFaults();
       const healed = await mustGet(store, name);
       expect(healed.versions.map((v) => [v.versionId, v.stages])).toEqual([[1, ['previous']], [2, ['current']]]);
       expect(await read(name)).toMatchObject({ accessToken: 'tok-2' });
@@ -123,7 +133,7 @@ describe('aws-secrets-manager store as consumers see it', () => {
   });
 
   it('retries throttling with backoff and never lets a throttled writer overwrite another', async () => {
-    fx.server.knobs.throttleEvery = 3;
+    fx.aws.knobs.throttleEvery = 3;
     const writers = [1, 2, 3, 4].map(() => fastStore());
     try {
       await writers[0]!.put('race', [makeVersion(1, ['current'], { accessToken: 'start' })], null);
@@ -131,9 +141,9 @@ describe('aws-secrets-manager store as consumers see it', () => {
       const won = attempts.flatMap((a, i) => (a.status === 'fulfilled' ? [i] : []));
       expect(won).toHaveLength(1);
       for (const a of attempts) if (a.status === 'rejected') expect(errorCode(a.reason)).toBe('SECRET_CONFLICT');
-      expect(fx.server.stats.throttled).toBeGreaterThan(0);
-      expect(sleeps.length).toBeGreaterThanOrEqual(fx.server.stats.throttled);
-      fx.server.knobs.throttleEvery = 0;
+      expect(fx.aws.stats.throttled).toBeGreaterThan(0);
+      expect(sleeps.length).toBeGreaterThanOrEqual(fx.aws.stats.throttled);
+      fx.aws.knobs.throttleEvery = 0;
       const rec = await mustGet(store, 'race');
       expect(rec.revision).toBe(2);
       expect(rec.versions[0]!.value.accessToken).toBe(`writer-${won[0]}`);
@@ -146,12 +156,12 @@ describe('aws-secrets-manager store as consumers see it', () => {
   it('gives up after its retries with a retryable error naming the action, having written nothing', async () => {
     const s = fastStore({ retries: 2 });
     try {
-      fx.server.injectFault('throttle', 10, 'DescribeSecret');
-      const err = await s.put('x', [makeVersion(1, ['current'])], null).catch((e: unknown) => e as Error & { code: string; retryable: boolean });
+      fx.aws.injectFault('throttle', 10, 'DescribeSecret');
+      const err = await rejection(s.put('x', [makeVersion(1, ['current'])], null));
       expect(err).toMatchObject({ code: 'SECRET_STORE_UNAVAILABLE', retryable: true });
       expect(err.message).toMatch(/DescribeSecret on ".*x" failed 3 times \(ThrottlingException/);
       expect(sleeps).toHaveLength(2);
-      fx.server.clearFaults();
+      fx.aws.clearFaults();
       expect(await store.get('x')).toBeNull();
     } finally {
       await s.close();
@@ -161,7 +171,7 @@ describe('aws-secrets-manager store as consumers see it', () => {
   it('names IAM and credentials when AWS refuses the key', async () => {
     const s = fastStore({ credentials: { accessKeyId: TEST_AWS_KEY.accessKeyId, secretAccessKey: 'wrong' } });
     try {
-      const err = await s.get('x').catch((e: unknown) => e as Error & { code: string });
+      const err = await rejection(s.get('x'));
       expect(err.code).toBe('SECRET_STORE_ACCESS');
       expect(err.message).toMatch(/refused DescribeSecret on ".*x": InvalidSignatureException.*IAM policy allows secretsmanager:DescribeSecret/);
       expect(sleeps).toHaveLength(0);
@@ -171,7 +181,7 @@ describe('aws-secrets-manager store as consumers see it', () => {
   });
 
   it('leaves a secret it did not write alone, and refuses to write a new secret without a current version', async () => {
-    await sm.send(new CreateSecretCommand({ Name: `${fx.namePrefix}foreign`, SecretString: '{"someone":"else"}' }));
+    await sm.send(new CreateSecretCommand({ Name: `${fx.settings.namePrefix}foreign`, SecretString: '{"someone":"else"}' }));
     expect(await store.get('foreign')).toBeNull();
     expect(await store.list()).toEqual([]);
     await expect(store.put('foreign', [makeVersion(1, ['current'])], null)).rejects.toThrow(/exists and was not written by dfns-rotator/);
@@ -181,15 +191,15 @@ describe('aws-secrets-manager store as consumers see it', () => {
   });
 
   it('lists more than one page of secrets, only under its prefix, and creates them with the KMS key', async () => {
-    const kms = new AwsSecretsManagerStore({ region: fx.server.region, endpoint: fx.server.url, kmsKeyId: 'alias/dfns', namePrefix: fx.namePrefix, credentials: { ...TEST_AWS_KEY } });
+    const kms = new AwsSecretsManagerStore({ region: fx.aws.region, endpoint: fx.aws.url, kmsKeyId: 'alias/dfns', namePrefix: fx.settings.namePrefix, credentials: { ...TEST_AWS_KEY } });
     try {
       for (let i = 0; i < 105; i++) await kms.put(`bulk/s-${String(i).padStart(3, '0')}`, [makeVersion(1, ['current'], { name: `s-${i}` })], null);
       await sm.send(new CreateSecretCommand({ Name: 'elsewhere/x', SecretString: '{}' }));
       const list = await store.list();
       expect(list).toHaveLength(105);
       expect(list[0]).toMatchObject({ name: 'bulk/s-000', revision: 1, versions: [{ versionId: 1, stages: ['current'], kind: 'service-account', name: 's-0' }] });
-      expect(fx.server.stats.requests.ListSecrets).toBe(2);
-      expect((await sm.send(new DescribeSecretCommand({ SecretId: `${fx.namePrefix}bulk/s-000` }))).KmsKeyId).toBe('alias/dfns');
+      expect(fx.aws.stats.requests.ListSecrets).toBe(2);
+      expect((await sm.send(new DescribeSecretCommand({ SecretId: `${fx.settings.namePrefix}bulk/s-000` }))).KmsKeyId).toBe('alias/dfns');
     } finally {
       await kms.close();
     }

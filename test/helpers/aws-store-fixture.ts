@@ -1,38 +1,43 @@
 import { randomBytes } from 'node:crypto';
-import { createSecretStore, type SecretStore } from '../../src/secrets/index.js';
+import type { Clock } from '../../src/clock.js';
+import { createSecretStore, type AwsSecretsManagerStoreSettings, type SecretStore, type SecretStoreDeps } from '../../src/secrets/index.js';
 import type { AwsServerKnobs, RunningAwsServer } from '../../src/secrets/aws-server/index.js';
 import { TEST_AWS_KEY, startTestAwsServer } from './aws-server.js';
 
 /**
- * The aws-secrets-manager store on a private local Secrets Manager, for the store-independent
- * suites (contract, crash, rotation): the adapter with the official SDK over real HTTP and SigV4.
+ * The aws-secrets-manager store on a private local Secrets Manager (the adapter with the official
+ * SDK over real HTTP and SigV4), shaped like an entry of test/helpers/store-fixtures.ts so the
+ * store-independent suites (contract, crash, daemon fixture) can run on it.
  */
-export interface AwsStoreFixture {
-  server: RunningAwsServer;
-  namePrefix: string;
-  /** A new handle on the same secrets (what another process would open). */
-  open(options?: { sleep?: (ms: number) => Promise<void> }): SecretStore;
-  /** The environment a spawned daemon or CLI needs to reach the same store. */
+export interface RunningAwsStore {
+  kind: 'aws-secrets-manager';
+  settings: AwsSecretsManagerStoreSettings;
+  /** DFNS_ROTATOR_STORE, AWS_* and the static test key, for loadConfig and child processes (the SDK's env credential provider reads them). */
   env: Record<string, string>;
+  /** A new handle on the same secrets (another process would open one). */
+  open(deps?: SecretStoreDeps): SecretStore;
+  aws: RunningAwsServer;
   close(): Promise<void>;
 }
 
-export async function startAwsStoreFixture(knobs: Partial<AwsServerKnobs> = {}): Promise<AwsStoreFixture> {
-  const server = await startTestAwsServer(knobs);
-  const namePrefix = `dfns-rotator-test-${randomBytes(3).toString('hex')}/`;
-  const settings = { kind: 'aws-secrets-manager' as const, region: server.region, endpoint: server.url, kmsKeyId: null, namePrefix };
+export async function startAwsStore(options: { clock?: Clock; knobs?: Partial<AwsServerKnobs> } = {}): Promise<RunningAwsStore> {
+  const aws = await startTestAwsServer(options.knobs, options.clock);
+  const settings: AwsSecretsManagerStoreSettings = {
+    kind: 'aws-secrets-manager', region: aws.region, endpoint: aws.url, kmsKeyId: null, namePrefix: `dfns-rotator-test-${randomBytes(3).toString('hex')}/`,
+  };
   return {
-    server,
-    namePrefix,
-    open: (options = {}) => createSecretStore(settings, { awsCredentials: { ...TEST_AWS_KEY }, ...(options.sleep ? { sleep: options.sleep } : {}) }),
+    kind: 'aws-secrets-manager',
+    settings,
     env: {
       DFNS_ROTATOR_STORE: 'aws-secrets-manager',
-      AWS_REGION: server.region,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
-      DFNS_ROTATOR_AWS_NAME_PREFIX: namePrefix,
+      AWS_REGION: aws.region,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      DFNS_ROTATOR_AWS_NAME_PREFIX: settings.namePrefix,
       AWS_ACCESS_KEY_ID: TEST_AWS_KEY.accessKeyId,
       AWS_SECRET_ACCESS_KEY: TEST_AWS_KEY.secretAccessKey,
     },
-    close: () => server.close(),
+    open: (deps = {}) => createSecretStore(settings, { awsCredentials: { ...TEST_AWS_KEY }, ...deps }),
+    aws,
+    close: () => aws.close(),
   };
 }
