@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../src/clock.js';
-import { createSecretStore, type AwsSecretsManagerStoreSettings, type SecretStore, type SecretStoreDeps } from '../../src/secrets/index.js';
+import { AwsSecretsManagerStore, createSecretStore, type AwsSecretsManagerStoreSettings, type SecretStore, type SecretStoreDeps } from '../../src/secrets/index.js';
 import type { AwsServerKnobs, RunningAwsServer } from '../../src/secrets/aws-server/index.js';
 import { TEST_AWS_KEY, startTestAwsServer } from './aws-server.js';
 
@@ -16,6 +16,11 @@ export interface RunningAwsStore {
   env: Record<string, string>;
   /** A new handle on the same secrets (another process would open one). */
   open(deps?: SecretStoreDeps): SecretStore;
+  /**
+   * The adapter with one SDK attempt per call, so throttling and 5xx go to the store's own
+   * retries on `sleep` (the SDK's backoff would wait in real time).
+   */
+  openWithSleep(sleep: (ms: number) => Promise<void>): AwsSecretsManagerStore;
   aws: RunningAwsServer;
   close(): Promise<void>;
 }
@@ -37,6 +42,7 @@ export async function startAwsStore(options: { clock?: Clock; knobs?: Partial<Aw
       AWS_SECRET_ACCESS_KEY: TEST_AWS_KEY.secretAccessKey,
     },
     open: (deps = {}) => createSecretStore(settings, { awsCredentials: { ...TEST_AWS_KEY }, ...deps }),
+    openWithSleep: (sleep) => new AwsSecretsManagerStore({ ...settings, credentials: { ...TEST_AWS_KEY }, sdkMaxAttempts: 1, retries: 8, sleep }),
     aws,
     close: () => aws.close(),
   };
