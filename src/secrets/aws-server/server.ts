@@ -54,6 +54,13 @@ export interface RunningAwsServer {
    */
   injectFault(kind: 'throttle' | '5xx', count: number, action?: AwsAction, options?: { after?: number }): void;
   clearFaults(): void;
+  /**
+   * For crash tests: the `nth` request from now (counting only `actions`, if given) is never
+   * answered, as if its client died mid-call: with phase `before` it is not carried out either,
+   * with `after` it is carried out and only the answer is lost. Resolves with the held action when
+   * it arrives.
+   */
+  holdRequest(options: { nth: number; phase: 'before' | 'after'; actions?: readonly AwsAction[] }): Promise<AwsAction>;
   close(): Promise<void>;
 }
 
@@ -82,6 +89,8 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
   const stats: AwsServerStats = { requests: {}, throttled: 0, failed: 0, refusedSignatures: 0 };
   const injected: { kind: 'throttle' | '5xx' | 'serve'; action?: AwsAction }[] = [];
   let signedCount = 0;
+  let hold: { remaining: number; phase: 'before' | 'after'; actions?: readonly AwsAction[]; arrived(action: AwsAction): void } | null = null;
+  const never = new Promise<never>(() => {});
 
   const faultFor = (action: AwsAction): 'throttle' | '5xx' | null => {
     const i = injected.findIndex((f) => f.action === undefined || f.action === action);
@@ -132,6 +141,13 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
         throw new AwsApiError('SerializationException', 'The request body is not valid JSON.');
       }
       if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AwsApiError('SerializationException', 'The request body must be a JSON object.');
+      if (hold && (!hold.actions || hold.actions.includes(action as AwsAction)) && --hold.remaining === 0) {
+        const held = hold;
+        hold = null;
+        if (held.phase === 'after') run(state, input as Record<string, unknown>);
+        held.arrived(action as AwsAction);
+        await never; // the connection stays open until close()
+      }
       send(res, 200, requestId, run(state, input as Record<string, unknown>));
     } catch (err) {
       const e = err instanceof AwsApiError ? err : new AwsApiError('InternalServiceError', 'An error occurred on the server side.', 500);
@@ -159,6 +175,12 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
     },
     clearFaults() {
       injected.length = 0;
+    },
+    holdRequest({ nth, phase, actions }) {
+      if (!Number.isInteger(nth) || nth < 1) throw new RangeError(`nth must be an integer >= 1, got ${nth}`);
+      return new Promise<AwsAction>((arrived) => {
+        hold = { remaining: nth, phase, ...(actions ? { actions } : {}), arrived };
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {
