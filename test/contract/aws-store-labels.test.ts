@@ -168,6 +168,20 @@ describe('aws-secrets-manager store as consumers see it', () => {
     }
   });
 
+  it('retries an unreachable Secrets Manager, then fails with a retryable error naming the network error', async () => {
+    const closed = await startAwsStore();
+    await closed.close();
+    const s = new AwsSecretsManagerStore({ ...closed.settings, credentials: { ...TEST_AWS_KEY }, sdkMaxAttempts: 1, retries: 2, sleep: async (ms) => void sleeps.push(ms) });
+    try {
+      const err = await rejection(s.list());
+      expect(err).toMatchObject({ code: 'SECRET_STORE_UNAVAILABLE', retryable: true });
+      expect(err.message).toMatch(/ListSecrets on ".*" failed 3 times \(network error ECONNREFUSED/);
+      expect(sleeps).toHaveLength(2);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('names IAM and credentials when AWS refuses the key', async () => {
     const s = fastStore({ credentials: { accessKeyId: TEST_AWS_KEY.accessKeyId, secretAccessKey: 'wrong' } });
     try {

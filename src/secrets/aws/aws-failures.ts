@@ -31,13 +31,19 @@ const ACCESS = new Set(['AccessDeniedException', 'UnrecognizedClientException', 
 
 export const errorName = (err: unknown): string => (err as SdkErrorLike | null)?.name ?? '';
 
-/** Worth another try after a pause: throttling, a 5xx, or the network (no HTTP answer at all). */
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+/**
+ * Worth another try after a pause: throttling, a 5xx, or the network (the SDK attached its
+ * metadata but there was no HTTP answer). A programming error (no SDK metadata) is not.
+ */
 export function isTransient(err: unknown): boolean {
-  const e = err as SdkErrorLike;
+  const e = err as SdkErrorLike & { code?: string };
   if (THROTTLING.has(errorName(err)) || e?.$retryable) return true;
+  if (ACCESS.has(errorName(err)) || err instanceof RotatorError) return false;
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500;
-  return !ACCESS.has(errorName(err)) && !(err instanceof RotatorError);
+  return e?.$metadata !== undefined || NETWORK.has(e?.code ?? '') || errorName(err) === 'TimeoutError';
 }
 
 export function mapAwsFailure(err: unknown, action: string, secretId: string, attempts: number): Error {
@@ -53,7 +59,9 @@ export function mapAwsFailure(err: unknown, action: string, secretId: string, at
     return new AwsStoreAccessError(`AWS Secrets Manager refused ${action} on "${secretId}": ${name}: ${detail}. Check the daemon's AWS credentials and that its IAM policy allows secretsmanager:${action} on this secret (README: "AWS Secrets Manager", minimal IAM policy)`, err);
   }
   if (isTransient(err)) {
-    return new AwsStoreUnavailableError(`AWS Secrets Manager ${action} on "${secretId}" failed ${attempts} times (${name || 'network error'}: ${detail}); giving up for now, the job retries later`, err);
+    const code = (err as { code?: unknown })?.code;
+    const what = typeof code === 'string' && (!name || name === 'Error') ? `network error ${code}` : name || 'network error';
+    return new AwsStoreUnavailableError(`AWS Secrets Manager ${action} on "${secretId}" failed ${attempts} times (${what}: ${detail}); giving up for now, the job retries later`, err);
   }
   return new RotatorError('SECRET_STORE_REFUSED', `AWS Secrets Manager ${action} on "${secretId}" was refused: ${name}: ${detail}`, { cause: err });
 }
