@@ -16,7 +16,7 @@ export const simulatorCommand: Command = {
   summary: 'run a local Dfns API, or a local secret store (`simulator aws-secrets-manager`), for tests, demos, benchmarks, until interrupted',
   usage:
     'dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] [--latency MS] [--fault-rate 0..1] [--rate-limit N]\n' +
-    '       dfns-rotator simulator aws-secrets-manager --access-key-id A --secret-access-key S [--port N] [--region R] [--latency MS] [--throttle-every N] [--fail-every N]',
+    '       dfns-rotator simulator aws-secrets-manager --access-key-id A --secret-access-key S [--port N] [--region R] [--latency MS] [--throttle-every N] [--fail-every N] [--conflict-every N]',
   async run(ctx) {
     const backend = ctx.argv[0] === undefined ? undefined : BACKENDS[ctx.argv[0]];
     const label = backend?.label ?? 'simulator';

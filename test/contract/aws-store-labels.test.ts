@@ -153,6 +153,19 @@ describe('aws-secrets-manager store as consumers see it', () => {
     }
   });
 
+  it('answers a head move refused by AWS with SecretConflictError, changing nothing a consumer reads', async () => {
+    await store.put('c', [makeVersion(1, ['current'], { accessToken: 'one' })], null);
+    fx.aws.injectFault('conflict', 1, 'UpdateSecretVersionStage');
+    await expect(store.put('c', [makeVersion(1, ['current'], { accessToken: 'two' })], 1)).rejects.toMatchObject({ code: 'SECRET_CONFLICT' });
+    expect(fx.aws.stats.conflicts).toBe(1);
+    expect((await mustGet(store, 'c')).revision).toBe(1);
+    expect(await read('c')).toMatchObject({ accessToken: 'one' });
+    // a label move refused after the commit is looked at again and done
+    fx.aws.injectFault('conflict', 2, 'UpdateSecretVersionStage', { after: 1 });
+    expect(await store.put('c', [makeVersion(1, ['current'], { accessToken: 'two' })], 1)).toBe(2);
+    expect(await read('c')).toMatchObject({ accessToken: 'two' });
+  });
+
   it('gives up after its retries with a retryable error naming the action, having written nothing', async () => {
     const s = fastStore({ retries: 2 });
     try {

@@ -18,7 +18,7 @@ import { deletePrefix, newRedis } from '../helpers/redis.js';
  * Issue 10, done-when, with the aws-secrets-manager store: a rotated service account read as a
  * consumer reads it (the official AWS SDK: no stage is AWSCURRENT; then the official @dfns/sdk
  * with what it read), and two daemons on one Redis and one Secrets Manager rotating ten
- * credentials while Secrets Manager throttles.
+ * credentials while Secrets Manager throttles and refuses label moves as if another writer had moved them.
  */
 const FLEET = Array.from({ length: 10 }, (_, i) => `fleet-${i}`);
 
@@ -113,14 +113,16 @@ describe('rotation with the aws-secrets-manager store', () => {
     expect((await consumerRead('sa/pay'))!.versionId).toBe(now.versionId);
   });
 
-  it('lets two daemons on one Redis and one Secrets Manager rotate ten credentials once each, retrying throttling without overwriting', async () => {
+  it('lets two daemons on one Redis and one Secrets Manager rotate ten credentials once each, retrying throttling and label conflicts without overwriting', async () => {
     const before = new Map<string, { versionId: string; id: string }>();
     for (const name of FLEET) {
       const read = (await consumerRead(`fleet/${name}`))!;
       before.set(name, { versionId: read.versionId, id: read.credential.serviceAccountId });
     }
     aws.aws.knobs.throttleEvery = 7;
+    aws.aws.knobs.conflictEvery = 9; // as if another writer had just moved a label
     const throttledBefore = aws.aws.stats.throttled;
+    const conflictsBefore = aws.aws.stats.conflicts;
 
     // Both daemons ask for every rotation; the queue keeps one per credential.
     for (const rt of [a, b]) {
@@ -135,9 +137,11 @@ describe('rotation with the aws-secrets-manager store', () => {
     const results = await Promise.all(fleetJobs.map((j) => j.waitUntilFinished(events, 60_000) as Promise<RotateResult>));
     await events.close();
     aws.aws.knobs.throttleEvery = 0;
+    aws.aws.knobs.conflictEvery = 0;
 
     expect(results.filter((r) => r.step === 'retire-scheduled')).toHaveLength(FLEET.length);
     expect(aws.aws.stats.throttled - throttledBefore).toBeGreaterThan(10);
+    expect(aws.aws.stats.conflicts - conflictsBefore).toBeGreaterThan(3);
 
     const accounts = await operator.listServiceAccounts();
     for (const name of FLEET) {

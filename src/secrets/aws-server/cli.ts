@@ -5,7 +5,7 @@ import { startAwsSecretsManagerServer, type AwsServerKnobs, type RunningAwsServe
 
 export const AWS_SERVER_USAGE =
   'usage: dfns-rotator simulator aws-secrets-manager --access-key-id A --secret-access-key S [--port N] [--host 127.0.0.1] ' +
-  '[--region us-east-1] [--latency MS] [--throttle-every N] [--fail-every N]';
+  '[--region us-east-1] [--latency MS] [--throttle-every N] [--fail-every N] [--conflict-every N]';
 
 /**
  * `dfns-rotator simulator aws-secrets-manager …`: starts the local Secrets Manager on the real
@@ -25,6 +25,7 @@ export async function runAwsServerCli(argv: string[], io: { out(line: string): v
         latency: { type: 'string' },
         'throttle-every': { type: 'string' },
         'fail-every': { type: 'string' },
+        'conflict-every': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -47,6 +48,7 @@ export async function runAwsServerCli(argv: string[], io: { out(line: string): v
   const latency = int('latency', 0, 60_000);
   const throttleEvery = int('throttle-every', 0, 1_000_000);
   const failEvery = int('fail-every', 0, 1_000_000);
+  const conflictEvery = int('conflict-every', 0, 1_000_000);
   const accessKeyId = values['access-key-id'];
   const secretAccessKey = values['secret-access-key'];
   if (!accessKeyId) problems.push('--access-key-id: required (the key id clients sign with, e.g. AKIDLOCAL)');
@@ -58,6 +60,7 @@ export async function runAwsServerCli(argv: string[], io: { out(line: string): v
   if (latency !== undefined) knobs.latencyMs = latency;
   if (throttleEvery !== undefined) knobs.throttleEvery = throttleEvery;
   if (failEvery !== undefined) knobs.failEvery = failEvery;
+  if (conflictEvery !== undefined) knobs.conflictEvery = conflictEvery;
   const server = await startAwsSecretsManagerServer({
     host: values.host ?? '127.0.0.1',
     port: port ?? 0,

@@ -24,7 +24,15 @@ export interface AwsServerKnobs {
   throttleEvery: number;
   /** Every Nth signed request is answered 500 InternalServiceError (0: never). */
   failEvery: number;
+  /**
+   * Every Nth UpdateSecretVersionStage is refused as if another writer had just moved the label
+   * (InvalidParameterException naming RemoveFromVersionId), without changing anything (0: never).
+   */
+  conflictEvery: number;
 }
+
+/** `conflict` only applies to UpdateSecretVersionStage (other actions are served). */
+export type FaultKind = 'throttle' | '5xx' | 'conflict';
 
 export interface AwsServerOptions {
   host?: string;
@@ -40,6 +48,8 @@ export interface AwsServerStats {
   requests: Partial<Record<AwsAction, number>>;
   throttled: number;
   failed: number;
+  /** Injected label conflicts answered. */
+  conflicts: number;
   refusedSignatures: number;
 }
 
@@ -52,7 +62,7 @@ export interface RunningAwsServer {
    * The next `count` requests (of `action`, or any) get this answer instead of being served;
    * with `after`, that many matching requests are served first.
    */
-  injectFault(kind: 'throttle' | '5xx', count: number, action?: AwsAction, options?: { after?: number }): void;
+  injectFault(kind: FaultKind, count: number, action?: AwsAction, options?: { after?: number }): void;
   clearFaults(): void;
   /**
    * For crash tests: the `nth` request from now (counting only `actions`, if given) is never
@@ -85,14 +95,15 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
   const logger = options.logger ?? silentLogger;
   const region = options.region ?? 'us-east-1';
   const state = new SecretsManagerState({ region, accountId: accountIdFor(options.credentials[0]!.accessKeyId), clock });
-  const knobs: AwsServerKnobs = { latencyMs: 0, throttleEvery: 0, failEvery: 0, ...options.knobs };
-  const stats: AwsServerStats = { requests: {}, throttled: 0, failed: 0, refusedSignatures: 0 };
-  const injected: { kind: 'throttle' | '5xx' | 'serve'; action?: AwsAction }[] = [];
+  const knobs: AwsServerKnobs = { latencyMs: 0, throttleEvery: 0, failEvery: 0, conflictEvery: 0, ...options.knobs };
+  const stats: AwsServerStats = { requests: {}, throttled: 0, failed: 0, conflicts: 0, refusedSignatures: 0 };
+  const injected: { kind: FaultKind | 'serve'; action?: AwsAction }[] = [];
+  let stageMoves = 0;
   let signedCount = 0;
   let hold: { remaining: number; phase: 'before' | 'after'; actions?: readonly AwsAction[]; arrived(action: AwsAction): void } | null = null;
   const never = new Promise<never>(() => {});
 
-  const faultFor = (action: AwsAction): 'throttle' | '5xx' | null => {
+  const faultFor = (action: AwsAction): FaultKind | null => {
     const i = injected.findIndex((f) => f.action === undefined || f.action === action);
     if (i >= 0) {
       const kind = injected.splice(i, 1)[0]!.kind;
@@ -101,6 +112,7 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
     signedCount += 1;
     if (knobs.throttleEvery > 0 && signedCount % knobs.throttleEvery === 0) return 'throttle';
     if (knobs.failEvery > 0 && signedCount % knobs.failEvery === 0) return '5xx';
+    if (action === 'UpdateSecretVersionStage' && knobs.conflictEvery > 0 && ++stageMoves % knobs.conflictEvery === 0) return 'conflict';
     return null;
   };
 
@@ -141,6 +153,11 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
         throw new AwsApiError('SerializationException', 'The request body is not valid JSON.');
       }
       if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AwsApiError('SerializationException', 'The request body must be a JSON object.');
+      if (fault === 'conflict' && action === 'UpdateSecretVersionStage') {
+        stats.conflicts += 1;
+        const { VersionStage, RemoveFromVersionId } = input as { VersionStage?: unknown; RemoveFromVersionId?: unknown };
+        throw new AwsApiError('InvalidParameterException', `The staging label ${String(VersionStage)} is currently not attached to version ${String(RemoveFromVersionId ?? '(none)')}, so it can't be removed from it.`);
+      }
       if (hold && (!hold.actions || hold.actions.includes(action as AwsAction)) && --hold.remaining === 0) {
         const held = hold;
         hold = null;
