@@ -1,5 +1,5 @@
-import { runSimulatorCli } from '../dfns/simulator/index.js';
-import { runAwsServerCli } from '../secrets/aws-server/cli.js';
+import { runSimulatorCli, SIMULATOR_USAGE } from '../dfns/simulator/index.js';
+import { AWS_SERVER_USAGE, runAwsServerCli } from '../secrets/aws-server/cli.js';
 import type { Command, CommandContext } from './types.js';
 import { untilAborted } from './types.js';
 
@@ -14,9 +14,7 @@ const BACKENDS: Record<string, { label: string; run(argv: string[], ctx: Command
 export const simulatorCommand: Command = {
   name: 'simulator',
   summary: 'run a local Dfns API, or a local secret store (`simulator aws-secrets-manager`), for tests, demos, benchmarks, until interrupted',
-  usage:
-    'dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] [--latency MS] [--fault-rate 0..1] [--rate-limit N]\n' +
-    '       dfns-rotator simulator aws-secrets-manager --access-key-id A --secret-access-key S [--port N] [--region R] [--latency MS] [--throttle-every N] [--fail-every N] [--conflict-every N]',
+  usage: `${SIMULATOR_USAGE.replace(/^usage: /, '')}\n       ${AWS_SERVER_USAGE.replace(/^usage: /, '')}`,
   async run(ctx) {
     const backend = ctx.argv[0] === undefined ? undefined : BACKENDS[ctx.argv[0]];
     const label = backend?.label ?? 'simulator';
