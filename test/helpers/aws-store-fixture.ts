@@ -47,3 +47,6 @@ export async function startAwsStore(options: { clock?: Clock; knobs?: Partial<Aw
     close: () => aws.close(),
   };
 }
+
+/** The signature of an entry of test/helpers/store-fixtures.ts' STORE_FIXTURES (its `dir` is unused here). */
+export const awsStoreFixtureEntry = ({ clock }: { dir: string; clock?: Clock }): Promise<RunningAwsStore> => startAwsStore(clock ? { clock } : {});
