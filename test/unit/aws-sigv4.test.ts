@@ -14,7 +14,7 @@ const VANILLA = '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf3
 const QUERY_ORDER = 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500';
 
 describe('SigV4 verification', () => {
-  it('accepts the signatures of AWS' test suite', () => {
+  it("accepts the signatures of AWS' test suite", () => {
     expect(verifySigV4(request('/', auth(VANILLA)), [KEY], 'service', AT)).toEqual({ accessKeyId: 'AKIDEXAMPLE', region: 'us-east-1' });
     expect(verifySigV4(request('/?Param2=value2&Param1=value1', auth(QUERY_ORDER)), [KEY], 'service', AT).region).toBe('us-east-1');
   });
