@@ -13,6 +13,8 @@ import { AwsApiError } from './aws-errors.js';
 export interface SigV4Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** For temporary credentials (STS): requests must carry it in `x-amz-security-token`. */
+  sessionToken?: string;
 }
 
 /** AWS refuses a request signed more than 15 minutes away from its clock. */
@@ -35,7 +37,9 @@ export function verifySigV4(
   if (!m) throw new AwsApiError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature parameters with algorithm AWS4-HMAC-SHA256.', 400);
   const [, accessKeyId, scopeDate, region, scopeService, signedHeaderList, signature] = m as unknown as [string, string, string, string, string, string, string];
   const known = credentials.find((c) => c.accessKeyId === accessKeyId);
-  if (!known) throw new AwsApiError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
+  if (!known || (known.sessionToken !== undefined && header(request.headers, 'x-amz-security-token') !== known.sessionToken)) {
+    throw new AwsApiError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
+  }
   if (scopeService !== service) throw new AwsApiError('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'.`, 400);
 
   const amzDate = header(request.headers, 'x-amz-date');

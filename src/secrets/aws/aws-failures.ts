@@ -27,7 +27,11 @@ export interface SdkErrorLike {
 }
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException']);
-const ACCESS = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'InvalidClientTokenId', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'CredentialsProviderError', 'KMSAccessDeniedException', 'KMSInvalidStateException', 'KMSDisabledException']);
+/** Refusals of the credential chain's own calls (STS AssumeRoleWithWebIdentity for IRSA, AssumeRole for a profile). */
+// The SDK names modelled STS errors `<Code>Exception`, unmodelled ones by their bare code
+// (STS' AccessDenied; Secrets Manager's own refusal is AccessDeniedException, an IAM matter).
+const CREDENTIALS = new Set(['InvalidIdentityToken', 'InvalidIdentityTokenException', 'IDPRejectedClaim', 'IDPRejectedClaimException', 'AccessDenied', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'RegionDisabledException', 'MalformedPolicyDocumentException']);
+const ACCESS = new Set([...CREDENTIALS, 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'InvalidClientTokenId', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'CredentialsProviderError', 'KMSAccessDeniedException', 'KMSInvalidStateException', 'KMSDisabledException']);
 
 export const errorName = (err: unknown): string => (err as SdkErrorLike | null)?.name ?? '';
 
@@ -51,6 +55,9 @@ export function mapAwsFailure(err: unknown, action: string, secretId: string, at
   const detail = (err as SdkErrorLike)?.message ?? String(err);
   if (name === 'CredentialsProviderError') {
     return new AwsStoreAccessError(`AWS Secrets Manager ${action} on "${secretId}": no AWS credentials found (${detail}). Give the daemon credentials the AWS SDK's default chain finds: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity (IRSA: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) or an instance profile`, err);
+  }
+  if (CREDENTIALS.has(name)) {
+    return new AwsStoreAccessError(`AWS Secrets Manager ${action} on "${secretId}": the AWS SDK could not get credentials: STS refused them (${name}: ${detail}). Check the role (AWS_ROLE_ARN) trusts this identity (IRSA: the cluster's OIDC provider and the service account) and that the token file (AWS_WEB_IDENTITY_TOKEN_FILE) is current`, err);
   }
   if (name.startsWith('KMS')) {
     return new AwsStoreAccessError(`AWS Secrets Manager ${action} on "${secretId}": ${name}: ${detail}. The daemon needs kms:GenerateDataKey and kms:Decrypt on store.aws.kmsKeyId (see the README's IAM policy)`, err);
