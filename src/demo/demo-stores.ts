@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { SecretStoreDeps } from '../secrets/index.js';
 import { startAwsSecretsManagerServer } from '../secrets/aws-server/index.js';
+import { DEFAULTS } from '../config/types.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
 
 /**
@@ -19,7 +20,7 @@ export interface DemoStore {
 }
 
 const DEMO_AWS_REGION = 'us-east-1';
-const DEMO_AWS_PREFIX = 'dfns-rotator/';
+const DEMO_AWS_PREFIX = DEFAULTS.awsNamePrefix;
 
 export const DEMO_STORES = {
   async file(dir: string): Promise<DemoStore> {

@@ -181,6 +181,16 @@ describe('local Secrets Manager with the official AWS SDK', () => {
     }
   });
 
+  it('refuses a version beyond the quota of 100 while all are younger than a day', async () => {
+    await sm.send(new CreateSecretCommand({ Name: 'sdk/quota' }));
+    for (let i = 0; i < 100; i++) await sm.send(new PutSecretValueCommand({ SecretId: 'sdk/quota', SecretString: `v${i}`, ClientRequestToken: T(1000 + i) }));
+    const e = await refusal(sm.send(new PutSecretValueCommand({ SecretId: 'sdk/quota', SecretString: 'one more', ClientRequestToken: T(2000) })));
+    expect(e.name).toBe('LimitExceededException');
+    // the newest is still current; a repeated write of an existing version is still a no-op
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'sdk/quota' }))).SecretString).toBe('v99');
+    expect((await sm.send(new PutSecretValueCommand({ SecretId: 'sdk/quota', SecretString: 'v99', ClientRequestToken: T(1099) }))).VersionId).toBe(T(1099));
+  });
+
   it('answers injected throttling and 5xx, which the SDK retries with its backoff', async () => {
     const retrying = sdkClientFor(server, { maxAttempts: 3 });
     try {

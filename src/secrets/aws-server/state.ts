@@ -6,9 +6,10 @@ import { AwsApiError, invalidParameter, invalidRequest, notFound, resourceExists
  * The secrets of the local Secrets Manager server and the rules of the real service, from the AWS
  * Secrets Manager API reference: versions are immutable; a staging label is on at most one version
  * of a secret; moving AWSCURRENT moves AWSPREVIOUS to the version it left; the first version of a
- * secret always gets AWSCURRENT; a version without labels is deprecated and may be removed once the
- * secret holds more than 100 versions; `ClientRequestToken` is the new version's id and makes a
- * repeated write with the same value a no-op.
+ * secret always gets AWSCURRENT; a version without labels is deprecated, and once the secret holds
+ * more than 100 versions the oldest deprecated ones older than 24 hours are removed (a new version
+ * beyond that quota is refused); `ClientRequestToken` is the new version's id and makes a repeated
+ * write with the same value a no-op.
  */
 
 interface Version {
@@ -30,8 +31,9 @@ interface Secret {
   versions: Version[];
 }
 
-/** AWS keeps at most this many versions; the oldest deprecated ones beyond it go. */
+/** AWS keeps at most this many versions; the oldest deprecated ones beyond it go, if older than a day. */
 const MAX_VERSIONS = 100;
+const KEEP_NEW_VERSIONS_MS = 86_400_000;
 /** Per the API reference's quotas. */
 const MAX_LABELS_PER_VERSION = 20;
 const NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -182,6 +184,10 @@ export class SecretsManagerState {
   #addVersion(secret: Secret, versionId: string, secretString: string, stages: string[]): Version {
     if (secretString.length > 65_536) throw invalidParameter('SecretString must be at most 65536 bytes.');
     if (new Set(stages).size > MAX_LABELS_PER_VERSION) throw new AwsApiError('LimitExceededException', `A version can have at most ${MAX_LABELS_PER_VERSION} staging labels.`);
+    this.#prune(secret, MAX_VERSIONS - 1);
+    if (secret.versions.length >= MAX_VERSIONS) {
+      throw new AwsApiError('LimitExceededException', `You have exceeded the quota of ${MAX_VERSIONS} versions for the secret ${secret.name}; versions created in the last 24 hours are kept.`);
+    }
     const version: Version = { versionId, secretString, createdAt: this.#now(), stages: new Set() };
     const first = secret.versions.length === 0;
     secret.versions.push(version);
@@ -203,9 +209,11 @@ export class SecretsManagerState {
     }
   }
 
-  #prune(secret: Secret): void {
-    while (secret.versions.length > MAX_VERSIONS) {
-      const i = secret.versions.findIndex((v) => v.stages.size === 0);
+  /** Removes the oldest deprecated versions older than a day while there are more than `keep`. */
+  #prune(secret: Secret, keep = MAX_VERSIONS): void {
+    const cutoff = this.#now() - KEEP_NEW_VERSIONS_MS;
+    while (secret.versions.length > keep) {
+      const i = secret.versions.findIndex((v) => v.stages.size === 0 && v.createdAt < cutoff);
       if (i < 0) return;
       secret.versions.splice(i, 1);
     }
