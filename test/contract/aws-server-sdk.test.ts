@@ -91,6 +91,7 @@ describe('local Secrets Manager with the official AWS SDK', () => {
     await sm.send(new PutSecretValueCommand({ SecretId: 'sdk/stages', SecretString: 'v2', ClientRequestToken: T(11), VersionStages: ['AWSPENDING'] }));
     // moving a label that is on another version needs RemoveFromVersionId naming that version
     await expect(sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'sdk/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: T(11) }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'sdk/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: T(11) }))).rejects.toThrow(/must explicitly reference that version in RemoveFromVersionId/);
     await expect(sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'sdk/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: T(11), RemoveFromVersionId: T(11) }))).rejects.toBeInstanceOf(InvalidParameterException);
     await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'sdk/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: T(11), RemoveFromVersionId: T(10) }));
     expect(await stagesOf('sdk/stages')).toEqual({ [T(10)]: ['AWSPREVIOUS'], [T(11)]: ['AWSPENDING', 'AWSCURRENT'] });

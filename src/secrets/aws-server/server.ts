@@ -156,7 +156,10 @@ export async function startAwsSecretsManagerServer(options: AwsServerOptions): P
       if (fault === 'conflict' && action === 'UpdateSecretVersionStage') {
         stats.conflicts += 1;
         const { VersionStage, RemoveFromVersionId } = input as { VersionStage?: unknown; RemoveFromVersionId?: unknown };
-        throw new AwsApiError('InvalidParameterException', `The staging label ${String(VersionStage)} is currently not attached to version ${String(RemoveFromVersionId ?? '(none)')}, so it can't be removed from it.`);
+        const label = String(VersionStage);
+        throw new AwsApiError('InvalidParameterException', RemoveFromVersionId === undefined
+          ? `The parameter RemoveFromVersionId can't be empty. Staging label ${label} is currently attached to another version, so you must explicitly reference that version in RemoveFromVersionId.`
+          : `When you move staging label ${label}, if you specify RemoveFromVersionId, it must be set to the version that currently has the staging label ${label}.`);
       }
       if (hold && (!hold.actions || hold.actions.includes(action as AwsAction)) && --hold.remaining === 0) {
         const held = hold;

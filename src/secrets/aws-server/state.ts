@@ -119,13 +119,14 @@ export class SecretsManagerState {
     const removeFrom = optionalString(input.RemoveFromVersionId, 'RemoveFromVersionId');
     if (moveTo === undefined && removeFrom === undefined) throw invalidParameter('You must specify MoveToVersionId, RemoveFromVersionId, or both.');
     const holder = secret.versions.find((v) => v.stages.has(stage));
+    // Wording of AWS' own answers.
     if (removeFrom !== undefined && holder?.versionId !== removeFrom) {
-      throw invalidParameter(`The staging label ${stage} is currently not attached to version ${removeFrom}, so it can't be removed from it.`);
+      throw invalidParameter(`When you move staging label ${stage}, if you specify RemoveFromVersionId, it must be set to the version that currently has the staging label ${stage}.`);
     }
     const target = moveTo === undefined ? undefined : secret.versions.find((v) => v.versionId === moveTo);
     if (moveTo !== undefined && !target) throw notFound(`Secrets Manager can't find the specified secret version: ${moveTo}`);
     if (target && holder && holder !== target && removeFrom === undefined) {
-      throw invalidParameter(`The staging label ${stage} is currently attached to version ${holder.versionId}. To move it, you must specify it in RemoveFromVersionId.`);
+      throw invalidParameter(`The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.versionId}, so you must explicitly reference that version in RemoveFromVersionId.`);
     }
     if (stage === 'AWSCURRENT' && !target) throw invalidParameter("You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.");
     if (target && !target.stages.has(stage) && target.stages.size >= MAX_LABELS_PER_VERSION) {
