@@ -32,8 +32,12 @@ export async function updateSecret(
   }
 }
 
-/** Errors that mean the store cannot take writes for now (full, read-only, permissions): not a conflict, not corruption. */
-const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT']);
+/**
+ * Errors that mean the store cannot take writes for now (full, read-only, permissions): not a
+ * conflict, not corruption. The file store's errno codes, and a remote store's outage or refusal
+ * after its own retries (AWS Secrets Manager throttling, 5xx or unreachable; IAM refusing the write).
+ */
+const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT', 'SECRET_STORE_UNAVAILABLE', 'SECRET_STORE_ACCESS']);
 
 /** The errno code when `err` (or its cause) says the store cannot be written; null otherwise. */
 export function unwritableCode(err: unknown): string | null {
