@@ -7,26 +7,27 @@ import { startDaemon, type Daemon } from '../daemon/daemon.js';
 import { startSimulator } from '../dfns/simulator/index.js';
 import type { RunningSimulator } from '../dfns/simulator/types.js';
 import { consoleLines } from '../demo/console-log.js';
-import { demoEnvVars, demoUsageLines, writeDemoEnvironment, type DemoSettings } from '../demo/demo-env.js';
+import { demoUsageLines, writeDemoEnvironment } from '../demo/demo-env.js';
 import { buildDemoWorld, demoExpiry, DEMO_CREDENTIALS, DEMO_OPERATOR, DEMO_OPERATOR_CRED_ID } from '../demo/world.js';
 import { describeError } from '../errors.js';
 import { adoptCredential } from '../jobs/adopt.js';
 import { createLogger } from '../logger.js';
 import { formatDuration } from '../notify/format-time.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis/private-redis.js';
-import { describeStore } from '../secrets/index.js';
-import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
-import { parseFlags } from './args.js';
-import { buildIdentities, openStore } from './offline.js';
+import { createSecretStore, describeStore, storeSettingsFromConfig } from '../secrets/index.js';
+import { DEMO_STORE_KINDS, DEMO_STORES, type DemoStore, type DemoStoreKind } from '../demo/demo-stores.js';
+import { parseFlags, usageError } from './args.js';
+import { buildIdentities } from './offline.js';
 import type { Command } from './types.js';
 import { untilAborted } from './types.js';
 
-const USAGE = `npx dfns-rotator demo [--dir DIR] [--port N]
+const USAGE = `npx dfns-rotator demo [--dir DIR] [--port N] [--store ${DEMO_STORE_KINDS.join('|')}]
   The main job on local defaults, with no Dfns account: a local Dfns simulator seeded with
   credentials near expiry, a private redis-server (unless REDIS_URL is set), an encrypted file
-  store in DIR (default ./.demo, recreated each run), notifications in this terminal (or on Slack
-  when SLACK_WEBHOOK_URL is set), and the daemon with its dashboard on 127.0.0.1:PORT (default 8730;
-  0 picks a free port). Rotations start within seconds. Ctrl-C stops everything.
+  store in DIR (default ./.demo, recreated each run) or, with --store aws-secrets-manager, a local
+  AWS Secrets Manager, notifications in this terminal (or on Slack when SLACK_WEBHOOK_URL is set),
+  and the daemon with its dashboard on 127.0.0.1:PORT (default 8730; 0 picks a free port).
+  Rotations start within seconds. Ctrl-C stops everything.
   It writes DIR/env and DIR/config.yaml: in another terminal, \`. ./.demo/env\` and then
   \`npx dfns-rotator status\` (or any command with \`--config .demo/config.yaml\`) reach the demo.`;
 
@@ -43,7 +44,9 @@ export const demoCommand: Command = {
   summary: 'run everything locally against a simulated Dfns: watch credentials get rotated (no account needed)',
   usage: USAGE,
   async run(ctx) {
-    const flags = parseFlags('demo', USAGE, ctx.argv, { dir: { type: 'string' }, port: { type: 'string' } });
+    const flags = parseFlags('demo', USAGE, ctx.argv, { dir: { type: 'string' }, port: { type: 'string' }, store: { type: 'string' } });
+    const storeKind = (flags.store ?? 'file') as DemoStoreKind;
+    if (!DEMO_STORE_KINDS.includes(storeKind)) throw usageError('demo', USAGE, [`--store: unknown store "${flags.store}" (expected ${DEMO_STORE_KINDS.join(', ')})`]);
     const dir = resolve(ctx.cwd, flags.dir ?? '.demo');
     const port = flags.port ?? ctx.env.DFNS_ROTATOR_PORT ?? '8730';
     const say = ctx.out;
@@ -56,6 +59,7 @@ export const demoCommand: Command = {
     let redis: PrivateRedis | null = null;
     let sim: RunningSimulator | null = null;
     let daemon: Daemon | null = null;
+    let demoStore: DemoStore | null = null;
     try {
       let redisUrl = ctx.env.REDIS_URL;
       if (!redisUrl) {
@@ -74,32 +78,31 @@ export const demoCommand: Command = {
       sim = await startSimulator({ seed: world.seed, clock: systemClock, logger: logger.child({ component: 'simulator' }, { level: 'warn' }) });
       say(`local Dfns simulator at ${sim.url} (org ${sim.orgId})`);
 
+      demoStore = await DEMO_STORES[storeKind](dir);
+
       const operatorKeyFile = join(dir, 'operator.pem');
       writeFileSync(operatorKeyFile, world.operatorKey.privateKeyPem, { mode: 0o600 });
-      const storeKeyFile = join(dir, 'store.key');
-      writeFileSync(storeKeyFile, `${storeKeyToText(generateStoreKey())}\n`, { mode: 0o600 });
       const dashboardTokenFile = join(dir, 'dashboard.token');
       const dashboardToken = randomBytes(24).toString('base64url');
       writeFileSync(dashboardTokenFile, `${dashboardToken}\n`, { mode: 0o600 });
-      const settings: DemoSettings = {
-        dir,
-        baseUrl: sim.url,
-        orgId: sim.orgId,
-        operatorUsername: DEMO_OPERATOR,
-        operatorCredId: DEMO_OPERATOR_CRED_ID,
-        operatorKeyFile,
-        storeDir: join(dir, 'secrets'),
-        storeKeyFile,
-        dashboardTokenFile,
-        redisUrl,
-        redisPrefix: DEMO_PACE.redisPrefix,
-        schedule: DEMO_PACE.schedule,
-        port: Number(port),
-        overlapHours: DEMO_PACE.overlapHours,
-        archiveAfterHours: DEMO_PACE.archiveAfterHours,
+      // The demo's settings, all secrets as files: the same environment goes to DIR/env for a second terminal.
+      const demoEnv: Record<string, string> = {
+        DFNS_ROTATOR_SCHEDULE: DEMO_PACE.schedule,
+        DFNS_ROTATOR_OVERLAP_HOURS: String(DEMO_PACE.overlapHours),
+        DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: String(DEMO_PACE.archiveAfterHours),
+        DFNS_ROTATOR_REDIS_PREFIX: DEMO_PACE.redisPrefix,
+        DFNS_BASE_URL: sim.url,
+        DFNS_ORG_ID: sim.orgId,
+        DFNS_OPERATOR_USERNAME: DEMO_OPERATOR,
+        DFNS_OPERATOR_CRED_ID: DEMO_OPERATOR_CRED_ID,
+        DFNS_OPERATOR_PRIVATE_KEY_FILE: operatorKeyFile,
+        ...demoStore.env,
+        DFNS_ROTATOR_DASHBOARD_TOKEN_FILE: dashboardTokenFile,
+        DFNS_ROTATOR_PORT: port,
+        REDIS_URL: redisUrl,
       };
       const env = {
-        ...demoEnvVars(settings),
+        ...demoEnv,
         ...(ctx.env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_URL: ctx.env.SLACK_WEBHOOK_URL } : {}),
         ...(ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST ? { DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST: ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST } : {}),
         ...(ctx.env.LOG_LEVEL ? { LOG_LEVEL: ctx.env.LOG_LEVEL } : {}),
@@ -107,7 +110,8 @@ export const demoCommand: Command = {
       const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir, needs: { server: true } });
 
       // The held credentials become managed: their tokens and keys go into the encrypted store.
-      const store = openStore(config, logger, systemClock, { createDir: true });
+      const storeDeps = { logger, clock: systemClock, ...demoStore.deps };
+      const store = createSecretStore(storeSettingsFromConfig(config.store, { createDir: true }), storeDeps);
       const identities = buildIdentities({ config, store, clock: systemClock, logger, progress: () => {} });
       const operator = (await identities.operator())!;
       const sas = await operator.listServiceAccounts();
@@ -130,10 +134,11 @@ export const demoCommand: Command = {
       }
       say('');
 
-      daemon = await startDaemon({ config, logger, shutdownTimeoutMs: 10_000 });
+      const daemonStore = demoStore.deps ? createSecretStore(storeSettingsFromConfig(config.store), storeDeps) : undefined;
+      daemon = await startDaemon({ config, logger, shutdownTimeoutMs: 10_000, ...(daemonStore ? { runtime: { store: daemonStore } } : {}) });
       const url = daemon.server!.url;
       // The port actually bound (--port 0 picks one): the files must point at the running demo.
-      const files = writeDemoEnvironment({ ...settings, port: Number(new URL(url).port) });
+      const files = writeDemoEnvironment(dir, { ...demoEnv, DFNS_ROTATOR_PORT: new URL(url).port }, demoStore.cliEnv ?? {});
       const overlap = formatDuration(DEMO_PACE.overlapHours * 3_600_000);
       say('');
       say(`dashboard  ${url}/dashboard   (log in with the token below)`);
@@ -144,6 +149,9 @@ export const demoCommand: Command = {
       say('');
       for (const line of demoUsageLines(files, ctx.cwd)) say(line);
       say('');
+      say('A consuming service reads the current credential of payments-api with:');
+      for (const line of demoStore.consumerRead('demo/payments-api')) say(`  ${line}`);
+      say('');
       say('A scan runs now and every minute; payments-api and ci-deployer are rotated right away, and');
       say(`their old credentials are deactivated ${overlap} after each rotation. Press Ctrl-C to stop.`);
       say('');
@@ -152,6 +160,7 @@ export const demoCommand: Command = {
     } finally {
       await daemon?.stop('demo stopped').catch(() => undefined);
       await sim?.close().catch(() => undefined);
+      await demoStore?.close().catch(() => undefined);
       await redis?.stop().catch(() => undefined);
     }
   },

@@ -12,6 +12,7 @@ import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileNam
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion, StoreListing, UnreadableSecret } from './types.js';
 import { cliCommand } from '../cli-name.js';
+import { mapLimited } from './map-limited.js';
 
 export interface FileSecretStoreOptions {
   dir: string;
@@ -242,17 +243,4 @@ function isValidName(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
