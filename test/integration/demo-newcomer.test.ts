@@ -126,3 +126,46 @@ describe('the demo, driven from a second terminal', () => {
     expect(secrets.stdout).toContain(example);
   });
 });
+
+describe('the demo on the local AWS Secrets Manager, driven from a second terminal', () => {
+  let tmp: { path: string; remove(): Promise<void> };
+  let demo: ChildProcess;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    demo = spawn(CLI[0]!, [...CLI.slice(1), 'demo', '--port', '0', '--store', 'aws-secrets-manager'], { cwd: tmp.path, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    demo.stderr!.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n')));
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: demo.stdout! }).on('line', (line) => {
+        lines.push(line);
+        if (/scan finished/.test(line)) resolve();
+      });
+      demo.once('exit', (code) => reject(new Error(`demo exited (${code}); output:\n${lines.join('\n')}`)));
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (demo && demo.exitCode === null) {
+      const exited = new Promise((resolve) => demo.once('exit', resolve));
+      demo.kill('SIGINT');
+      await exited;
+    }
+    await tmp?.remove();
+  });
+
+  it('reaches the store through the demo key file named in DIR/env', async () => {
+    const dir = join(tmp.path, '.demo');
+    const env = readFileSync(join(dir, 'env'), 'utf8');
+    expect(env).toContain(`export AWS_SHARED_CREDENTIALS_FILE=${join(dir, 'aws-credentials')}`);
+    expect(env).not.toMatch(/AWS_SECRET_ACCESS_KEY/);
+    expect(statSync(join(dir, 'aws-credentials')).mode & 0o777).toBe(0o600);
+    const child = spawn('bash', ['-c', '. "$0" && exec "$@"', join(dir, 'env'), ...CLI, 'secret', 'list'], { cwd: tmp.path, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(out).toContain('demo/payments-api');
+    expect(code).toBe(0);
+  });
+});
+
