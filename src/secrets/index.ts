@@ -1,6 +1,7 @@
 import type { Clock, Sleep } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { FileSecretStore } from './file-store.js';
+import { VaultSecretStore } from './vault/vault-store.js';
 import type { SecretStore } from './types.js';
 import type { StoreConfig, VaultAuthConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -12,6 +13,7 @@ export * from './errors.js';
 export * from './stages.js';
 export { generateStoreKey, parseStoreKey, storeKeyId, storeKeyToText } from './store-key.js';
 export { FileSecretStore, type FileSecretStoreOptions } from './file-store.js';
+export { VaultSecretStore, type VaultSecretStoreOptions } from './vault/vault-store.js';
 
 export interface FileStoreSettings {
   kind: 'file';
@@ -62,7 +64,7 @@ const notBuiltYet = (kind: string) => (): SecretStore => {
 
 const FACTORIES: { [K in StoreKind]: Factory<K> } = {
   file: (settings, deps) => new FileSecretStore({ dir: settings.dir, key: settings.key, createDir: settings.createDir, ...deps }),
-  vault: notBuiltYet('vault'),
+  vault: (settings, deps) => new VaultSecretStore({ ...settings, ...deps }),
   'aws-secrets-manager': notBuiltYet('aws-secrets-manager'),
 };
 

@@ -1,0 +1,308 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../../clock.js';
+import { allowed, authBlock, TokenStore, type AppRoleSettings, type Capability, type KubernetesRoleSettings, type PolicyRule, type VaultToken } from './auth.js';
+import { CAS_MISMATCH, KvEngine, KvError } from './kv.js';
+
+/**
+ * A local HashiCorp Vault for tests and the demo: the HTTP API dfns-rotator's Vault adapter uses,
+ * with Vault's semantics (KV v2 engines, token auth with per-token policies, AppRole and
+ * Kubernetes login, renew-self, lookup-self, namespaces via `X-Vault-Namespace`, errors as
+ * `{errors: […]}`), plus knobs: latency, injected 5xx/429 and forced CAS conflicts.
+ *
+ * Pipeline: latency → injected fault → route → token (403 `permission denied`) → policy (403) →
+ * engine. Not a Vault: no seal, no leases for secrets, no persistence.
+ */
+
+export interface VaultKnobs {
+  /** Added to every answer. */
+  latencyMs: number;
+  /** Probability in [0, 1] that a request answers an injected 500/503. */
+  faultRate: number;
+}
+
+export interface VaultServerOptions {
+  host?: string;
+  port?: number;
+  /** The root token (all paths). */
+  rootToken: string;
+  /** KV v2 mounts, default `['secret']`. */
+  mounts?: string[];
+  appRoles?: AppRoleSettings[];
+  kubernetesRoles?: KubernetesRoleSettings[];
+  /** Auth mount paths, default `approle` and `kubernetes`. */
+  appRoleMount?: string;
+  kubernetesMount?: string;
+  knobs?: Partial<VaultKnobs>;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface VaultRequestLog {
+  method: string;
+  path: string;
+  namespace: string | null;
+  status: number;
+}
+
+export interface RunningVault {
+  url: string;
+  port: number;
+  rootToken: string;
+  knobs: VaultKnobs;
+  tokens: TokenStore;
+  /** Every answered request, in order (paths, never bodies). */
+  requests: VaultRequestLog[];
+  /** The next `count` requests (optionally only those whose path contains `pathIncludes`) answer `status`. */
+  failNext(count: number, status?: number, pathIncludes?: string): void;
+  /** The next `count` KV data writes answer Vault's CAS mismatch, as if another writer had just won. */
+  conflictNext(count: number): void;
+  /** A token limited to `rules` (for least-privilege tests). */
+  issueToken(rules: PolicyRule[], options?: { ttlSeconds?: number; maxTtlSeconds?: number; policyName?: string }): VaultToken;
+  /** The KV engine of a mount in a namespace (`''` is the root namespace). */
+  kv(mount?: string, namespace?: string): KvEngine;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+
+class HttpAnswer extends Error {
+  constructor(readonly status: number, readonly body: unknown) {
+    super(`vault answer ${status}`);
+  }
+}
+
+const fail = (status: number, ...errors: string[]) => new HttpAnswer(status, { errors });
+
+export async function startVaultServer(options: VaultServerOptions): Promise<RunningVault> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const now = () => clock.now();
+  const mounts = new Set(options.mounts ?? ['secret']);
+  const engines = new Map<string, KvEngine>();
+  const kv = (mount = 'secret', namespace = ''): KvEngine => {
+    const key = `${namespace}\0${mount}`;
+    let e = engines.get(key);
+    if (!e) engines.set(key, (e = new KvEngine(now)));
+    return e;
+  };
+  const tokens = new TokenStore(now);
+  tokens.addRoot(options.rootToken);
+  const knobs: VaultKnobs = { latencyMs: 0, faultRate: 0, ...options.knobs };
+  const appRoleMount = options.appRoleMount ?? 'approle';
+  const k8sMount = options.kubernetesMount ?? 'kubernetes';
+  const requests: VaultRequestLog[] = [];
+  const pendingFaults: { status: number; pathIncludes?: string }[] = [];
+  let casConflicts = 0;
+
+  function login(path: string, body: Record<string, unknown>) {
+    if (path === `auth/${appRoleMount}/login`) {
+      const role = (options.appRoles ?? []).find((r) => r.roleId === body.role_id);
+      if (!role || typeof body.secret_id !== 'string' || body.secret_id !== role.secretId) throw fail(400, 'invalid role or secret ID');
+      return { auth: authBlock(tokens, tokens.issue(role), { role_name: role.roleName }) };
+    }
+    if (path === `auth/${k8sMount}/login`) {
+      const role = (options.kubernetesRoles ?? []).find((r) => r.role === body.role);
+      if (!role) throw fail(400, `invalid role name "${String(body.role)}"`);
+      if (typeof body.jwt !== 'string' || body.jwt !== role.jwt) throw fail(403, 'permission denied');
+      return { auth: authBlock(tokens, tokens.issue(role), { role: role.role, service_account_name: 'dfns-rotator' }) };
+    }
+    return null;
+  }
+
+  function handle(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, tokenHeader: string | undefined, namespace: string): { status: number; body: unknown } {
+    if (path === 'sys/health') return { status: 200, body: { initialized: true, sealed: false, standby: false, version: '1.17.0-dfns-rotator-local' } };
+    if (method === 'POST' || method === 'PUT') {
+      const answer = login(path, body);
+      if (answer) return { status: 200, body: answer };
+    }
+    const token = tokens.lookup(tokenHeader);
+    if (!token) throw fail(403, 'permission denied');
+    if (path === 'auth/token/lookup-self' && method === 'GET') {
+      return { status: 200, body: { data: { id: token.id, accessor: token.accessor, policies: token.policyNames, ttl: tokens.ttlLeft(token), renewable: token.renewable, expire_time: token.expiresAt === null ? null : new Date(token.expiresAt).toISOString() } } };
+    }
+    if (path === 'auth/token/renew-self' && (method === 'POST' || method === 'PUT')) {
+      if (!token.renewable) throw fail(400, 'lease is not renewable');
+      tokens.renew(token, typeof body.increment === 'number' ? body.increment : undefined);
+      return { status: 200, body: { auth: authBlock(tokens, token) } };
+    }
+    if (path === 'auth/token/revoke-self' && (method === 'POST' || method === 'PUT')) {
+      tokens.revoke(token.id);
+      return { status: 204, body: null };
+    }
+    const [mount, area, ...rest] = path.split('/');
+    const sub = rest.join('/');
+    if (!mount || !mounts.has(mount) || !area) throw fail(404, `no handler for route "${path}". route entry not found.`);
+    const engine = kv(mount, namespace);
+    const need = (capability: Capability) => {
+      if (!allowed(token, path, capability)) throw fail(403, 'permission denied');
+    };
+    const isList = method === 'LIST' || (method === 'GET' && query.get('list') === 'true');
+    if (area === 'data') {
+      if (method === 'GET') {
+        need('read');
+        const v = query.get('version');
+        const version = v === null ? undefined : Number(v);
+        if (version !== undefined && !Number.isInteger(version)) throw fail(400, 'invalid version');
+        const read = engine.read(sub, version);
+        return { status: 200, body: { data: read } };
+      }
+      if (method === 'POST' || method === 'PUT') {
+        let exists = true;
+        try {
+          engine.readMetadata(sub);
+        } catch {
+          exists = false;
+        }
+        need(exists ? 'update' : 'create');
+        if (casConflicts > 0) {
+          casConflicts--;
+          throw fail(400, CAS_MISMATCH);
+        }
+        const written = engine.write(sub, body.data, body.options as { cas?: unknown } | undefined);
+        return { status: 200, body: { data: written } };
+      }
+      if (method === 'DELETE') {
+        need('delete');
+        engine.deleteVersions(sub);
+        return { status: 204, body: null };
+      }
+    }
+    if (area === 'metadata') {
+      if (isList) {
+        need('list');
+        const folder = sub === '' || sub.endsWith('/') ? sub : `${sub}/`;
+        const keys = engine.list(folder);
+        if (!keys) throw fail(404);
+        return { status: 200, body: { data: { keys } } };
+      }
+      if (method === 'GET') {
+        need('read');
+        return { status: 200, body: { data: engine.readMetadata(sub) } };
+      }
+      if (method === 'POST' || method === 'PUT') {
+        need('update');
+        engine.writeMetadata(sub, body);
+        return { status: 204, body: null };
+      }
+      if (method === 'DELETE') {
+        need('delete');
+        engine.deleteMetadata(sub);
+        return { status: 204, body: null };
+      }
+    }
+    if ((area === 'delete' || area === 'destroy') && (method === 'POST' || method === 'PUT')) {
+      need('update');
+      const versions = Array.isArray(body.versions) ? body.versions.filter((n): n is number => Number.isInteger(n)) : [];
+      if (versions.length === 0) throw fail(400, 'no version number provided');
+      if (area === 'delete') engine.deleteVersions(sub, versions);
+      else engine.destroyVersions(sub, versions);
+      return { status: 204, body: null };
+    }
+    throw fail(405, `unsupported operation ${method} on ${path}`);
+  }
+
+  const server = createServer((req, res) => {
+    void serve(req, res);
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://vault.local');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const namespaceHeader = req.headers['x-vault-namespace'];
+    const namespace = (Array.isArray(namespaceHeader) ? namespaceHeader[0] : namespaceHeader)?.replace(/^\/+|\/+$/g, '') ?? '';
+    const path = url.pathname.replace(/^\/v1\//, '').replace(/\/+$/, '');
+    let status = 500;
+    try {
+      const raw = await readBody(req);
+      if (knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, knobs.latencyMs));
+      const forced = pendingFaults.findIndex((f) => !f.pathIncludes || path.includes(f.pathIncludes));
+      if (forced !== -1) {
+        const [f] = pendingFaults.splice(forced, 1);
+        throw fail(f!.status, f!.status === 429 ? 'request rate limit exceeded' : 'injected fault: Vault is unavailable');
+      }
+      if (knobs.faultRate > 0 && random() < knobs.faultRate) throw fail(random() < 0.5 ? 500 : 503, 'injected fault: Vault is unavailable');
+      if (!url.pathname.startsWith('/v1/')) throw fail(404);
+      let body: Record<string, unknown> = {};
+      if (raw !== null && raw.trim() !== '') {
+        try {
+          const parsed: unknown = JSON.parse(raw);
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+          else throw new Error('not an object');
+        } catch (err) {
+          throw fail(400, `failed to parse JSON input: ${(err as Error).message}`);
+        }
+      } else if (raw === null) throw fail(413, 'request body too large');
+      const tokenHeader = req.headers['x-vault-token'];
+      const answer = handle(method, path, url.searchParams, body, Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader, namespace);
+      status = answer.status;
+      send(res, answer.status, answer.body);
+    } catch (err) {
+      if (err instanceof HttpAnswer) {
+        status = err.status;
+        send(res, err.status, err.body);
+      } else if (err instanceof KvError) {
+        status = err.status;
+        send(res, err.status, (err as KvError & { body?: unknown }).body ?? { errors: err.errors });
+      } else {
+        status = 500;
+        send(res, 500, { errors: ['internal error'] });
+      }
+    } finally {
+      requests.push({ method, path, namespace: namespace || null, status });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    rootToken: options.rootToken,
+    knobs,
+    tokens,
+    requests,
+    failNext(count, status = 503, pathIncludes) {
+      for (let i = 0; i < count; i++) pendingFaults.push({ status, ...(pathIncludes ? { pathIncludes } : {}) });
+    },
+    conflictNext(count) {
+      casConflicts += count;
+    },
+    issueToken(rules, o = {}) {
+      return tokens.issue({ policies: rules, ...o });
+    },
+    kv,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (status === 204 || body === null) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

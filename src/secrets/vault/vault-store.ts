@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { realSleep, systemClock, type Clock, type Sleep } from '../../clock.js';
+import type { VaultAuthConfig } from '../../config/types.js';
+import { ConfigError, describeError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../logger.js';
+import { CREDENTIAL_FORMAT, toCredentialJson, type CredentialJson } from '../credential-json.js';
+import { SecretConflictError, SecretCorruptError, SecretNameError, SecretStageError } from '../errors.js';
+import { checkSecretName } from '../file-names.js';
+import { checkVersionsForWrite, parseStoredRecord } from '../record-schema.js';
+import { versionWithStage } from '../stages.js';
+import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from '../types.js';
+import { VaultClient } from './client.js';
+import { VaultHttpError } from './errors.js';
+import { VaultHttp } from './http.js';
+import { VaultLayout } from './layout.js';
+import { VaultSession } from './session.js';
+import { mapLimited } from '../map-limited.js';
+
+/**
+ * The HashiCorp Vault KV v2 store. Layout in layout.ts. How the port maps onto Vault:
+ *
+ * - `put` is one check-and-set write of the record path (`options.cas` = the expected revision,
+ *   0 for a new secret): the commit point, atomic as the port requires. Then the consumer path is
+ *   brought up to date (a new KV version when the current credential changed, itself
+ *   check-and-set).
+ * - A crash or an error between the two writes leaves the record committed and the consumer path
+ *   one credential behind, which is the state before the promote: still readable, still valid
+ *   (the old credential is retired only after the overlap, and retirement reads the record with
+ *   `get` first). Every `get` and `put` repairs a lagging consumer path, on any daemon, so that
+ *   state always completes. A consumer path is never moved backwards: its JSON carries the record
+ *   revision it came from (`metadata.storeRevision`).
+ * - A write whose answer was lost (5xx after Vault applied it) is recognised on retry by the
+ *   write id stored with the record, so it is not reported as a conflict.
+ *
+ * Bookkeeping lives in the record, not in KV `custom_metadata`: custom metadata is written by a
+ * separate request without check-and-set and is limited to 64 short strings, so it can neither
+ * hold the pending credential nor be the compare-and-set token of a whole record.
+ */
+
+export interface VaultSecretStoreOptions {
+  address: string;
+  mount: string;
+  pathPrefix: string;
+  namespace: string | null;
+  caFile: string | null;
+  auth: VaultAuthConfig;
+  logger?: Logger;
+  clock?: Clock;
+  sleep?: Sleep;
+  /** HTTP attempts per call (retrying 5xx/429), default 5. */
+  attempts?: number;
+  timeoutMs?: number;
+}
+
+export const VAULT_RECORD_FORMAT = 'dfns-rotator/vault-record/v1';
+const CAS_MISMATCH = /check-and-set parameter did not match the current version/;
+const LIST_CONCURRENCY = 16;
+const RECONCILE_ATTEMPTS = 5;
+
+interface StoredRecord {
+  revision: number;
+  versions: SecretVersion[];
+  writeId: string | null;
+}
+
+export class VaultSecretStore implements SecretStore {
+  readonly description: string;
+  readonly #layout: VaultLayout;
+  readonly #client: VaultClient;
+  readonly #logger: Logger;
+
+  constructor(options: VaultSecretStoreOptions) {
+    const logger = options.logger ?? silentLogger;
+    let ca: string | null = null;
+    if (options.caFile) {
+      try {
+        ca = readFileSync(options.caFile, 'utf8');
+      } catch (err) {
+        throw new ConfigError([`store.vault.caFile: cannot read ${options.caFile} (${(err as NodeJS.ErrnoException).code ?? describeError(err)}); set VAULT_CACERT or store.vault.caFile to the PEM of Vault's CA`]);
+      }
+    }
+    const http = new VaultHttp({
+      address: options.address, namespace: options.namespace, ca, sleep: options.sleep ?? realSleep,
+      ...(options.attempts === undefined ? {} : { attempts: options.attempts }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+    const session = new VaultSession(options.auth, http, options.clock ?? systemClock, logger);
+    this.#client = new VaultClient(http, session, options.namespace);
+    this.#layout = new VaultLayout(options.mount, options.pathPrefix);
+    this.#logger = logger;
+    this.description = `vault:${options.address}/v1/${options.mount}/data/${options.pathPrefix}${options.namespace ? ` (namespace ${options.namespace})` : ''}`;
+  }
+
+  async list(): Promise<SecretSummary[]> {
+    const names = await this.#listNames(this.#layout.recordFolder(), '');
+    const summaries = await mapLimited(names, LIST_CONCURRENCY, async (name) => {
+      const record = await this.#readRecord(name);
+      if (!record) return null;
+      return {
+        name,
+        revision: record.revision,
+        versions: record.versions.map((v) => ({ versionId: v.versionId, stages: [...v.stages], metadata: { ...v.metadata }, kind: v.value.kind, name: v.value.name })),
+      };
+    });
+    return summaries.filter((s): s is SecretSummary => s !== null).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async get(name: string): Promise<SecretRecord | null> {
+    checkName(name);
+    const record = await this.#readRecord(name);
+    if (!record) return null;
+    await this.#reconcile(name, record);
+    return { name, revision: record.revision, versions: record.versions };
+  }
+
+  async put(name: string, versions: SecretVersion[], expectedRevision: number | null): Promise<number> {
+    checkName(name);
+    checkVersionsForWrite(name, versions);
+    if (expectedRevision === null) await this.#refuseForeign(name);
+    const writeId = randomUUID();
+    const path = this.#layout.data(this.#layout.recordPath(name));
+    const answer = await this.#client.call('POST', path, 'create|update', {
+      body: { options: { cas: expectedRevision ?? 0 }, data: { format: VAULT_RECORD_FORMAT, name, writeId, versions } },
+    });
+    let revision: number;
+    if (answer.status === 200) revision = versionOf(answer.body?.data, path);
+    else if (answer.status === 400 && answer.errors.some((e) => CAS_MISMATCH.test(e))) {
+      // Our own earlier attempt may have landed with its answer lost; then this is no conflict.
+      const landed = await this.#readRecord(name, (expectedRevision ?? 0) + 1).catch(() => null);
+      if (landed?.writeId !== writeId) {
+        const actual = await this.#currentRevision(name);
+        throw new SecretConflictError(name, expectedRevision, actual);
+      }
+      revision = landed.revision;
+    } else throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
+    try {
+      await this.#reconcile(name, { revision, versions, writeId });
+    } catch (err) {
+      this.#logger.warn({ secret: name, err: describeError(err) }, 'the record is written but the consumer path lags behind; the next read of the secret repairs it');
+    }
+    return revision;
+  }
+
+  /** Keys under `folder`, recursively: `sub/` entries are folders (names are paths like `payments/api`). */
+  async #listNames(folder: string, relative: string): Promise<string[]> {
+    const path = this.#layout.metadata(folder + relative);
+    // GET ?list=true is Vault's documented equivalent of the LIST verb, which proxies (and Node's HTTP parser) may not pass.
+    const answer = await this.#client.call('GET', path, 'list', { query: 'list=true' });
+    if (answer.status === 404) return [];
+    if (answer.status !== 200) throw new VaultHttpError(answer.status, 'LIST', path, answer.errors);
+    const keys = (answer.body?.data as { keys?: unknown } | undefined)?.keys;
+    if (!Array.isArray(keys)) throw new SecretCorruptError(path, 'the LIST answer has no keys');
+    const out: string[] = [];
+    for (const key of keys) {
+      if (typeof key !== 'string') continue;
+      if (key.endsWith('/')) out.push(...(await this.#listNames(folder, relative + key)));
+      else out.push(relative + key);
+    }
+    return out;
+  }
+
+  async #readRecord(name: string, version?: number): Promise<StoredRecord | null> {
+    const path = this.#layout.data(this.#layout.recordPath(name));
+    const answer = await this.#client.call('GET', path, 'read', version === undefined ? {} : { query: `version=${version}` });
+    const where = `vault ${path}`;
+    if (answer.status === 404) {
+      const meta = (answer.body?.data as { metadata?: { version?: unknown; destroyed?: unknown } } | undefined)?.metadata;
+      if (version === undefined && typeof meta?.version === 'number') {
+        throw new SecretCorruptError(where, `its latest version ${meta.version} was ${meta.destroyed ? 'destroyed' : 'deleted'} in Vault; ${meta.destroyed ? 'write the record back with `dfns-rotator store copy`' : `undelete it (vault kv undelete -mount=${this.#layout.mount} -versions=${meta.version} ${this.#layout.recordPath(name)})`}`);
+      }
+      return null;
+    }
+    if (answer.status !== 200) throw new VaultHttpError(answer.status, 'GET', path, answer.errors);
+    const body = answer.body?.data as { data?: Record<string, unknown>; metadata?: unknown } | undefined;
+    const data = body?.data;
+    if (!data || data.format !== VAULT_RECORD_FORMAT) throw new SecretCorruptError(where, `not a dfns-rotator record (format ${JSON.stringify(data?.format ?? null)})`);
+    const revision = versionOf(body.metadata, path);
+    const record = parseStoredRecord({ name: data.name, revision, versions: data.versions }, where);
+    if (record.name !== name) throw new SecretCorruptError(where, `the record is named "${record.name}", not "${name}"`);
+    return { revision, versions: record.versions, writeId: typeof data.writeId === 'string' ? data.writeId : null };
+  }
+
+  async #currentRevision(name: string): Promise<number | null> {
+    const path = this.#layout.metadata(this.#layout.recordPath(name));
+    const answer = await this.#client.call('GET', path, 'read');
+    if (answer.status === 404) return null;
+    const current = (answer.body?.data as { current_version?: unknown } | undefined)?.current_version;
+    return typeof current === 'number' && current > 0 ? current : null;
+  }
+
+  /** The consumer path's latest version: its number (0: none) and its JSON (null: none, deleted or destroyed). */
+  async #readConsumer(name: string): Promise<{ version: number; data: Record<string, unknown> | null }> {
+    const path = this.#layout.data(this.#layout.consumerPath(name));
+    const answer = await this.#client.call('GET', path, 'read');
+    const body = answer.body?.data as { data?: Record<string, unknown> | null; metadata?: { version?: unknown } } | undefined;
+    if (answer.status === 404) return { version: typeof body?.metadata?.version === 'number' ? body.metadata.version : 0, data: null };
+    if (answer.status !== 200) throw new VaultHttpError(answer.status, 'GET', path, answer.errors);
+    return { version: versionOf(body?.metadata, path), data: body?.data ?? null };
+  }
+
+  /** A new secret must not take over a consumer path that holds something dfns-rotator did not write. */
+  async #refuseForeign(name: string): Promise<void> {
+    const consumer = await this.#readConsumer(name);
+    if (consumer.data && consumer.data.format !== CREDENTIAL_FORMAT) {
+      throw new SecretStageError(name, `${this.#layout.mount}/data/${this.#layout.consumerPath(name)} already holds a secret dfns-rotator did not write; choose another name or move that secret away`);
+    }
+  }
+
+  /**
+   * Makes the consumer path's latest version the record's current credential. Check-and-set on
+   * the consumer path; reads the record again after a lost race so it never writes an older
+   * state over a newer one.
+   */
+  async #reconcile(name: string, known: StoredRecord): Promise<void> {
+    let record: StoredRecord | null = known;
+    for (let attempt = 1; attempt <= RECONCILE_ATTEMPTS; attempt++) {
+      record ??= await this.#readRecord(name);
+      if (!record) return;
+      const current = versionWithStage(record.versions, 'current');
+      if (!current) return;
+      const desired = toCredentialJson(current.value, { ...current.metadata, versionId: current.versionId, storeRevision: record.revision } as Parameters<typeof toCredentialJson>[1]);
+      const consumer = await this.#readConsumer(name);
+      if (consumer.data) {
+        if (consumer.data.format !== CREDENTIAL_FORMAT) {
+          throw new SecretStageError(name, `${this.#layout.mount}/data/${this.#layout.consumerPath(name)} holds a secret dfns-rotator did not write; move it away so the current credential can be published there`);
+        }
+        if (sameCredential(consumer.data, desired)) return;
+        const theirs = (consumer.data.metadata as { storeRevision?: unknown } | undefined)?.storeRevision;
+        if (typeof theirs === 'number' && theirs > record.revision) {
+          // A newer record may exist (its writer publishes it): look again before writing.
+          const fresh = await this.#readRecord(name);
+          if (fresh && fresh.revision > record.revision) {
+            record = fresh;
+            continue;
+          }
+        }
+      }
+      const path = this.#layout.data(this.#layout.consumerPath(name));
+      const answer = await this.#client.call('POST', path, 'create|update', { body: { options: { cas: consumer.version }, data: desired } });
+      if (answer.status === 200) {
+        this.#logger.info({ secret: name, versionId: current.versionId, vaultVersion: versionOf(answer.body?.data, path) }, 'published the current credential to the consumer path');
+        return;
+      }
+      if (!(answer.status === 400 && answer.errors.some((e) => CAS_MISMATCH.test(e)))) throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
+      record = null; // lost a race with another publisher: read both again
+    }
+    throw new SecretConflictError(name, known.revision, null);
+  }
+}
+
+/** Vault paths cannot hold empty segments; the port's name rule allows `a//b` and `a/`. */
+function checkName(name: string): void {
+  checkSecretName(name);
+  if (name.includes('//') || name.endsWith('/')) throw new SecretNameError(name);
+}
+
+function versionOf(metadata: unknown, path: string): number {
+  const v = (metadata as { version?: unknown } | undefined)?.version;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new SecretCorruptError(`vault ${path}`, 'the answer carries no version number');
+  return v;
+}
+
+/** Equal credential JSON, ignoring which record revision published it (Vault re-orders keys). */
+function sameCredential(stored: Record<string, unknown>, desired: CredentialJson): boolean {
+  const strip = (c: Record<string, unknown>) => {
+    const { storeRevision: _r, ...metadata } = (c.metadata ?? {}) as Record<string, unknown>;
+    return canonical({ ...c, metadata });
+  };
+  return strip(stored) === strip(desired as Record<string, unknown>);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Clock } from '../../src/clock.js';
+import { SecretValue } from '../../src/config/secret-value.js';
+import { createSecretStore, type SecretStoreDeps, type SecretStoreSettings } from '../../src/secrets/index.js';
+import type { SecretStore } from '../../src/secrets/types.js';
+import { generateStoreKey, storeKeyToText } from '../../src/secrets/store-key.js';
+import { startVaultServer, type RunningVault } from '../../src/secrets/vault-server/index.js';
+
+/**
+ * One entry per secret-store backend, so the contract suite, the crash tests and the daemon
+ * fixture run on every store: `start` brings up the backend (a local server where there is one)
+ * and answers the adapter settings plus the environment a daemon process would be given.
+ * A new backend adds one entry here.
+ */
+export interface RunningStore {
+  kind: SecretStoreSettings['kind'];
+  settings: SecretStoreSettings;
+  /** DFNS_ROTATOR_STORE and the backend's own variables, for loadConfig and child processes. */
+  env: Record<string, string>;
+  open(deps?: SecretStoreDeps): SecretStore;
+  /** The local Vault, for the vault kind. */
+  vault?: RunningVault;
+  close(): Promise<void>;
+}
+
+export interface StoreStartOptions {
+  /** A folder this test owns (the file store lives in it). */
+  dir: string;
+  clock?: Clock;
+}
+
+export const STORE_FIXTURES = {
+  async file({ dir }: StoreStartOptions): Promise<RunningStore> {
+    const key = generateStoreKey();
+    const settings: SecretStoreSettings = { kind: 'file', dir: join(dir, 'secrets'), key };
+    return {
+      kind: 'file',
+      settings,
+      env: { DFNS_ROTATOR_STORE: 'file', DFNS_ROTATOR_STORE_DIR: settings.dir, DFNS_ROTATOR_STORE_KEY: storeKeyToText(key) },
+      open: (deps) => createSecretStore(settings, deps),
+      close: async () => undefined,
+    };
+  },
+  async vault({ clock }: StoreStartOptions): Promise<RunningStore> {
+    const rootToken = `hvs.root-${randomBytes(12).toString('hex')}`;
+    const vault = await startVaultServer({ rootToken, ...(clock ? { clock } : {}) });
+    const settings: SecretStoreSettings = {
+      kind: 'vault', address: vault.url, mount: 'secret', pathPrefix: 'dfns-rotator/', namespace: null, caFile: null,
+      auth: { method: 'token', token: new SecretValue(rootToken, 'test') },
+    };
+    return {
+      kind: 'vault',
+      settings,
+      env: { DFNS_ROTATOR_STORE: 'vault', VAULT_ADDR: vault.url, VAULT_TOKEN: rootToken },
+      open: (deps) => createSecretStore(settings, { ...deps, sleep: deps?.sleep ?? (async () => undefined) }),
+      vault,
+      close: () => vault.close(),
+    };
+  },
+} satisfies Record<string, (o: StoreStartOptions) => Promise<RunningStore>>;
+
+export type StoreFixtureKind = keyof typeof STORE_FIXTURES;
+export const STORE_KINDS = Object.keys(STORE_FIXTURES) as StoreFixtureKind[];
+
+export function startStore(kind: StoreFixtureKind, options: StoreStartOptions): Promise<RunningStore> {
+  return STORE_FIXTURES[kind](options);
+}
