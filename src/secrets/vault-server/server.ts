@@ -53,7 +53,7 @@ export interface RunningVault {
   tokens: TokenStore;
   /** Every answered request, in order (paths, never bodies). */
   requests: VaultRequestLog[];
-  /** The next `count` requests (optionally only those whose path contains `pathIncludes`) answer `status`. */
+  /** The next `count` requests (optionally only those whose `METHOD path` contains `match`, e.g. `POST secret/data/x`) answer `status`. */
   failNext(count: number, status?: number, pathIncludes?: string): void;
   /** The next `count` KV data writes answer Vault's CAS mismatch, as if another writer had just won. */
   conflictNext(count: number): void;
@@ -216,7 +216,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
     try {
       const raw = await readBody(req);
       if (knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, knobs.latencyMs));
-      const forced = pendingFaults.findIndex((f) => !f.pathIncludes || path.includes(f.pathIncludes));
+      const forced = pendingFaults.findIndex((f) => !f.pathIncludes || `${method} ${path}`.includes(f.pathIncludes));
       if (forced !== -1) {
         const [f] = pendingFaults.splice(forced, 1);
         throw fail(f!.status, f!.status === 429 ? 'request rate limit exceeded' : 'injected fault: Vault is unavailable');

@@ -18,6 +18,8 @@ interface Lease {
   expiresAt: number | null;
   /** The lease length when obtained, ms. */
   leaseMs: number;
+  /** The lease length the login (or the token's lookup) gave: a renewal much shorter than it is capped by the max TTL. */
+  fullLeaseMs: number;
   renewable: boolean;
 }
 
@@ -73,7 +75,8 @@ export class VaultSession {
         return null;
       });
       // A renewal capped by the max TTL is still worth having when there is no other way.
-      if (renewed && (!this.canLogIn || !this.#due(renewed))) return renewed;
+      const capped = renewed !== null && renewed.leaseMs < (old.fullLeaseMs * 2) / 3;
+      if (renewed && (!this.canLogIn || !capped)) return renewed;
     }
     if (old && !this.canLogIn) {
       if (old.expiresAt !== null && old.expiresAt <= this.#clock.now()) this.#logger.error({}, 'the configured Vault token has expired and cannot be renewed; give the daemon a new one (VAULT_TOKEN)');
@@ -85,7 +88,7 @@ export class VaultSession {
   async #renew(old: Lease): Promise<Lease> {
     const answer = await this.#http.call('POST', 'auth/token/renew-self', { token: old.token, body: {} });
     if (answer.status !== 200) throw new VaultHttpError(answer.status, 'POST', 'auth/token/renew-self', answer.errors);
-    const lease = this.#fromAuth(answer.body?.auth, old.token);
+    const lease = { ...this.#fromAuth(answer.body?.auth, old.token), fullLeaseMs: old.fullLeaseMs };
     this.#logger.debug({ ttlSeconds: Math.round(lease.leaseMs / 1000) }, 'renewed the Vault token');
     return lease;
   }
@@ -120,9 +123,9 @@ export class VaultSession {
   async #lookup(token: string): Promise<Lease> {
     const answer = await this.#http.call('GET', 'auth/token/lookup-self', { token });
     const data = answer.body?.data as { ttl?: unknown; renewable?: unknown } | undefined;
-    if (answer.status !== 200 || !data || typeof data.ttl !== 'number') return { token, expiresAt: null, leaseMs: 0, renewable: false };
+    if (answer.status !== 200 || !data || typeof data.ttl !== 'number') return { token, expiresAt: null, leaseMs: 0, fullLeaseMs: 0, renewable: false };
     const leaseMs = data.ttl * 1000;
-    return { token, expiresAt: data.ttl > 0 ? this.#clock.now() + leaseMs : null, leaseMs, renewable: data.renewable === true && data.ttl > 0 };
+    return { token, expiresAt: data.ttl > 0 ? this.#clock.now() + leaseMs : null, leaseMs, fullLeaseMs: leaseMs, renewable: data.renewable === true && data.ttl > 0 };
   }
 
   #fromAuth(auth: unknown, fallbackToken: string | null): Lease {
@@ -130,6 +133,6 @@ export class VaultSession {
     const token = typeof a.client_token === 'string' && a.client_token !== '' ? a.client_token : fallbackToken;
     if (!token) throw new VaultAuthError(this.#auth.method, 'the answer carried no client_token');
     const seconds = typeof a.lease_duration === 'number' ? a.lease_duration : 0;
-    return { token, expiresAt: seconds > 0 ? this.#clock.now() + seconds * 1000 : null, leaseMs: seconds * 1000, renewable: a.renewable === true };
+    return { token, expiresAt: seconds > 0 ? this.#clock.now() + seconds * 1000 : null, leaseMs: seconds * 1000, fullLeaseMs: seconds * 1000, renewable: a.renewable === true };
   }
 }

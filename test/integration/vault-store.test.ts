@@ -1,0 +1,219 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { SecretValue } from '../../src/config/secret-value.js';
+import type { VaultAuthConfig } from '../../src/config/types.js';
+import { errorCode } from '../../src/errors.js';
+import { updateSecret } from '../../src/jobs/secret-writes.js';
+import { createSecretStore } from '../../src/secrets/index.js';
+import { addCurrent, addPending, promotePending, updatePending } from '../../src/secrets/stages.js';
+import type { SecretStore } from '../../src/secrets/types.js';
+import { startVaultServer, type RunningVault } from '../../src/secrets/vault-server/index.js';
+import { makeManagedSecret } from '../fixtures/managed-secret.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+/**
+ * The Vault store beyond the port's contract: what a consumer reading Vault with plain HTTP sees
+ * (current only, previous one version back, never pending), crash states between the record and
+ * the consumer path, auth (AppRole, Kubernetes, renewal, re-login), 403s naming the policy path,
+ * retries and namespaces.
+ */
+const ROOT = 'hvs.root-test';
+const noSleep = async () => undefined;
+
+describe('Vault store', () => {
+  let vault: RunningVault;
+  let clock: ManualClock;
+  let tmp: { path: string; remove(): Promise<void> };
+  const stores: SecretStore[] = [];
+
+  beforeEach(async () => {
+    clock = new ManualClock(Date.parse('2026-06-01T00:00:00Z'));
+    tmp = await makeTempDir();
+    vault = await startVaultServer({
+      rootToken: ROOT,
+      clock,
+      appRoles: [{ roleName: 'dfns-rotator', roleId: 'role-123', secretId: 'secret-456', ttlSeconds: 60, maxTtlSeconds: 120, policies: [{ path: 'secret/*', capabilities: ['create', 'read', 'update', 'list'] }] }],
+      kubernetesRoles: [{ role: 'rotator', jwt: 'k8s.jwt.value', ttlSeconds: 600, policies: [{ path: 'secret/*', capabilities: ['create', 'read', 'update', 'list'] }] }],
+    });
+  });
+  afterEach(async () => {
+    await vault.close();
+    await tmp.remove();
+  });
+
+  function open(auth: VaultAuthConfig = { method: 'token', token: new SecretValue(ROOT, 'test') }, extra: { namespace?: string; pathPrefix?: string } = {}): SecretStore {
+    const s = createSecretStore({ kind: 'vault', address: vault.url, mount: 'secret', pathPrefix: extra.pathPrefix ?? 'dfns-rotator/', namespace: extra.namespace ?? null, caFile: null, auth }, { clock, sleep: noSleep });
+    stores.push(s);
+    return s;
+  }
+
+  /** What `vault kv get` does: plain HTTP, no dfns-rotator code. */
+  async function consumerRead(path: string, version?: number, token = ROOT): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${vault.url}/v1/secret/data/${path}${version ? `?version=${version}` : ''}`, { headers: { 'X-Vault-Token': token } });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+
+  async function rotate(store: SecretStore, name: string, token: string, id: string) {
+    let rec = (await store.get(name))!;
+    const staged = addPending(rec, name, makeManagedSecret({ credentialId: null, accessToken: null }), { createdAt: clock.now(), rotationId: id });
+    let rev = await store.put(name, staged.versions, rec.revision);
+    rec = (await store.get(name))!;
+    rev = await store.put(name, updatePending(rec, staged.versionId, { value: { accessToken: token, credentialId: `us-${id}` } }), rev);
+    return { staged, rev };
+  }
+
+  it('shows consumers the current credential as the latest version, the previous one a version back, and never the pending one', async () => {
+    const store = open();
+    const name = 'payments/api';
+    const adopted = addCurrent(null, name, makeManagedSecret({ credentialId: 'us-old', accessToken: 'tok-old' }), { createdAt: 1 });
+    await store.put(name, adopted.versions, null);
+
+    let read = await consumerRead('dfns-rotator/payments/api');
+    expect(read.status).toBe(200);
+    expect(read.body.data.data).toMatchObject({ format: 'dfns-rotator/credential/v1', serviceAccountId: 'us-old', accessToken: 'tok-old' });
+    expect(read.body.data.metadata.version).toBe(1);
+
+    // A staged and filled-in pending credential is not where consumers read.
+    const { staged, rev } = await rotate(store, name, 'tok-new', 'r1');
+    read = await consumerRead('dfns-rotator/payments/api');
+    expect(read.body.data.metadata.version).toBe(1);
+    expect(read.body.data.data.accessToken).toBe('tok-old');
+
+    await store.put(name, promotePending((await store.get(name))!, staged.versionId, 99), rev);
+    read = await consumerRead('dfns-rotator/payments/api');
+    expect(read.body.data.metadata.version).toBe(2);
+    expect(read.body.data.data).toMatchObject({ serviceAccountId: 'us-r1', accessToken: 'tok-new', metadata: { versionId: 2, rotationId: 'r1', rotatedAt: 99 } });
+    const previous = await consumerRead('dfns-rotator/payments/api', 1);
+    expect(previous.body.data.data.accessToken).toBe('tok-old');
+    // The record (with every stage) sits at the documented sibling path.
+    expect((await consumerRead('dfns-rotator/.rotator/payments/api')).body.data.data.versions.map((v: { stages: string[] }) => v.stages)).toEqual([['previous'], ['current']]);
+  });
+
+  it('completes a promote whose consumer write was lost (a crash between the two writes) on the next read, from any handle', async () => {
+    const store = open();
+    const name = 'sa/x';
+    await store.put(name, addCurrent(null, name, makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    const { staged, rev } = await rotate(store, name, 'tok-2', 'r2');
+    // Every attempt at the consumer path fails, as if the process died after the record write.
+    const before = (await store.get(name))!;
+    vault.failNext(5, 503, 'POST secret/data/dfns-rotator/sa/x');
+    const promoted = await store.put(name, promotePending(before, staged.versionId, 5), rev);
+    expect(promoted).toBe(rev + 1);
+    expect((await consumerRead('dfns-rotator/sa/x')).body.data.data.accessToken).toBe('tok-1');
+
+    const other = open();
+    const rec = (await other.get(name))!;
+    expect(rec.revision).toBe(promoted);
+    const after = await consumerRead('dfns-rotator/sa/x');
+    expect(after.body.data.data.accessToken).toBe('tok-2');
+    expect(after.body.data.metadata.version).toBe(2);
+    // A second read writes nothing more.
+    await other.get(name);
+    expect((await consumerRead('dfns-rotator/sa/x')).body.data.metadata.version).toBe(2);
+  });
+
+  it('never moves the consumer path back to an older record', async () => {
+    const a = open();
+    const name = 'sa/y';
+    await a.put(name, addCurrent(null, name, makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    const stale = (await a.get(name))!;
+    const { staged, rev } = await rotate(a, name, 'tok-2', 'r3');
+    await a.put(name, promotePending((await a.get(name))!, staged.versionId, 5), rev);
+    // A slow daemon that read the record long ago tries to publish it: CAS refuses its record write…
+    await expect(a.put(name, stale.versions, stale.revision)).rejects.toMatchObject({ code: 'SECRET_CONFLICT' });
+    // …and a read repairs nothing backwards.
+    await open().get(name);
+    expect((await consumerRead('dfns-rotator/sa/y')).body.data.data.accessToken).toBe('tok-2');
+  });
+
+  it('retries 5xx and 429 answers with backoff, and reports a persistent outage as retryable', async () => {
+    const store = open();
+    vault.failNext(2, 503);
+    vault.failNext(1, 429);
+    await store.put('a', addCurrent(null, 'a', makeManagedSecret(), { createdAt: 1 }).versions, null);
+    expect((await store.get('a'))?.revision).toBe(1);
+    expect(vault.requests.filter((r) => r.status === 503 || r.status === 429)).toHaveLength(3);
+    vault.failNext(10, 500);
+    await expect(store.get('a')).rejects.toSatisfy((e: { code?: string; retryable?: boolean; message: string }) => e.code === 'VAULT_ERROR' && e.retryable === true && /500/.test(e.message));
+  });
+
+  it('turns a CAS conflict into SecretConflictError, which the read-modify-write retries without overwriting', async () => {
+    const store = open();
+    await store.put('c', addCurrent(null, 'c', makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    vault.conflictNext(1);
+    await expect(store.put('c', (await store.get('c'))!.versions, 1)).rejects.toMatchObject({ code: 'SECRET_CONFLICT' });
+    vault.conflictNext(2);
+    const done = await updateSecret(store, 'c', (r) => addPending(r, 'c', makeManagedSecret({ accessToken: null }), { createdAt: 2, rotationId: 'r' }).versions, { sleep: noSleep });
+    expect(done?.revision).toBe(2);
+    expect((await store.get('c'))!.versions.map((v) => v.stages)).toEqual([['current'], ['pending']]);
+  });
+
+  it('names the policy path and capability a 403 needs, and never the token', async () => {
+    const limited = vault.issueToken([{ path: 'secret/data/dfns-rotator/*', capabilities: ['read'] }], { ttlSeconds: 3600 });
+    const store = open({ method: 'token', token: new SecretValue(limited.id, 'test') });
+    const err = await store.put('p', addCurrent(null, 'p', makeManagedSecret(), { createdAt: 1 }).versions, null).catch((e: Error) => e);
+    expect(errorCode(err)).toBe('VAULT_PERMISSION_DENIED');
+    expect((err as Error).message).toContain('path "secret/data/dfns-rotator/.rotator/p" { capabilities = ["create", "update"] }');
+    expect((err as Error).message).not.toContain(limited.id);
+    const listErr = await store.list().catch((e: Error) => e);
+    expect((listErr as Error).message).toContain('path "secret/metadata/dfns-rotator/.rotator/" { capabilities = ["list"] }');
+  });
+
+  it('logs in with AppRole, renews the token before it expires, and logs in again when renewal cannot reach far enough', async () => {
+    const store = open({ method: 'approle', roleId: 'role-123', secretId: new SecretValue('secret-456', 'test'), mountPath: 'approle' });
+    await store.put('r', addCurrent(null, 'r', makeManagedSecret(), { createdAt: 1 }).versions, null);
+    const paths = () => vault.requests.map((r) => r.path).filter((p) => p.startsWith('auth/'));
+    expect(paths()).toEqual(['auth/approle/login']);
+    clock.advance(45_000); // two thirds of the 60 s lease have passed
+    await store.get('r');
+    expect(paths()).toEqual(['auth/approle/login', 'auth/token/renew-self']);
+    clock.advance(50_000); // near the 120 s max TTL: renewal is capped, so log in again
+    await store.get('r');
+    expect(paths().slice(2)).toEqual(['auth/token/renew-self', 'auth/approle/login']);
+    clock.advance(10 * 60_000); // long idle: the token expired, a 403 triggers a fresh login
+    expect((await store.get('r'))?.revision).toBe(1);
+  });
+
+  it('refuses a wrong AppRole secret with an error that names the role, not the secret', async () => {
+    const store = open({ method: 'approle', roleId: 'role-123', secretId: new SecretValue('wrong-secret', 'test'), mountPath: 'approle' });
+    const err = await store.get('x').catch((e: Error) => e);
+    expect(errorCode(err)).toBe('VAULT_AUTH');
+    expect((err as Error).message).toContain('role id role-123');
+    expect((err as Error).message).not.toContain('wrong-secret');
+  });
+
+  it('logs in with Kubernetes auth from the service-account token file', async () => {
+    const jwtFile = join(tmp.path, 'token');
+    writeFileSync(jwtFile, 'k8s.jwt.value\n');
+    const store = open({ method: 'kubernetes', role: 'rotator', jwtFile, mountPath: 'kubernetes' });
+    await store.put('k', addCurrent(null, 'k', makeManagedSecret(), { createdAt: 1 }).versions, null);
+    expect((await store.list()).map((s) => s.name)).toEqual(['k']);
+    expect(vault.requests.filter((r) => r.path === 'auth/kubernetes/login')).toHaveLength(1);
+  });
+
+  it('sends the namespace on every request and keeps namespaces apart', async () => {
+    const store = open(undefined, { namespace: 'team-a' });
+    await store.put('n', addCurrent(null, 'n', makeManagedSecret(), { createdAt: 1 }).versions, null);
+    expect(vault.requests.every((r) => r.namespace === 'team-a')).toBe(true);
+    expect(await open().get('n')).toBeNull();
+    expect((await open(undefined, { namespace: 'team-a' }).get('n'))?.revision).toBe(1);
+  });
+
+  it('refuses to take over a consumer path that holds a secret it did not write', async () => {
+    await fetch(`${vault.url}/v1/secret/data/dfns-rotator/legacy`, { method: 'POST', headers: { 'X-Vault-Token': ROOT }, body: JSON.stringify({ data: { password: 'hunter2' } }) });
+    const store = open();
+    await expect(store.put('legacy', addCurrent(null, 'legacy', makeManagedSecret(), { createdAt: 1 }).versions, null)).rejects.toThrow(/did not write/);
+    expect(await store.get('legacy')).toBeNull();
+    expect((await consumerRead('dfns-rotator/legacy')).body.data.data).toEqual({ password: 'hunter2' });
+  });
+
+  it('lists only managed secrets, recursively, ignoring other secrets under the prefix', async () => {
+    const store = open(undefined, { pathPrefix: '' });
+    await fetch(`${vault.url}/v1/secret/data/other/thing`, { method: 'POST', headers: { 'X-Vault-Token': ROOT }, body: JSON.stringify({ data: { a: '1' } }) });
+    for (const n of ['z', 'team/a/deep', 'team/b']) await store.put(n, addCurrent(null, n, makeManagedSecret(), { createdAt: 1 }).versions, null);
+    expect((await store.list()).map((s) => s.name)).toEqual(['team/a/deep', 'team/b', 'z']);
+    expect((await consumerRead('team/a/deep')).body.data.data.format).toBe('dfns-rotator/credential/v1');
+  });
+});
