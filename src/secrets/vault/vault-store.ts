@@ -16,6 +16,7 @@ import { VaultHttp } from './http.js';
 import { VaultLayout } from './layout.js';
 import { VaultSession } from './session.js';
 import { mapLimited } from '../map-limited.js';
+import { canonicalJson } from '../canonical-json.js';
 
 /**
  * The HashiCorp Vault KV v2 store. Layout in layout.ts. How the port maps onto Vault:
@@ -264,16 +265,7 @@ function versionOf(metadata: unknown, path: string): number {
 function sameCredential(stored: Record<string, unknown>, desired: CredentialJson): boolean {
   const strip = (c: Record<string, unknown>) => {
     const { storeRevision: _r, ...metadata } = (c.metadata ?? {}) as Record<string, unknown>;
-    return canonical({ ...c, metadata });
+    return canonicalJson({ ...c, metadata });
   };
   return strip(stored) === strip(desired as Record<string, unknown>);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
