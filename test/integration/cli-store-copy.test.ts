@@ -60,7 +60,7 @@ describe('dfns-rotator store copy', () => {
     const refused = await copy([]);
     expect(refused.code).toBe(1);
     expect(refused.out.join('\n')).toMatch(/skipped\s+sa\/a\s+v1:current\s+exists in the target with other versions \(pass --replace to overwrite it\)/);
-    expect(((await target.get('sa/a'))!.versions[0]!.metadata as Record<string, unknown>).note).toBe('edited in vault');
+    expect(((await target.get('sa/a'))!.versions[0]!.metadata as unknown as Record<string, unknown>).note).toBe('edited in vault');
 
     const json = await copy(['--replace', '--json']);
     expect(json.code).toBe(0);
