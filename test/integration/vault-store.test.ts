@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -9,7 +9,7 @@ import { updateSecret } from '../../src/jobs/secret-writes.js';
 import { createSecretStore } from '../../src/secrets/index.js';
 import { addCurrent, addPending, promotePending, updatePending } from '../../src/secrets/stages.js';
 import type { SecretStore } from '../../src/secrets/types.js';
-import { startVaultServer, type RunningVault } from '../../src/secrets/vault-server/index.js';
+import { startVaultServer, type Capability, type PolicyRule, type RunningVault } from '../../src/secrets/vault-server/index.js';
 import { makeManagedSecret } from '../fixtures/managed-secret.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -20,6 +20,19 @@ import { makeTempDir } from '../helpers/temp-dir.js';
  * retries and namespaces.
  */
 const ROOT = 'hvs.root-test';
+
+/** The HCL policy the README shows under `<!-- vault-policy:NAME -->`, as the local Vault's rules. */
+function readmePolicy(name: string): PolicyRule[] {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = new RegExp(`<!-- vault-policy:${name} -->\\n\`\`\`hcl\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+  if (!block) throw new Error(`README has no vault-policy:${name} block`);
+  const rules = [...block.matchAll(/path "([^"]+)" \{\s*capabilities = \[([^\]]*)\]\s*\}/g)].map((m) => ({
+    path: m[1]!,
+    capabilities: [...m[2]!.matchAll(/"([a-z]+)"/g)].map((c) => c[1] as Capability),
+  }));
+  expect(rules.length).toBeGreaterThan(0);
+  return rules;
+}
 const noSleep = async () => undefined;
 
 describe('Vault store', () => {
@@ -215,5 +228,33 @@ describe('Vault store', () => {
     for (const n of ['z', 'team/a/deep', 'team/b']) await store.put(n, addCurrent(null, n, makeManagedSecret(), { createdAt: 1 }).versions, null);
     expect((await store.list()).map((s) => s.name)).toEqual(['team/a/deep', 'team/b', 'z']);
     expect((await consumerRead('team/a/deep')).body.data.data.format).toBe('dfns-rotator/credential/v1');
+  });
+
+  it('works with exactly the README least-privilege daemon policy, through a whole rotation', async () => {
+    const token = vault.issueToken(readmePolicy('daemon'), { ttlSeconds: 3600 });
+    const store = open({ method: 'token', token: new SecretValue(token.id, 'test') });
+    const name = 'payments/api';
+    await store.put(name, addCurrent(null, name, makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    const { staged, rev } = await rotate(store, name, 'tok-2', 'r9');
+    await store.put(name, promotePending((await store.get(name))!, staged.versionId, 5), rev);
+    await expect(store.put(name, (await store.get(name))!.versions, 1)).rejects.toMatchObject({ code: 'SECRET_CONFLICT' });
+    expect((await store.list()).map((s) => s.name)).toEqual([name]);
+    expect((await consumerRead('dfns-rotator/payments/api')).body.data.data.accessToken).toBe('tok-2');
+  });
+
+  it('lets a consumer with the README read-only policy read current and previous, and nothing of the record', async () => {
+    const store = open();
+    const name = 'payments/api';
+    await store.put(name, addCurrent(null, name, makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    const { staged, rev } = await rotate(store, name, 'tok-2', 'r10');
+    await store.put(name, promotePending((await store.get(name))!, staged.versionId, 5), rev);
+    await store.put('other/secret', addCurrent(null, 'other/secret', makeManagedSecret(), { createdAt: 1 }).versions, null);
+
+    const consumer = vault.issueToken(readmePolicy('consumer'), { ttlSeconds: 3600 }).id;
+    expect((await consumerRead('dfns-rotator/payments/api', undefined, consumer)).body.data.data.accessToken).toBe('tok-2');
+    expect((await consumerRead('dfns-rotator/payments/api', 1, consumer)).body.data.data.accessToken).toBe('tok-1');
+    const denied = await consumerRead('dfns-rotator/.rotator/payments/api', undefined, consumer);
+    expect(denied).toEqual({ status: 403, body: { errors: ['permission denied'] } });
+    expect((await consumerRead('dfns-rotator/other/secret', undefined, consumer)).status).toBe(403);
   });
 });

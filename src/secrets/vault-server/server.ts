@@ -110,7 +110,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
     return null;
   }
 
-  function handle(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, tokenHeader: string | undefined, namespace: string): { status: number; body: unknown } {
+  function handle(method: string, path: string, policyPath: string, query: URLSearchParams, body: Record<string, unknown>, tokenHeader: string | undefined, namespace: string): { status: number; body: unknown } {
     if (path === 'sys/health') return { status: 200, body: { initialized: true, sealed: false, standby: false, version: '1.17.0-dfns-rotator-local' } };
     if (method === 'POST' || method === 'PUT') {
       const answer = login(path, body);
@@ -134,8 +134,9 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
     const sub = rest.join('/');
     if (!mount || !mounts.has(mount) || !area) throw fail(404, `no handler for route "${path}". route entry not found.`);
     const engine = kv(mount, namespace);
+    // Policies see the path as sent: a LIST of `a/b/` is checked against `a/b/`, which `a/b/*` covers.
     const need = (capability: Capability) => {
-      if (!allowed(token, path, capability)) throw fail(403, 'permission denied');
+      if (!allowed(token, policyPath, capability)) throw fail(403, 'permission denied');
     };
     const isList = method === 'LIST' || (method === 'GET' && query.get('list') === 'true');
     if (area === 'data') {
@@ -234,7 +235,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
         }
       } else if (raw === null) throw fail(413, 'request body too large');
       const tokenHeader = req.headers['x-vault-token'];
-      const answer = handle(method, path, url.searchParams, body, Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader, namespace);
+      const answer = handle(method, path, url.pathname.replace(/^\/v1\//, ''), url.searchParams, body, Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader, namespace);
       status = answer.status;
       send(res, answer.status, answer.body);
     } catch (err) {
