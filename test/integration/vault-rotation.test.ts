@@ -36,7 +36,8 @@ describe('rotation with the Vault store', () => {
         { name: 'pay', held: true, ageDays: 355, daysValid: 365, permission: 'Reader' },
         ...FLEET.map((name) => ({ name, held: true, ageDays: 355, daysValid: 365, permission: 'Reader' })),
       ],
-      env: { DFNS_ROTATOR_OVERLAP_HOURS: '0', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
+      // A real overlap: the old credential stays previous until the test moves the clock past it.
+      env: { DFNS_ROTATOR_OVERLAP_HOURS: '1', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '0' },
       knobs: { latencyMs: 2 },
     });
     a = fx.runtime({ actor: 'daemon-a' });
@@ -64,15 +65,8 @@ describe('rotation with the Vault store', () => {
     const before = await consumerRead('sa/pay');
     const oldToken = before.data.data.accessToken!;
     a.startWorkers();
-    try {
-      const result = await runJob<RotateResult>(a.queues.rotate, 'rotate', { credential: 'sa/pay', reason: 'vault consumer test', requestedBy: 'test' });
-      expect(result.step).toBe('retire-scheduled');
-      await drain(a.queues.retire);
-      await drain(a.queues.retire);
-    } finally {
-      await a.close();
-      a = fx.runtime({ actor: 'daemon-a' });
-    }
+    const result = await runJob<RotateResult>(a.queues.rotate, 'rotate', { credential: 'sa/pay', reason: 'vault consumer test', requestedBy: 'test' });
+    expect(result.step).toBe('retire-scheduled');
 
     const now = await consumerRead('sa/pay');
     const c = now.data.data;
@@ -86,6 +80,21 @@ describe('rotation with the Vault store', () => {
     const dfns = new DfnsApiClient({ baseUrl: c.baseUrl!, orgId: c.orgId!, authToken: c.accessToken!, signer: new AsymmetricKeySigner({ credId: c.credId!, privateKey: c.privateKey! }) });
     const listed = await dfns.auth.listServiceAccounts();
     expect(listed.items.map((i) => i.userInfo.userId)).toContain(replacement.id);
+
+    // After the overlap the old credential is retired, and its key leaves Vault with it.
+    fx.sim.clock.advance(2 * 3_600_000);
+    try {
+      for (const job of await a.queues.retire.getJobs(['delayed'])) await job.promote();
+      await drain(a.queues.retire);
+      await drain(a.queues.retire);
+    } finally {
+      await a.close();
+      a = fx.runtime({ actor: 'daemon-a' });
+    }
+    const retired = await fetch(`${fx.store.vault!.url}/v1/secret/data/dfns-rotator/sa/pay?version=${now.data.metadata.version - 1}`, { headers: { 'X-Vault-Token': fx.store.vault!.rootToken } });
+    expect(retired.status).toBe(404);
+    expect(((await retired.json()) as { data: { metadata: { destroyed: boolean } } }).data.metadata.destroyed).toBe(true);
+    expect((await consumerRead('sa/pay')).data.data.accessToken).toBe(c.accessToken);
   });
 
   it('lets two daemons on one Redis and one Vault rotate ten credentials once each, retrying CAS conflicts without overwriting', async () => {
@@ -108,8 +117,6 @@ describe('rotation with the Vault store', () => {
     const fleetJobs = jobs.filter((j) => String(j.data.credential).startsWith('fleet/'));
     const results = await Promise.all(fleetJobs.map((j) => j.waitUntilFinished(events, 60_000) as Promise<RotateResult>));
     await events.close();
-    await drain(a.queues.retire);
-    await drain(a.queues.retire);
 
     expect(results.filter((r) => r.step === 'retire-scheduled')).toHaveLength(FLEET.length);
     // Vault did answer conflicts, and they were retried.
@@ -131,7 +138,8 @@ describe('rotation with the Vault store', () => {
     }
     const records = await a.rotations.recent(50);
     const fleetRecords = records.filter((r) => r.secretName.startsWith('fleet/'));
-    expect(fleetRecords.filter((r) => r.step === 'done')).toHaveLength(FLEET.length);
-    expect(fleetRecords.filter((r) => r.step !== 'done')).toEqual([]);
+    // One rotation per credential, each waiting out its overlap before retiring the old one.
+    expect(fleetRecords.map((r) => r.secretName).sort()).toEqual(FLEET.map((n) => `fleet/${n}`).sort());
+    expect(fleetRecords.every((r) => r.step === 'retire-scheduled')).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { VaultAuthConfig } from '../../src/config/types.js';
 import { errorCode } from '../../src/errors.js';
 import { updateSecret } from '../../src/jobs/secret-writes.js';
 import { createSecretStore } from '../../src/secrets/index.js';
-import { addCurrent, addPending, promotePending, updatePending } from '../../src/secrets/stages.js';
+import { addCurrent, addPending, dropVersion, promotePending, updatePending } from '../../src/secrets/stages.js';
 import type { SecretStore } from '../../src/secrets/types.js';
 import { startVaultServer, type Capability, type PolicyRule, type RunningVault } from '../../src/secrets/vault-server/index.js';
 import { makeManagedSecret } from '../fixtures/managed-secret.js';
@@ -168,7 +168,8 @@ describe('Vault store', () => {
     const store = open({ method: 'token', token: new SecretValue(limited.id, 'test') });
     const err = await store.put('p', addCurrent(null, 'p', makeManagedSecret(), { createdAt: 1 }).versions, null).catch((e: Error) => e);
     expect(errorCode(err)).toBe('VAULT_PERMISSION_DENIED');
-    expect((err as Error).message).toContain('path "secret/data/dfns-rotator/.rotator/p" { capabilities = ["create", "update"] }');
+    expect((err as Error).message).toContain('Vault denied create or update on secret/metadata/dfns-rotator/.rotator/p');
+    expect((err as Error).message).toContain('path "secret/metadata/dfns-rotator/.rotator/p" { capabilities = ["create", "update"] }');
     expect((err as Error).message).not.toContain(limited.id);
     const listErr = await store.list().catch((e: Error) => e);
     expect((listErr as Error).message).toContain('path "secret/metadata/dfns-rotator/.rotator/" { capabilities = ["list"] }');
@@ -256,5 +257,25 @@ describe('Vault store', () => {
     const denied = await consumerRead('dfns-rotator/.rotator/payments/api', undefined, consumer);
     expect(denied).toEqual({ status: 403, body: { errors: ['permission denied'] } });
     expect((await consumerRead('dfns-rotator/other/secret', undefined, consumer)).status).toBe(403);
+  });
+
+  it('destroys the retired credentials in the consumer path history once no previous credential is kept', async () => {
+    const store = open();
+    const name = 'sa/retire';
+    await store.put(name, addCurrent(null, name, makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    const { staged, rev } = await rotate(store, name, 'tok-2', 'r11');
+    const promotedRev = await store.put(name, promotePending((await store.get(name))!, staged.versionId, 5), rev);
+    // The previous credential is still in its overlap window: readable.
+    expect((await consumerRead('dfns-rotator/sa/retire', 1)).body.data.data.accessToken).toBe('tok-1');
+    const rec = (await store.get(name))!;
+    await store.put(name, dropVersion(rec, rec.versions.find((v) => v.stages.includes('previous'))!.versionId), promotedRev);
+    const gone = await consumerRead('dfns-rotator/sa/retire', 1);
+    expect(gone.status).toBe(404);
+    expect(gone.body.data.metadata.destroyed).toBe(true);
+    expect((await consumerRead('dfns-rotator/sa/retire')).body.data.data.accessToken).toBe('tok-2');
+    // The record keeps a bounded history and refuses writes without check-and-set.
+    const meta = (await (await fetch(`${vault.url}/v1/secret/metadata/dfns-rotator/.rotator/sa/retire`, { headers: { 'X-Vault-Token': ROOT } })).json()) as { data: { max_versions: number; cas_required: boolean; versions: Record<string, unknown> } };
+    expect(meta.data).toMatchObject({ max_versions: 3, cas_required: true });
+    expect(Object.keys(meta.data.versions)).toHaveLength(3);
   });
 });

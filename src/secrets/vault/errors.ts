@@ -10,7 +10,7 @@ export class VaultPermissionError extends RotatorError {
   constructor(readonly path: string, readonly capability: string, namespace: string | null, hint = '') {
     super(
       'VAULT_PERMISSION_DENIED',
-      `Vault denied ${capability} on ${path}${namespace ? ` in namespace ${namespace}` : ''}: the token's policy needs ` +
+      `Vault denied ${capability.split('|').join(' or ')} on ${path}${namespace ? ` in namespace ${namespace}` : ''}: the token's policy needs ` +
         `path "${path}" { capabilities = [${capabilitiesFor(capability)}] } (see the README's Vault policy)${hint}`,
     );
   }

@@ -58,6 +58,8 @@ export const VAULT_RECORD_FORMAT = 'dfns-rotator/vault-record/v1';
 const CAS_MISMATCH = /check-and-set parameter did not match the current version/;
 const LIST_CONCURRENCY = 16;
 const RECONCILE_ATTEMPTS = 5;
+/** Enough for a retried write to recognise its own version (see put). */
+const RECORD_VERSIONS_KEPT = 3;
 
 interface StoredRecord {
   revision: number;
@@ -117,7 +119,10 @@ export class VaultSecretStore implements SecretStore {
   async put(name: string, versions: SecretVersion[], expectedRevision: number | null): Promise<number> {
     checkName(name);
     checkVersionsForWrite(name, versions);
-    if (expectedRevision === null) await this.#refuseForeign(name);
+    if (expectedRevision === null) {
+      await this.#refuseForeign(name);
+      await this.#limitRecordHistory(name);
+    }
     const writeId = randomUUID();
     const path = this.#layout.data(this.#layout.recordPath(name));
     const answer = await this.#client.call('POST', path, 'create|update', {
@@ -138,8 +143,47 @@ export class VaultSecretStore implements SecretStore {
       await this.#reconcile(name, { revision, versions, writeId });
     } catch (err) {
       this.#logger.warn({ secret: name, err: describeError(err) }, 'the record is written but the consumer path lags behind; the next read of the secret repairs it');
+      return revision;
+    }
+    if (!versionWithStage(versions, 'previous')) {
+      await this.#destroyRetired(name).catch((err: unknown) => {
+        this.#logger.warn({ secret: name, err: describeError(err) }, 'could not destroy retired credentials in the consumer path history; the next write retries');
+      });
     }
     return revision;
+  }
+
+  /**
+   * A new record keeps only its last few KV versions (older ones hold retired keys) and refuses
+   * writes without check-and-set, so a hand-made `vault kv put` cannot clobber it by accident.
+   */
+  async #limitRecordHistory(name: string): Promise<void> {
+    const path = this.#layout.metadata(this.#layout.recordPath(name));
+    const answer = await this.#client.call('POST', path, 'create|update', { body: { max_versions: RECORD_VERSIONS_KEPT, cas_required: true } });
+    if (answer.status !== 204 && answer.status !== 200) throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
+  }
+
+  /**
+   * With no previous credential left (retired, or never one), the consumer path's older versions
+   * hold only retired credentials: destroy them, so their keys leave Vault as they leave the file
+   * store. Runs only after the consumer path was brought up to date.
+   */
+  async #destroyRetired(name: string): Promise<void> {
+    const consumer = this.#layout.consumerPath(name);
+    const metaPath = this.#layout.metadata(consumer);
+    const answer = await this.#client.call('GET', metaPath, 'read');
+    if (answer.status === 404) return;
+    if (answer.status !== 200) throw new VaultHttpError(answer.status, 'GET', metaPath, answer.errors);
+    const meta = answer.body?.data as { current_version?: unknown; versions?: Record<string, { destroyed?: unknown }> } | undefined;
+    const latest = typeof meta?.current_version === 'number' ? meta.current_version : 0;
+    const old = Object.entries(meta?.versions ?? {})
+      .filter(([n, v]) => Number(n) < latest && v.destroyed !== true)
+      .map(([n]) => Number(n));
+    if (old.length === 0) return;
+    const path = `${this.#layout.mount}/destroy/${consumer}`;
+    const destroyed = await this.#client.call('POST', path, 'update', { body: { versions: old } });
+    if (destroyed.status !== 204 && destroyed.status !== 200) throw new VaultHttpError(destroyed.status, 'POST', path, destroyed.errors);
+    this.#logger.info({ secret: name, versions: old }, 'destroyed retired credentials in the consumer path history');
   }
 
   /** Keys under `folder`, recursively: `sub/` entries are folders (names are paths like `payments/api`). */
