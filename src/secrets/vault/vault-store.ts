@@ -263,7 +263,7 @@ export class VaultSecretStore implements SecretStore {
       if (!record) return;
       const current = versionWithStage(record.versions, 'current');
       if (!current) return;
-      const desired = toCredentialJson(current.value, { ...current.metadata, versionId: current.versionId, storeRevision: record.revision } as Parameters<typeof toCredentialJson>[1]);
+      const desired = toCredentialJson(current.value, { ...current.metadata, versionId: current.versionId, storeRevision: record.revision });
       const consumer = await this.#readConsumer(name);
       if (consumer.data) {
         if (consumer.data.format !== CREDENTIAL_FORMAT) {
