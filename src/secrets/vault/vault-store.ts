@@ -49,6 +49,8 @@ export interface VaultSecretStoreOptions {
   logger?: Logger;
   clock?: Clock;
   sleep?: Sleep;
+  /** Test seam for crash tests: called after the record write, before the consumer path is updated. */
+  onWriteStep?: (step: 'record-written') => Promise<void> | void;
   /** HTTP attempts per call (retrying 5xx/429), default 5. */
   attempts?: number;
   timeoutMs?: number;
@@ -72,6 +74,7 @@ export class VaultSecretStore implements SecretStore {
   readonly #layout: VaultLayout;
   readonly #client: VaultClient;
   readonly #logger: Logger;
+  readonly #onWriteStep: VaultSecretStoreOptions['onWriteStep'];
 
   constructor(options: VaultSecretStoreOptions) {
     const logger = options.logger ?? silentLogger;
@@ -91,6 +94,7 @@ export class VaultSecretStore implements SecretStore {
     this.#client = new VaultClient(http, session, options.namespace);
     this.#layout = new VaultLayout(options.mount, options.pathPrefix);
     this.#logger = logger;
+    this.#onWriteStep = options.onWriteStep;
     this.description = `vault:${options.address}/v1/${options.mount}/data/${options.pathPrefix}${options.namespace ? ` (namespace ${options.namespace})` : ''}`;
   }
 
@@ -139,6 +143,7 @@ export class VaultSecretStore implements SecretStore {
       }
       revision = landed.revision;
     } else throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
+    await this.#onWriteStep?.('record-written');
     try {
       await this.#reconcile(name, { revision, versions, writeId });
     } catch (err) {
