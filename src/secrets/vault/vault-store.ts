@@ -4,19 +4,19 @@ import { realSleep, systemClock, type Clock, type Sleep } from '../../clock.js';
 import type { VaultAuthConfig } from '../../config/types.js';
 import { ConfigError, describeError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
-import { CREDENTIAL_FORMAT, toCredentialJson, type CredentialJson } from '../credential-json.js';
-import { SecretConflictError, SecretCorruptError, SecretNameError, SecretStageError } from '../errors.js';
+import { SecretConflictError, SecretCorruptError, SecretNameError } from '../errors.js';
 import { checkSecretName } from '../file-names.js';
 import { checkVersionsForWrite, parseStoredRecord } from '../record-schema.js';
 import { versionWithStage } from '../stages.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from '../types.js';
 import { VaultClient } from './client.js';
+import { ConsumerPath } from './consumer-path.js';
 import { VaultHttpError } from './errors.js';
 import { VaultHttp } from './http.js';
+import { isCasMismatch, versionOf } from './kv-answer.js';
 import { VaultLayout } from './layout.js';
 import { VaultSession } from './session.js';
 import { mapLimited } from '../map-limited.js';
-import { canonicalJson } from '../canonical-json.js';
 
 /**
  * The HashiCorp Vault KV v2 store. Layout in layout.ts. How the port maps onto Vault:
@@ -57,9 +57,7 @@ export interface VaultSecretStoreOptions {
 }
 
 export const VAULT_RECORD_FORMAT = 'dfns-rotator/vault-record/v1';
-const CAS_MISMATCH = /check-and-set parameter did not match the current version/;
 const LIST_CONCURRENCY = 16;
-const RECONCILE_ATTEMPTS = 5;
 /** Enough for a retried write to recognise its own version (see put). */
 const RECORD_VERSIONS_KEPT = 3;
 
@@ -73,6 +71,7 @@ export class VaultSecretStore implements SecretStore {
   readonly description: string;
   readonly #layout: VaultLayout;
   readonly #client: VaultClient;
+  readonly #consumer: ConsumerPath;
   readonly #logger: Logger;
   readonly #onWriteStep: VaultSecretStoreOptions['onWriteStep'];
 
@@ -93,6 +92,7 @@ export class VaultSecretStore implements SecretStore {
     const session = new VaultSession(options.auth, http, options.clock ?? systemClock, logger);
     this.#client = new VaultClient(http, session, options.namespace);
     this.#layout = new VaultLayout(options.mount, options.pathPrefix);
+    this.#consumer = new ConsumerPath(this.#client, this.#layout, logger);
     this.#logger = logger;
     this.#onWriteStep = options.onWriteStep;
     this.description = `vault:${options.address}/v1/${options.mount}/data/${options.pathPrefix}${options.namespace ? ` (namespace ${options.namespace})` : ''}`;
@@ -116,7 +116,7 @@ export class VaultSecretStore implements SecretStore {
     checkName(name);
     const record = await this.#readRecord(name);
     if (!record) return null;
-    await this.#reconcile(name, record);
+    await this.#consumer.publish(name, record, () => this.#readRecord(name));
     return { name, revision: record.revision, versions: record.versions };
   }
 
@@ -124,7 +124,7 @@ export class VaultSecretStore implements SecretStore {
     checkName(name);
     checkVersionsForWrite(name, versions);
     if (expectedRevision === null) {
-      await this.#refuseForeign(name);
+      await this.#consumer.refuseForeign(name);
       await this.#limitRecordHistory(name);
     }
     const writeId = randomUUID();
@@ -134,7 +134,7 @@ export class VaultSecretStore implements SecretStore {
     });
     let revision: number;
     if (answer.status === 200) revision = versionOf(answer.body?.data, path);
-    else if (answer.status === 400 && answer.errors.some((e) => CAS_MISMATCH.test(e))) {
+    else if (isCasMismatch(answer)) {
       // Our own earlier attempt may have landed with its answer lost; then this is no conflict.
       const landed = await this.#readRecord(name, (expectedRevision ?? 0) + 1).catch(() => null);
       if (landed?.writeId !== writeId) {
@@ -145,13 +145,13 @@ export class VaultSecretStore implements SecretStore {
     } else throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
     await this.#onWriteStep?.('record-written');
     try {
-      await this.#reconcile(name, { revision, versions, writeId });
+      await this.#consumer.publish(name, { revision, versions }, () => this.#readRecord(name));
     } catch (err) {
       this.#logger.warn({ secret: name, err: describeError(err) }, 'the record is written but the consumer path lags behind; the next read of the secret repairs it');
       return revision;
     }
     if (!versionWithStage(versions, 'previous')) {
-      await this.#destroyRetired(name).catch((err: unknown) => {
+      await this.#consumer.destroyRetired(name).catch((err: unknown) => {
         this.#logger.warn({ secret: name, err: describeError(err) }, 'could not destroy retired credentials in the consumer path history; the next write retries');
       });
     }
@@ -166,29 +166,6 @@ export class VaultSecretStore implements SecretStore {
     const path = this.#layout.metadata(this.#layout.recordPath(name));
     const answer = await this.#client.call('POST', path, 'create|update', { body: { max_versions: RECORD_VERSIONS_KEPT, cas_required: true } });
     if (answer.status !== 204 && answer.status !== 200) throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
-  }
-
-  /**
-   * With no previous credential left (retired, or never one), the consumer path's older versions
-   * hold only retired credentials: destroy them, so their keys leave Vault as they leave the file
-   * store. Runs only after the consumer path was brought up to date.
-   */
-  async #destroyRetired(name: string): Promise<void> {
-    const consumer = this.#layout.consumerPath(name);
-    const metaPath = this.#layout.metadata(consumer);
-    const answer = await this.#client.call('GET', metaPath, 'read');
-    if (answer.status === 404) return;
-    if (answer.status !== 200) throw new VaultHttpError(answer.status, 'GET', metaPath, answer.errors);
-    const meta = answer.body?.data as { current_version?: unknown; versions?: Record<string, { destroyed?: unknown }> } | undefined;
-    const latest = typeof meta?.current_version === 'number' ? meta.current_version : 0;
-    const old = Object.entries(meta?.versions ?? {})
-      .filter(([n, v]) => Number(n) < latest && v.destroyed !== true)
-      .map(([n]) => Number(n));
-    if (old.length === 0) return;
-    const path = `${this.#layout.mount}/destroy/${consumer}`;
-    const destroyed = await this.#client.call('POST', path, 'update', { body: { versions: old } });
-    if (destroyed.status !== 204 && destroyed.status !== 200) throw new VaultHttpError(destroyed.status, 'POST', path, destroyed.errors);
-    this.#logger.info({ secret: name, versions: old }, 'destroyed retired credentials in the consumer path history');
   }
 
   /** Keys under `folder`, recursively: `sub/` entries are folders (names are paths like `payments/api`). */
@@ -237,65 +214,6 @@ export class VaultSecretStore implements SecretStore {
     const current = (answer.body?.data as { current_version?: unknown } | undefined)?.current_version;
     return typeof current === 'number' && current > 0 ? current : null;
   }
-
-  /** The consumer path's latest version: its number (0: none) and its JSON (null: none, deleted or destroyed). */
-  async #readConsumer(name: string): Promise<{ version: number; data: Record<string, unknown> | null }> {
-    const path = this.#layout.data(this.#layout.consumerPath(name));
-    const answer = await this.#client.call('GET', path, 'read');
-    const body = answer.body?.data as { data?: Record<string, unknown> | null; metadata?: { version?: unknown } } | undefined;
-    if (answer.status === 404) return { version: typeof body?.metadata?.version === 'number' ? body.metadata.version : 0, data: null };
-    if (answer.status !== 200) throw new VaultHttpError(answer.status, 'GET', path, answer.errors);
-    return { version: versionOf(body?.metadata, path), data: body?.data ?? null };
-  }
-
-  /** A new secret must not take over a consumer path that holds something dfns-rotator did not write. */
-  async #refuseForeign(name: string): Promise<void> {
-    const consumer = await this.#readConsumer(name);
-    if (consumer.data && consumer.data.format !== CREDENTIAL_FORMAT) {
-      throw new SecretStageError(name, `${this.#layout.mount}/data/${this.#layout.consumerPath(name)} already holds a secret dfns-rotator did not write; choose another name or move that secret away`);
-    }
-  }
-
-  /**
-   * Makes the consumer path's latest version the record's current credential. Check-and-set on
-   * the consumer path; reads the record again after a lost race so it never writes an older
-   * state over a newer one.
-   */
-  async #reconcile(name: string, known: StoredRecord): Promise<void> {
-    let record: StoredRecord | null = known;
-    for (let attempt = 1; attempt <= RECONCILE_ATTEMPTS; attempt++) {
-      record ??= await this.#readRecord(name);
-      if (!record) return;
-      const current = versionWithStage(record.versions, 'current');
-      if (!current) return;
-      const desired = toCredentialJson(current.value, { ...current.metadata, versionId: current.versionId, storeRevision: record.revision });
-      const consumer = await this.#readConsumer(name);
-      if (consumer.data) {
-        if (consumer.data.format !== CREDENTIAL_FORMAT) {
-          throw new SecretStageError(name, `${this.#layout.mount}/data/${this.#layout.consumerPath(name)} holds a secret dfns-rotator did not write; move it away so the current credential can be published there`);
-        }
-        if (sameCredential(consumer.data, desired)) return;
-        const theirs = (consumer.data.metadata as { storeRevision?: unknown } | undefined)?.storeRevision;
-        if (typeof theirs === 'number' && theirs > record.revision) {
-          // A newer record may exist (its writer publishes it): look again before writing.
-          const fresh = await this.#readRecord(name);
-          if (fresh && fresh.revision > record.revision) {
-            record = fresh;
-            continue;
-          }
-        }
-      }
-      const path = this.#layout.data(this.#layout.consumerPath(name));
-      const answer = await this.#client.call('POST', path, 'create|update', { body: { options: { cas: consumer.version }, data: desired } });
-      if (answer.status === 200) {
-        this.#logger.info({ secret: name, versionId: current.versionId, vaultVersion: versionOf(answer.body?.data, path) }, 'published the current credential to the consumer path');
-        return;
-      }
-      if (!(answer.status === 400 && answer.errors.some((e) => CAS_MISMATCH.test(e)))) throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
-      record = null; // lost a race with another publisher: read both again
-    }
-    throw new SecretConflictError(name, known.revision, null);
-  }
 }
 
 /** Vault paths cannot hold empty segments; the port's name rule allows `a//b` and `a/`. */
@@ -304,17 +222,4 @@ function checkName(name: string): void {
   if (name.includes('//') || name.endsWith('/')) throw new SecretNameError(name);
 }
 
-function versionOf(metadata: unknown, path: string): number {
-  const v = (metadata as { version?: unknown } | undefined)?.version;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new SecretCorruptError(`vault ${path}`, 'the answer carries no version number');
-  return v;
-}
 
-/** Equal credential JSON, ignoring which record revision published it (Vault re-orders keys). */
-function sameCredential(stored: Record<string, unknown>, desired: CredentialJson): boolean {
-  const strip = (c: Record<string, unknown>) => {
-    const { storeRevision: _r, ...metadata } = (c.metadata ?? {}) as Record<string, unknown>;
-    return canonicalJson({ ...c, metadata });
-  };
-  return strip(stored) === strip(desired as Record<string, unknown>);
-}
