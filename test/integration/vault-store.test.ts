@@ -278,4 +278,29 @@ describe('Vault store', () => {
     expect(meta.data).toMatchObject({ max_versions: 3, cas_required: true });
     expect(Object.keys(meta.data.versions)).toHaveLength(3);
   });
+
+  it('recognises its own write whose answer was lost, instead of reporting a conflict', async () => {
+    const store = open();
+    await store.put('lost', addCurrent(null, 'lost', makeManagedSecret({ accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+    // Vault applies the record write, the answer is lost, the retry meets its own version.
+    vault.failAfterNext(1, 503, 'POST secret/data/dfns-rotator/.rotator/lost');
+    const staged = addPending((await store.get('lost'))!, 'lost', makeManagedSecret({ accessToken: null }), { createdAt: 2, rotationId: 'r' });
+    expect(await store.put('lost', staged.versions, 1)).toBe(2);
+    expect((await store.get('lost'))!.versions.map((v) => v.stages)).toEqual([['current'], ['pending']]);
+    // A real conflict after a lost answer is still a conflict.
+    vault.failAfterNext(1, 503, 'POST secret/data/dfns-rotator/.rotator/lost');
+    await store.put('lost', (await store.get('lost'))!.versions, 2);
+    await expect(store.put('lost', staged.versions, 2)).rejects.toMatchObject({ code: 'SECRET_CONFLICT' });
+  });
+
+  it('renews a configured renewable token (lookup-self, then renew-self) before it expires', async () => {
+    const token = vault.issueToken([{ path: 'secret/*', capabilities: ['create', 'read', 'update', 'list'] }], { ttlSeconds: 60, maxTtlSeconds: 600 });
+    const store = open({ method: 'token', token: new SecretValue(token.id, 'test') });
+    await store.put('t', addCurrent(null, 't', makeManagedSecret(), { createdAt: 1 }).versions, null);
+    clock.advance(45_000);
+    await store.get('t');
+    clock.advance(45_000); // past the original 60 s: only the renewal keeps it alive
+    expect((await store.get('t'))?.revision).toBe(1);
+    expect(vault.requests.map((r) => r.path).filter((p) => p.startsWith('auth/'))).toEqual(['auth/token/lookup-self', 'auth/token/renew-self', 'auth/token/renew-self']);
+  });
 });

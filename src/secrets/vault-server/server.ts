@@ -55,6 +55,8 @@ export interface RunningVault {
   requests: VaultRequestLog[];
   /** The next `count` requests (optionally only those whose `METHOD path` contains `match`, e.g. `POST secret/data/x`) answer `status`. */
   failNext(count: number, status?: number, pathIncludes?: string): void;
+  /** The next `count` matching requests are carried out, then answered `status`: an answer lost after Vault applied the request. */
+  failAfterNext(count: number, status?: number, pathIncludes?: string): void;
   /** The next `count` KV data writes answer Vault's CAS mismatch, as if another writer had just won. */
   conflictNext(count: number): void;
   /** A token limited to `rules` (for least-privilege tests). */
@@ -93,6 +95,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
   const k8sMount = options.kubernetesMount ?? 'kubernetes';
   const requests: VaultRequestLog[] = [];
   const pendingFaults: { status: number; pathIncludes?: string }[] = [];
+  const lostAnswers: { status: number; pathIncludes?: string }[] = [];
   let casConflicts = 0;
 
   function login(path: string, body: Record<string, unknown>) {
@@ -236,6 +239,11 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
       } else if (raw === null) throw fail(413, 'request body too large');
       const tokenHeader = req.headers['x-vault-token'];
       const answer = handle(method, path, url.pathname.replace(/^\/v1\//, ''), url.searchParams, body, Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader, namespace);
+      const lost = lostAnswers.findIndex((f) => !f.pathIncludes || `${method} ${path}`.includes(f.pathIncludes));
+      if (lost !== -1) {
+        const [f] = lostAnswers.splice(lost, 1);
+        throw fail(f!.status, 'injected fault: the answer was lost after the request was applied');
+      }
       status = answer.status;
       send(res, answer.status, answer.body);
     } catch (err) {
@@ -268,6 +276,9 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
     requests,
     failNext(count, status = 503, pathIncludes) {
       for (let i = 0; i < count; i++) pendingFaults.push({ status, ...(pathIncludes ? { pathIncludes } : {}) });
+    },
+    failAfterNext(count, status = 503, pathIncludes) {
+      for (let i = 0; i < count; i++) lostAnswers.push({ status, ...(pathIncludes ? { pathIncludes } : {}) });
     },
     conflictNext(count) {
       casConflicts += count;
