@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../clock.js';
 import { allowed, authBlock, TokenStore, type AppRoleSettings, type Capability, type KubernetesRoleSettings, type PolicyRule, type VaultToken } from './auth.js';
@@ -34,6 +35,8 @@ export interface VaultServerOptions {
   appRoleMount?: string;
   kubernetesMount?: string;
   knobs?: Partial<VaultKnobs>;
+  /** Serve https with this key and certificate (PEM), as a Vault behind a private CA. */
+  tls?: { key: string; cert: string };
   clock?: Clock;
   random?: () => number;
 }
@@ -206,9 +209,10 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
     throw fail(405, `unsupported operation ${method} on ${path}`);
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res);
-  });
+  };
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://vault.local');
@@ -268,7 +272,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     rootToken: options.rootToken,
     knobs,
