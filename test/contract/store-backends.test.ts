@@ -1,5 +1,5 @@
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { STORE_KINDS, startStore } from '../helpers/store-fixtures.js';
+import { CONSUMER_VIEW_KINDS, STORE_KINDS, startStore } from '../helpers/store-fixtures.js';
 import { secretStoreContract } from './secret-store.contract.js';
 
 // Every backend in test/helpers/store-fixtures.ts except the file store (file-store.test.ts runs it with its own folder checks).
@@ -10,10 +10,11 @@ for (const kind of STORE_KINDS.filter((k) => k !== 'file')) {
     return {
       store: running.open(),
       reopen: () => running.open(),
+      ...(running.consumerView ? { consumerView: running.consumerView } : {}),
       cleanup: async () => {
         await running.close();
         await tmp.remove();
       },
     };
-  });
+  }, { consumerView: CONSUMER_VIEW_KINDS.has(kind) });
 }

@@ -6,6 +6,7 @@ import { createSecretStore, type SecretStoreDeps, type SecretStoreSettings } fro
 import type { SecretStore } from '../../src/secrets/types.js';
 import { generateStoreKey, storeKeyToText } from '../../src/secrets/store-key.js';
 import { startVaultServer, type RunningVault } from '../../src/secrets/vault-server/index.js';
+import type { ConsumerView } from '../contract/secret-store.contract.js';
 
 /**
  * One entry per secret-store backend, so the contract suite, the crash tests and the daemon
@@ -19,6 +20,8 @@ export interface RunningStore {
   /** DFNS_ROTATOR_STORE and the backend's own variables, for loadConfig and child processes. */
   env: Record<string, string>;
   open(deps?: SecretStoreDeps): SecretStore;
+  /** The backend's consumer view (its own API, no dfns-rotator code), for backends that have one. */
+  consumerView?(name: string): Promise<ConsumerView>;
   /** The local Vault, for the vault kind. */
   vault?: RunningVault;
   close(): Promise<void>;
@@ -55,6 +58,17 @@ export const STORE_FIXTURES = {
       env: { DFNS_ROTATOR_STORE: 'vault', VAULT_ADDR: vault.url, VAULT_TOKEN: rootToken },
       open: (deps) => createSecretStore(settings, { ...deps, sleep: deps?.sleep ?? (async () => undefined) }),
       vault,
+      // What `vault kv get` does: the latest version, and the one before it.
+      async consumerView(name) {
+        const read = async (version?: number) => {
+          const res = await fetch(`${vault.url}/v1/secret/data/dfns-rotator/${name}${version ? `?version=${version}` : ''}`, { headers: { 'X-Vault-Token': rootToken } });
+          if (res.status === 404) return null;
+          return ((await res.json()) as { data: { data: Record<string, unknown>; metadata: { version: number } } }).data;
+        };
+        const latest = await read();
+        const previous = latest && latest.metadata.version > 1 ? await read(latest.metadata.version - 1) : null;
+        return { current: latest?.data ?? null, previous: previous?.data ?? null };
+      },
       close: () => vault.close(),
     };
   },
@@ -62,6 +76,8 @@ export const STORE_FIXTURES = {
 
 export type StoreFixtureKind = keyof typeof STORE_FIXTURES;
 export const STORE_KINDS = Object.keys(STORE_FIXTURES) as StoreFixtureKind[];
+/** The kinds whose running fixture has `consumerView` (known before starting one, so tests can be declared). */
+export const CONSUMER_VIEW_KINDS: ReadonlySet<StoreFixtureKind> = new Set<StoreFixtureKind>(['vault']);
 
 export function startStore(kind: StoreFixtureKind, options: StoreStartOptions): Promise<RunningStore> {
   return STORE_FIXTURES[kind](options);
