@@ -188,6 +188,10 @@ describe('Vault store', () => {
     expect(paths().slice(2)).toEqual(['auth/token/renew-self', 'auth/approle/login']);
     clock.advance(10 * 60_000); // long idle: the token expired, a 403 triggers a fresh login
     expect((await store.get('r'))?.revision).toBe(1);
+    // At shutdown the login token is revoked.
+    await store.close?.();
+    expect(paths().at(-1)).toBe('auth/token/revoke-self');
+    expect(vault.requests.at(-1)?.status).toBe(204);
   });
 
   it('refuses a wrong AppRole secret with an error that names the role, not the secret', async () => {

@@ -58,6 +58,16 @@ export class VaultSession {
     return this.#lease.token;
   }
 
+  /** Revokes a token this session logged in for (never a configured one); best effort, at shutdown. */
+  async close(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = null;
+    if (!lease || !this.canLogIn) return;
+    await this.#http.call('POST', 'auth/token/revoke-self', { token: lease.token, body: {} }).catch((err: Error) => {
+      this.#logger.debug({ err: err.message }, 'could not revoke the Vault login token; it expires with its TTL');
+    });
+  }
+
   /** Forgets the token (after a 403 that a login may fix): the next `token()` logs in. */
   invalidate(): void {
     if (this.canLogIn) this.#lease = null;

@@ -98,6 +98,11 @@ export class VaultSecretStore implements SecretStore {
     this.description = `vault:${options.address}/v1/${options.mount}/data/${options.pathPrefix}${options.namespace ? ` (namespace ${options.namespace})` : ''}`;
   }
 
+  /** Revokes the login token (AppRole, Kubernetes); a configured token is left alone. */
+  async close(): Promise<void> {
+    await this.#client.session.close();
+  }
+
   async list(): Promise<SecretSummary[]> {
     const names = await this.#listNames(this.#layout.recordFolder(), '');
     const summaries = await mapLimited(names, LIST_CONCURRENCY, async (name) => {
