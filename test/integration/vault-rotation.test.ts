@@ -34,6 +34,7 @@ describe('rotation with the Vault store', () => {
       store: 'vault',
       serviceAccounts: [
         { name: 'pay', held: true, ageDays: 355, daysValid: 365, permission: 'Reader' },
+        { name: 'flaky', held: true, ageDays: 355, daysValid: 365, permission: 'Reader' },
         ...FLEET.map((name) => ({ name, held: true, ageDays: 355, daysValid: 365, permission: 'Reader' })),
       ],
       // A real overlap: the old credential stays previous until the test moves the clock past it.
@@ -43,6 +44,7 @@ describe('rotation with the Vault store', () => {
     a = fx.runtime({ actor: 'daemon-a' });
     b = fx.runtime({ actor: 'daemon-b' });
     await fx.adopt('pay', 'sa/pay');
+    await fx.adopt('flaky', 'sa/flaky');
     for (const name of FLEET) await fx.adopt(name, `fleet/${name}`);
     operator = (await a.identities.operator())!;
   }, 60_000);
@@ -141,5 +143,30 @@ describe('rotation with the Vault store', () => {
     // One rotation per credential, each waiting out its overlap before retiring the old one.
     expect(fleetRecords.map((r) => r.secretName).sort()).toEqual(FLEET.map((n) => `fleet/${n}`).sort());
     expect(fleetRecords.every((r) => r.step === 'retire-scheduled')).toBe(true);
+  });
+
+  it('does not finish a promote while consumers cannot see the new credential, and finishes it once they can', async () => {
+    const vault = fx.store.vault!;
+    const before = await consumerRead('sa/flaky');
+    // Every write to the consumer path fails for a while (7 answers: more than one call's retries).
+    vault.failNext(7, 503, 'POST secret/data/dfns-rotator/sa/flaky');
+    const rotationId = ulid(Date.now());
+    await enqueueRotation(a.queues.rotate, { secretName: 'sa/flaky', credential: 'sa/flaky', reason: 'flaky vault', requestedBy: 'test', rotationId, requestedAt: fx.sim.clock.now() }, { backoffDelayMs: 10 });
+    const events = new QueueEvents('rotate', { connection: a.redis, prefix: fx.config.redis.prefix });
+    await events.waitUntilReady();
+    const job = (await a.queues.rotate.getJob(`rotate_${rotationId}`))!;
+    const result = (await job.waitUntilFinished(events, 30_000)) as RotateResult;
+    await events.close();
+    expect(result.step).toBe('retire-scheduled');
+    expect((await a.queues.rotate.getJob(`rotate_${rotationId}`))!.attemptsMade).toBeGreaterThan(1);
+
+    const failedPublishes = vault.requests.filter((r) => r.method === 'POST' && r.path === 'secret/data/dfns-rotator/sa/flaky' && r.status === 503);
+    expect(failedPublishes).toHaveLength(7);
+    const now = await consumerRead('sa/flaky');
+    expect(now.data.metadata.version).toBe(before.data.metadata.version + 1);
+    const current = versionWithStage((await a.store.get('sa/flaky'))!.versions, 'current')!;
+    expect(now.data.data.accessToken).toBe(current.value.accessToken);
+    // The step that failed was retried, not redone: one replacement.
+    expect((await operator.listServiceAccounts()).filter((s) => s.name.startsWith('flaky-g')).map((s) => s.name)).toEqual(['flaky-g2']);
   });
 });

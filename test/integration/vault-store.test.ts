@@ -112,8 +112,10 @@ describe('Vault store', () => {
     // Every attempt at the consumer path fails, as if the process died after the record write.
     const before = (await store.get(name))!;
     vault.failNext(5, 503, 'POST secret/data/dfns-rotator/sa/x');
-    const promoted = await store.put(name, promotePending(before, staged.versionId, 5), rev);
-    expect(promoted).toBe(rev + 1);
+    // The record write is committed; the put fails (retryably) so the rotation does not go on.
+    const err = await store.put(name, promotePending(before, staged.versionId, 5), rev).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'VAULT_NOT_PUBLISHED', retryable: true, message: expect.stringContaining(`revision ${rev + 1} is written, but consumers still see the previous credential`) });
+    const promoted = rev + 1;
     expect((await consumerRead('dfns-rotator/sa/x')).body.data.data.accessToken).toBe('tok-1');
 
     const other = open();

@@ -30,6 +30,17 @@ export class VaultUnreachableError extends RotatorError {
   }
 }
 
+/**
+ * The record was written (the change is committed) but the consumer path could not be brought up
+ * to date, so consumers still see the credential that was current before. Retryable: the next
+ * read of the secret publishes it; a rotation must not go on (announce, retire) until it has.
+ */
+export class VaultPublishError extends RotatorError {
+  constructor(name: string, revision: number, cause: unknown) {
+    super('VAULT_NOT_PUBLISHED', `secret "${name}": revision ${revision} is written, but consumers still see the previous credential (${cause instanceof Error ? cause.message : String(cause)}); the next read publishes it`, { retryable: true, cause });
+  }
+}
+
 /** Login failed (AppRole or Kubernetes): wrong role or secret, or the method is not enabled at that mount. */
 export class VaultAuthError extends RotatorError {
   constructor(method: string, detail: string) {

@@ -11,7 +11,7 @@ import { versionWithStage } from '../stages.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from '../types.js';
 import { VaultClient } from './client.js';
 import { ConsumerPath } from './consumer-path.js';
-import { VaultHttpError } from './errors.js';
+import { VaultHttpError, VaultPublishError } from './errors.js';
 import { VaultHttp } from './http.js';
 import { isCasMismatch, versionOf } from './kv-answer.js';
 import { VaultLayout } from './layout.js';
@@ -26,11 +26,12 @@ import { mapLimited } from '../map-limited.js';
  *   brought up to date (a new KV version when the current credential changed, itself
  *   check-and-set).
  * - A crash or an error between the two writes leaves the record committed and the consumer path
- *   one credential behind, which is the state before the promote: still readable, still valid
- *   (the old credential is retired only after the overlap, and retirement reads the record with
- *   `get` first). Every `get` and `put` repairs a lagging consumer path, on any daemon, so that
- *   state always completes. A consumer path is never moved backwards: its JSON carries the record
- *   revision it came from (`metadata.storeRevision`).
+ *   one credential behind, which is the state before the promote: still readable, still valid.
+ *   An error makes `put` throw VaultPublishError (retryable) so the caller's step is retried
+ *   instead of going on to announce and retire; a crash leaves the step unfinished. Every `get`
+ *   and `put` repairs a lagging consumer path, on any daemon, so that state always completes, and
+ *   a promote is finished only once consumers see the new credential. A consumer path is never
+ *   moved backwards: its JSON carries the record revision it came from (`metadata.storeRevision`).
  * - A write whose answer was lost (5xx after Vault applied it) is recognised on retry by the
  *   write id stored with the record, so it is not reported as a conflict.
  *
@@ -152,8 +153,9 @@ export class VaultSecretStore implements SecretStore {
     try {
       await this.#consumer.publish(name, { revision, versions }, () => this.#readRecord(name));
     } catch (err) {
-      this.#logger.warn({ secret: name, err: describeError(err) }, 'the record is written but the consumer path lags behind; the next read of the secret repairs it');
-      return revision;
+      // Fail the caller's step (retryably) rather than let a rotation go on while consumers
+      // still read the old credential: its retirement would cut them off.
+      throw new VaultPublishError(name, revision, err);
     }
     if (!versionWithStage(versions, 'previous')) {
       await this.#consumer.destroyRetired(name).catch((err: unknown) => {
