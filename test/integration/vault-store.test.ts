@@ -309,4 +309,11 @@ describe('Vault store', () => {
     expect((await store.get('t'))?.revision).toBe(1);
     expect(vault.requests.map((r) => r.path).filter((p) => p.startsWith('auth/'))).toEqual(['auth/token/lookup-self', 'auth/token/renew-self', 'auth/token/renew-self']);
   });
+
+  it('reports a record whose latest version was deleted by hand, with the command that undoes it, instead of calling it missing', async () => {
+    const store = open();
+    await store.put('gone', addCurrent(null, 'gone', makeManagedSecret(), { createdAt: 1 }).versions, null);
+    await fetch(`${vault.url}/v1/secret/data/dfns-rotator/.rotator/gone`, { method: 'DELETE', headers: { 'X-Vault-Token': ROOT } });
+    await expect(store.get('gone')).rejects.toMatchObject({ code: 'SECRET_CORRUPT', message: expect.stringContaining('vault kv undelete -mount=secret -versions=1 dfns-rotator/.rotator/gone') });
+  });
 });

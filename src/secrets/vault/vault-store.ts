@@ -198,8 +198,10 @@ export class VaultSecretStore implements SecretStore {
     const answer = await this.#client.call('GET', path, 'read', version === undefined ? {} : { query: `version=${version}` });
     const where = `vault ${path}`;
     if (answer.status === 404) {
-      const meta = (answer.body?.data as { metadata?: { version?: unknown; destroyed?: unknown } } | undefined)?.metadata;
-      if (version === undefined && typeof meta?.version === 'number') {
+      const meta = (answer.body?.data as { metadata?: { version?: unknown; destroyed?: unknown; deletion_time?: unknown } } | undefined)?.metadata;
+      // Metadata without a version (created ahead of the first write) is a secret not written yet.
+      const gone = meta?.destroyed === true || (typeof meta?.deletion_time === 'string' && meta.deletion_time !== '');
+      if (version === undefined && typeof meta?.version === 'number' && meta.version > 0 && gone) {
         throw new SecretCorruptError(where, `its latest version ${meta.version} was ${meta.destroyed ? 'destroyed' : 'deleted'} in Vault; ${meta.destroyed ? 'write the record back with `dfns-rotator store copy`' : `undelete it (vault kv undelete -mount=${this.#layout.mount} -versions=${meta.version} ${this.#layout.recordPath(name)})`}`);
       }
       return null;
