@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../clock.js';
-import { allowed, authBlock, TokenStore, type AppRoleSettings, type Capability, type KubernetesRoleSettings, type PolicyRule, type VaultToken } from './auth.js';
-import { CAS_MISMATCH, KvEngine, KvError } from './kv.js';
+import { TokenStore, type AppRoleSettings, type KubernetesRoleSettings, type PolicyRule, type VaultToken } from './auth.js';
+import { KvEngine, KvError } from './kv.js';
+import { HttpAnswer, fail, route, type VaultState } from './routes.js';
 
 /**
  * A local HashiCorp Vault for tests and the demo: the HTTP API dfns-rotator's Vault adapter uses,
@@ -71,14 +72,6 @@ export interface RunningVault {
 
 const MAX_BODY_BYTES = 1 << 20;
 
-class HttpAnswer extends Error {
-  constructor(readonly status: number, readonly body: unknown) {
-    super(`vault answer ${status}`);
-  }
-}
-
-const fail = (status: number, ...errors: string[]) => new HttpAnswer(status, { errors });
-
 export async function startVaultServer(options: VaultServerOptions): Promise<RunningVault> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -94,120 +87,13 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
   const tokens = new TokenStore(now);
   tokens.addRoot(options.rootToken);
   const knobs: VaultKnobs = { latencyMs: 0, faultRate: 0, ...options.knobs };
-  const appRoleMount = options.appRoleMount ?? 'approle';
-  const k8sMount = options.kubernetesMount ?? 'kubernetes';
   const requests: VaultRequestLog[] = [];
   const pendingFaults: { status: number; pathIncludes?: string }[] = [];
   const lostAnswers: { status: number; pathIncludes?: string }[] = [];
-  let casConflicts = 0;
-
-  function login(path: string, body: Record<string, unknown>) {
-    if (path === `auth/${appRoleMount}/login`) {
-      const role = (options.appRoles ?? []).find((r) => r.roleId === body.role_id);
-      if (!role || typeof body.secret_id !== 'string' || body.secret_id !== role.secretId) throw fail(400, 'invalid role or secret ID');
-      return { auth: authBlock(tokens, tokens.issue(role), { role_name: role.roleName }) };
-    }
-    if (path === `auth/${k8sMount}/login`) {
-      const role = (options.kubernetesRoles ?? []).find((r) => r.role === body.role);
-      if (!role) throw fail(400, `invalid role name "${String(body.role)}"`);
-      if (typeof body.jwt !== 'string' || body.jwt !== role.jwt) throw fail(403, 'permission denied');
-      return { auth: authBlock(tokens, tokens.issue(role), { role: role.role, service_account_name: 'dfns-rotator' }) };
-    }
-    return null;
-  }
-
-  function handle(method: string, path: string, policyPath: string, query: URLSearchParams, body: Record<string, unknown>, tokenHeader: string | undefined, namespace: string): { status: number; body: unknown } {
-    if (path === 'sys/health') return { status: 200, body: { initialized: true, sealed: false, standby: false, version: '1.17.0-dfns-rotator-local' } };
-    if (method === 'POST' || method === 'PUT') {
-      const answer = login(path, body);
-      if (answer) return { status: 200, body: answer };
-    }
-    const token = tokens.lookup(tokenHeader);
-    if (!token) throw fail(403, 'permission denied');
-    if (path === 'auth/token/lookup-self' && method === 'GET') {
-      return { status: 200, body: { data: { id: token.id, accessor: token.accessor, policies: token.policyNames, ttl: tokens.ttlLeft(token), renewable: token.renewable, expire_time: token.expiresAt === null ? null : new Date(token.expiresAt).toISOString() } } };
-    }
-    if (path === 'auth/token/renew-self' && (method === 'POST' || method === 'PUT')) {
-      if (!token.renewable) throw fail(400, 'lease is not renewable');
-      tokens.renew(token, typeof body.increment === 'number' ? body.increment : undefined);
-      return { status: 200, body: { auth: authBlock(tokens, token) } };
-    }
-    if (path === 'auth/token/revoke-self' && (method === 'POST' || method === 'PUT')) {
-      tokens.revoke(token.id);
-      return { status: 204, body: null };
-    }
-    const [mount, area, ...rest] = path.split('/');
-    const sub = rest.join('/');
-    if (!mount || !mounts.has(mount) || !area) throw fail(404, `no handler for route "${path}". route entry not found.`);
-    const engine = kv(mount, namespace);
-    // Policies see the path as sent: a LIST of `a/b/` is checked against `a/b/`, which `a/b/*` covers.
-    const need = (capability: Capability) => {
-      if (!allowed(token, policyPath, capability)) throw fail(403, 'permission denied');
-    };
-    const isList = method === 'LIST' || (method === 'GET' && query.get('list') === 'true');
-    if (area === 'data') {
-      if (method === 'GET') {
-        need('read');
-        const v = query.get('version');
-        const version = v === null ? undefined : Number(v);
-        if (version !== undefined && !Number.isInteger(version)) throw fail(400, 'invalid version');
-        const read = engine.read(sub, version);
-        return { status: 200, body: { data: read } };
-      }
-      if (method === 'POST' || method === 'PUT') {
-        let exists = true;
-        try {
-          engine.readMetadata(sub);
-        } catch {
-          exists = false;
-        }
-        need(exists ? 'update' : 'create');
-        if (casConflicts > 0) {
-          casConflicts--;
-          throw fail(400, CAS_MISMATCH);
-        }
-        const written = engine.write(sub, body.data, body.options as { cas?: unknown } | undefined);
-        return { status: 200, body: { data: written } };
-      }
-      if (method === 'DELETE') {
-        need('delete');
-        engine.deleteVersions(sub);
-        return { status: 204, body: null };
-      }
-    }
-    if (area === 'metadata') {
-      if (isList) {
-        need('list');
-        const folder = sub === '' || sub.endsWith('/') ? sub : `${sub}/`;
-        const keys = engine.list(folder);
-        if (!keys) throw fail(404);
-        return { status: 200, body: { data: { keys } } };
-      }
-      if (method === 'GET') {
-        need('read');
-        return { status: 200, body: { data: engine.readMetadata(sub) } };
-      }
-      if (method === 'POST' || method === 'PUT') {
-        need('update');
-        engine.writeMetadata(sub, body);
-        return { status: 204, body: null };
-      }
-      if (method === 'DELETE') {
-        need('delete');
-        engine.deleteMetadata(sub);
-        return { status: 204, body: null };
-      }
-    }
-    if ((area === 'delete' || area === 'destroy') && (method === 'POST' || method === 'PUT')) {
-      need('update');
-      const versions = Array.isArray(body.versions) ? body.versions.filter((n): n is number => Number.isInteger(n)) : [];
-      if (versions.length === 0) throw fail(400, 'no version number provided');
-      if (area === 'delete') engine.deleteVersions(sub, versions);
-      else engine.destroyVersions(sub, versions);
-      return { status: 204, body: null };
-    }
-    throw fail(405, `unsupported operation ${method} on ${path}`);
-  }
+  const state: VaultState = {
+    tokens, kv, mounts, appRoles: options.appRoles ?? [], kubernetesRoles: options.kubernetesRoles ?? [],
+    appRoleMount: options.appRoleMount ?? 'approle', kubernetesMount: options.kubernetesMount ?? 'kubernetes', casConflicts: 0,
+  };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res);
@@ -242,7 +128,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
         }
       } else if (raw === null) throw fail(413, 'request body too large');
       const tokenHeader = req.headers['x-vault-token'];
-      const answer = handle(method, path, url.pathname.replace(/^\/v1\//, ''), url.searchParams, body, Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader, namespace);
+      const answer = route(state, method, path, url.pathname.replace(/^\/v1\//, ''), url.searchParams, body, Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader, namespace);
       const lost = lostAnswers.findIndex((f) => !f.pathIncludes || `${method} ${path}`.includes(f.pathIncludes));
       if (lost !== -1) {
         const [f] = lostAnswers.splice(lost, 1);
@@ -285,7 +171,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
       for (let i = 0; i < count; i++) lostAnswers.push({ status, ...(pathIncludes ? { pathIncludes } : {}) });
     },
     conflictNext(count) {
-      casConflicts += count;
+      state.casConflicts += count;
     },
     issueToken(rules, o = {}) {
       return tokens.issue({ policies: rules, ...o });
