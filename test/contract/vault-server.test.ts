@@ -1,6 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { runVaultServerCli } from '../../src/secrets/vault-server/cli.js';
 import { startVaultServer, type RunningVault } from '../../src/secrets/vault-server/index.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 /**
  * The local Vault against Vault's published HTTP API (KV v2 engine, token/AppRole/Kubernetes
@@ -100,5 +104,28 @@ describe('local Vault server: the published API', () => {
     const current = (await call('GET', 'secret/metadata/app/x')).body.data.current_version as number;
     expect((await call('POST', 'secret/data/app/x', { options: { cas: current }, data: { a: 'x' } })).body.errors).toEqual(['check-and-set parameter did not match the current version']);
     expect((await call('POST', 'secret/data/app/x', { options: { cas: current }, data: { a: 'x' } })).status).toBe(200);
+  });
+});
+
+describe('simulator vault flags', () => {
+  it('enables AppRole and Kubernetes logins with full access, and generates and prints a root token when none is given', async () => {
+    const tmp = await makeTempDir();
+    const jwtFile = join(tmp.path, 'sa.jwt');
+    writeFileSync(jwtFile, 'pod.jwt.value\n');
+    const out: string[] = [];
+    const vault = await runVaultServerCli(['--approle', 'role-1:secret-1', '--kubernetes', `rotator:${jwtFile}`], { out: (l) => out.push(l) });
+    try {
+      expect(out[0]).toMatch(/^Vault \(local, KV v2 at secret\/\) listening on http:\/\/127\.0\.0\.1:\d+$/);
+      const root = /^root token: (\S+) /.exec(out[1] ?? '')?.[1];
+      expect(root).toBe(vault.rootToken);
+      const login = async (path: string, body: unknown) => ((await (await fetch(`${vault.url}/v1/${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { auth: { client_token: string } }).auth.client_token;
+      for (const token of [await login('auth/approle/login', { role_id: 'role-1', secret_id: 'secret-1' }), await login('auth/kubernetes/login', { role: 'rotator', jwt: 'pod.jwt.value' })]) {
+        const put = await fetch(`${vault.url}/v1/secret/data/x`, { method: 'POST', headers: { 'X-Vault-Token': token }, body: JSON.stringify({ data: { a: '1' } }) });
+        expect(put.status).toBe(200);
+      }
+    } finally {
+      await vault.close();
+      await tmp.remove();
+    }
   });
 });

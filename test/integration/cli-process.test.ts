@@ -135,8 +135,9 @@ describe('the dfns-rotator process', () => {
   });
 
   it('refuses bad `simulator vault` flags with exit code 2', async () => {
-    const result = await startCli(['simulator', 'vault', '--port', 'x', '--approle', 'nocolon']);
+    const result = await startCli(['simulator', 'vault', '--port', 'x', '--approle', 'nocolon', '--kubernetes', 'rotator:/nonexistent/token']);
     expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--kubernetes: cannot read /nonexistent/token (ENOENT)');
     expect(result.stderr).toContain('--port: must be an integer 0..65535, got "x"');
     expect(result.stderr).toContain('--approle: expected ROLE_ID:SECRET_ID');
   });
