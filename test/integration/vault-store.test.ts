@@ -10,7 +10,7 @@ import { createSecretStore } from '../../src/secrets/index.js';
 import { addCurrent, addPending, dropVersion, promotePending, updatePending } from '../../src/secrets/stages.js';
 import type { SecretStore } from '../../src/secrets/types.js';
 import { startVaultServer, type Capability, type PolicyRule, type RunningVault } from '../../src/secrets/vault-server/index.js';
-import { makeManagedSecret } from '../fixtures/managed-secret.js';
+import { makeManagedSecret, makeVersion } from '../fixtures/managed-secret.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -315,5 +315,12 @@ describe('Vault store', () => {
     await store.put('gone', addCurrent(null, 'gone', makeManagedSecret(), { createdAt: 1 }).versions, null);
     await fetch(`${vault.url}/v1/secret/data/dfns-rotator/.rotator/gone`, { method: 'DELETE', headers: { 'X-Vault-Token': ROOT } });
     await expect(store.get('gone')).rejects.toMatchObject({ code: 'SECRET_CORRUPT', message: expect.stringContaining('vault kv undelete -mount=secret -versions=1 dfns-rotator/.rotator/gone') });
+  });
+
+  it('publishes a record that arrives with a previous credential (store copy) as two versions, previous then current', async () => {
+    const store = open();
+    await store.put('copied', [makeVersion(4, ['previous'], { accessToken: 'tok-prev' }), makeVersion(5, ['current'], { accessToken: 'tok-cur' })], null);
+    expect((await consumerRead('dfns-rotator/copied')).body.data).toMatchObject({ data: { accessToken: 'tok-cur' }, metadata: { version: 2 } });
+    expect((await consumerRead('dfns-rotator/copied', 1)).body.data.data.accessToken).toBe('tok-prev');
   });
 });

@@ -73,6 +73,15 @@ export class ConsumerPath {
         }
       }
       const path = this.layout.data(this.layout.consumerPath(name));
+      const previous = versionWithStage(record.versions, 'previous');
+      if (consumer.version === 0 && previous) {
+        // First publication of a record that already has a previous credential (copied from
+        // another store): write it first, so "the version before the latest" holds from the start.
+        const first = toCredentialJson(previous.value, { ...previous.metadata, versionId: previous.versionId, storeRevision: record.revision });
+        const answer = await this.client.call('POST', path, 'create|update', { body: { options: { cas: 0 }, data: first } });
+        if (answer.status !== 200 && !isCasMismatch(answer)) throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
+        continue;
+      }
       const answer = await this.client.call('POST', path, 'create|update', { body: { options: { cas: consumer.version }, data: desired } });
       if (answer.status === 200) {
         this.logger.info({ secret: name, versionId: current.versionId, vaultVersion: versionOf(answer.body?.data, path) }, 'published the current credential to the consumer path');
