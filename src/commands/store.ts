@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
+import { STORE_KINDS } from '../config/schema.js';
 import { describeStore } from '../secrets/index.js';
 import { copySecrets, type CopyAction } from '../secrets/copy-store.js';
 import { parseFlagsAndPositionals, usageError } from './args.js';
@@ -16,7 +17,6 @@ const USAGE = `dfns-rotator store copy [--from-config FILE] [--from-store KIND] 
   both sides; --from-store/--to-store (file, vault, aws-secrets-manager) choose each side's kind
   over DFNS_ROTATOR_STORE and the files, so one environment can hold both stores' settings.`;
 
-const KINDS = ['file', 'vault', 'aws-secrets-manager'] as const;
 
 const ACTIONS: readonly CopyAction[] = ['copied', 'replaced', 'unchanged', 'skipped', 'failed'];
 
@@ -39,10 +39,10 @@ export const storeCommand: Command = {
     if (!flags['to-config'] && !flags['to-store']) throw usageError('store', USAGE, ['--to-config or --to-store: required (where the credentials go)']);
     for (const flag of ['from-store', 'to-store'] as const) {
       const kind = flags[flag];
-      if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) throw usageError('store', USAGE, [`--${flag}: unknown store kind "${kind}" (expected ${KINDS.join(', ')})`]);
+      if (kind !== undefined && !(STORE_KINDS as readonly string[]).includes(kind)) throw usageError('store', USAGE, [`--${flag}: unknown store kind "${kind}" (expected ${STORE_KINDS.join(', ')})`]);
     }
     const load = (path: string | undefined, kind: string | undefined) =>
-      loadConfig({ env: ctx.env, configPath: path ?? null, readFile: (p) => readFileSync(p, 'utf8'), cwd: ctx.cwd, ...(kind ? { flags: { store: { kind: kind as (typeof KINDS)[number] } } } : {}) });
+      loadConfig({ env: ctx.env, configPath: path ?? null, readFile: (p) => readFileSync(p, 'utf8'), cwd: ctx.cwd, ...(kind ? { flags: { store: { kind: kind as (typeof STORE_KINDS)[number] } } } : {}) });
     const from = load(flags['from-config'], flags['from-store']);
     const to = load(flags['to-config'], flags['to-store']);
     const fromText = describeStore(from.store);
