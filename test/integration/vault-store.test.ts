@@ -100,6 +100,9 @@ describe('Vault store', () => {
     expect(read.body.data.data).toMatchObject({ serviceAccountId: 'us-r1', accessToken: 'tok-new', metadata: { versionId: 2, rotationId: 'r1', rotatedAt: 99 } });
     const previous = await consumerRead('dfns-rotator/payments/api', 1);
     expect(previous.body.data.data.accessToken).toBe('tok-old');
+    // People browsing Vault see who manages the path and when the credential expires.
+    const meta = (await (await fetch(`${vault.url}/v1/secret/metadata/dfns-rotator/payments/api`, { headers: { 'X-Vault-Token': ROOT } })).json()) as { data: { cas_required: boolean; custom_metadata: Record<string, string> } };
+    expect(meta.data).toMatchObject({ cas_required: true, custom_metadata: { 'managed-by': 'dfns-rotator', record: 'secret/dfns-rotator/.rotator/payments/api', 'version-id': '2', 'credential-id': 'us-r1', 'expires-at': '2030-01-01T00:00:00.000Z' } });
     // The record (with every stage) sits at the documented sibling path.
     expect((await consumerRead('dfns-rotator/.rotator/payments/api')).body.data.data.versions.map((v: { stages: string[] }) => v.stages)).toEqual([['previous'], ['current']]);
   });

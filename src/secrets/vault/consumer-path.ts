@@ -85,6 +85,7 @@ export class ConsumerPath {
       const answer = await this.client.call('POST', path, 'create|update', { body: { options: { cas: consumer.version }, data: desired } });
       if (answer.status === 200) {
         this.logger.info({ secret: name, versionId: current.versionId, vaultVersion: versionOf(answer.body?.data, path) }, 'published the current credential to the consumer path');
+        await this.#describe(name, current);
         return;
       }
       if (!isCasMismatch(answer)) throw new VaultHttpError(answer.status, 'POST', path, answer.errors);
@@ -114,6 +115,26 @@ export class ConsumerPath {
     const destroyed = await this.client.call('POST', path, 'update', { body: { versions: old } });
     if (destroyed.status !== 204 && destroyed.status !== 200) throw new VaultHttpError(destroyed.status, 'POST', path, destroyed.errors);
     this.logger.info({ secret: name, versions: old }, 'destroyed retired credentials in the consumer path history');
+  }
+
+  /**
+   * Non-secret facts for people browsing Vault (its UI shows custom metadata): who manages the
+   * path, where the record is, when the current credential expires; and `cas_required`, so a
+   * hand-made write without check-and-set is refused. Best effort: consumers do not need it.
+   */
+  async #describe(name: string, current: SecretVersion): Promise<void> {
+    const path = this.layout.metadata(this.layout.consumerPath(name));
+    const custom: Record<string, string> = {
+      'managed-by': 'dfns-rotator',
+      record: `${this.layout.mount}/${this.layout.recordPath(name)}`,
+      'version-id': String(current.versionId),
+      'expires-at': current.value.expiresAt ?? 'unknown',
+    };
+    if (current.value.credentialId) custom['credential-id'] = current.value.credentialId;
+    const answer = await this.client.call('POST', path, 'create|update', { body: { cas_required: true, custom_metadata: custom } }).catch((err: Error) => err);
+    if (answer instanceof Error || (answer.status !== 204 && answer.status !== 200)) {
+      this.logger.warn({ secret: name, err: answer instanceof Error ? answer.message : `status ${answer.status}` }, 'could not update the consumer path custom_metadata (informational only)');
+    }
   }
 
   #foreign(name: string, problem: string): SecretStageError {
