@@ -24,10 +24,10 @@ import { untilAborted } from './types.js';
 const USAGE = `npx dfns-rotator demo [--dir DIR] [--port N] [--store ${DEMO_STORE_KINDS.join('|')}]
   The main job on local defaults, with no Dfns account: a local Dfns simulator seeded with
   credentials near expiry, a private redis-server (unless REDIS_URL is set), an encrypted file
-  store in DIR (default ./.demo, recreated each run) or, with --store aws-secrets-manager, a local
-  AWS Secrets Manager, notifications in this terminal (or on Slack when SLACK_WEBHOOK_URL is set),
-  and the daemon with its dashboard on 127.0.0.1:PORT (default 8730; 0 picks a free port).
-  Rotations start within seconds. Ctrl-C stops everything.
+  store in DIR (default ./.demo, recreated each run) or, with --store vault or --store
+  aws-secrets-manager, a local Vault or AWS Secrets Manager, notifications in this terminal (or on
+  Slack when SLACK_WEBHOOK_URL is set), and the daemon with its dashboard on 127.0.0.1:PORT (default
+  8730; 0 picks a free port). Rotations start within seconds. Ctrl-C stops everything.
   It writes DIR/env and DIR/config.yaml: in another terminal, \`. ./.demo/env\` and then
   \`npx dfns-rotator status\` (or any command with \`--config .demo/config.yaml\`) reach the demo.`;
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { CLI, shellQuote } from '../cli-name.js';
-import { configFromEnv } from '../config/env.js';
+import { configFromEnv, ENV_VARS } from '../config/env.js';
 
 /**
  * What the demo leaves for a second terminal: the environment the demo's daemon runs with, as
@@ -34,7 +34,10 @@ export function writeDemoEnvironment(dir: string, env: Readonly<Record<string, s
   writeFileSync(envFile, lines.join('\n'), { mode: 0o600 });
   // The config file's shape is what the environment maps to: one table (src/config/env.ts) decides both.
   const { raw } = configFromEnv(env);
-  const needsEnv = Object.keys(extra);
+  // What the file cannot hold: secrets given as values (e.g. the local Vault's demo token become
+  // `{ env: VAULT_TOKEN }` references) and the CLI's extras.
+  const secretValues = ENV_VARS.filter((v) => v.kind === 'secret-env' && env[v.name] !== undefined).map((v) => v.name);
+  const needsEnv = [...secretValues, ...Object.keys(extra)];
   const header = [
     `# The running demo's settings, for \`${CLI} <command> --config ${shellQuote(configFile)}\`.`,
     ...(needsEnv.length > 0 ? [`# Also export ${needsEnv.join(', ')} (see ${DEMO_ENV_FILE} beside this file).`] : []),

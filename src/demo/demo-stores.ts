@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { systemClock } from '../clock.js';
+import { DEFAULTS } from '../config/types.js';
 import type { SecretStoreDeps } from '../secrets/index.js';
 import { startAwsSecretsManagerServer } from '../secrets/aws-server/index.js';
 import { cliCommand } from '../cli-name.js';
-import { DEFAULTS } from '../config/types.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
+import { startVaultServer } from '../secrets/vault-server/index.js';
 
 /**
  * The secret stores `npx dfns-rotator demo --store KIND` can run on: each starts its local server
@@ -35,6 +37,18 @@ export const DEMO_STORES = {
       env: { DFNS_ROTATOR_STORE: 'file', DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY_FILE: keyFile },
       consumerRead: (name) => [`${cliCommand('secret', 'get', name, '--field', 'access-token')}   (with the demo's environment: . ./.demo/env)`],
       close: async () => undefined,
+    };
+  },
+  async vault(): Promise<DemoStore> {
+    const rootToken = `hvs.demo-${randomBytes(12).toString('base64url')}`;
+    const vault = await startVaultServer({ rootToken, clock: systemClock });
+    return {
+      env: { DFNS_ROTATOR_STORE: 'vault', VAULT_ADDR: vault.url, VAULT_TOKEN: rootToken },
+      consumerRead: (name) => [
+        `local Vault at ${vault.url} (root token ${rootToken}, demo only)`,
+        `curl -s -H "X-Vault-Token: ${rootToken}" ${vault.url}/v1/secret/data/dfns-rotator/${name} | jq .data.data`,
+      ],
+      close: () => vault.close(),
     };
   },
   async 'aws-secrets-manager'(dir: string): Promise<DemoStore> {
