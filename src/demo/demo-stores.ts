@@ -35,7 +35,10 @@ export const DEMO_STORES = {
     writeFileSync(keyFile, `${storeKeyToText(generateStoreKey())}\n`, { mode: 0o600 });
     return {
       env: { DFNS_ROTATOR_STORE: 'file', DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY_FILE: keyFile },
-      consumerRead: (name) => [`${cliCommand('secret', 'get', name, '--field', 'access-token')}   (with the demo's environment: . ./.demo/env)`],
+      consumerRead: (name) => [
+        `${cliCommand('secret', 'get', name)} > credential.json   (after . ./.demo/env; a service reads it through a pipe or file like this)`,
+        `${cliCommand('secret', 'get', name, '--field', 'access-token', '--show')}   (to look at it in a terminal: demo data only)`,
+      ],
       close: async () => undefined,
     };
   },

@@ -105,6 +105,27 @@ describe('the demo, driven from a second terminal', () => {
     expect(secrets.stdout).not.toContain(readFileSync(join(dir, 'store.key'), 'utf8').trim());
   });
 
+  it('runs the printed commands as printed (npx dfns-rotator standing for this checkout)', async () => {
+    // `npx dfns-rotator` resolves to this package's bin inside the project; here, a shell function does.
+    const npx = `npx() { [ "$1" = dfns-rotator ] && shift; exec ${CLI.map((a) => `'${a}'`).join(' ')} "$@"; }`;
+    const run = (command: string) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn('bash', ['-c', `${npx}; . ./.demo/env && (${command})`], { cwd: tmp.path, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+    const printed = (needle: string) => lines.find((l) => l.includes(needle))!.trim().split(/\s{3,}/)[0]!.split('   (')[0]!;
+    const read = await run(printed('secret get demo/payments-api > credential.json'));
+    expect(read.code).toBe(0);
+    const credential = JSON.parse(readFileSync(join(tmp.path, 'credential.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(credential)).toEqual(expect.arrayContaining(['accessToken', 'privateKey']));
+    const status = await run(printed('npx dfns-rotator status  '));
+    expect(status.stdout).toContain('Last scan:');
+    expect(status.code).toBe(0);
+  });
+
   it('also works with --config and no environment at all', async () => {
     const child = spawn(CLI[0]!, [...CLI.slice(1), 'status', '--config', '.demo/config.yaml'], { cwd: tmp.path, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
