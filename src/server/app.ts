@@ -85,8 +85,9 @@ export function createApp(options: AppOptions): App {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(hostAllowList(allowedHostNames(options.host, options.allowedHosts)));
   app.use(securityHeaders({ hsts: options.secureCookies ?? false }));
+  // Before every route, the probes excepted (they answer any Host): see host-check.ts.
+  app.use(hostAllowList(allowedHostNames(options.host, options.allowedHosts)));
   app.use(
     healthRoutes({
       readiness: options.readiness,
