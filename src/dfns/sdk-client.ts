@@ -30,10 +30,11 @@ import type {
   PersonalAccessTokenRecord,
   ServiceAccountRecord,
 } from './port.js';
+import { KeySigner } from './key-signer.js';
 import type { LoadedSdk } from './sdk-loader.js';
 
 type ApiClient = InstanceType<LoadedSdk['sdk']['DfnsApiClient']>;
-type Signer = InstanceType<LoadedSdk['keysigner']['AsymmetricKeySigner']>;
+type Signer = KeySigner;
 
 export interface SdkDfnsPortDeps {
   identity: string;
@@ -56,7 +57,7 @@ export class SdkDfnsPort implements DfnsPort {
     this.#deps = deps;
     this.identity = deps.identity;
     this.#signer = deps.signer
-      ? new deps.sdk.keysigner.AsymmetricKeySigner({ credId: deps.signer.credId, privateKey: deps.signer.privateKeyPem })
+      ? new KeySigner({ credId: deps.signer.credId, privateKey: deps.signer.privateKeyPem })
       : undefined;
   }
 
