@@ -1,11 +1,11 @@
 import { createPrivateKey } from 'node:crypto';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { validateDetailed } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import type { KeyAlgorithm } from '../dfns/port.js';
 import { ConfigError } from '../errors.js';
-import { parseStoreKey } from '../secrets/store-key.js';
-import { configFromEnv, envNamesFor } from './env.js';
+import { configFromEnv } from './env.js';
+import { absolutizeFileRefs, checkStoreKey, hint, resolveSecret } from './resolve-secret.js';
 import { buildStoreConfig } from './store.js';
 import { rawConfigSchema, type RawConfig, type SecretRef } from './schema.js';
 import { SecretValue } from './secret-value.js';
@@ -85,18 +85,6 @@ function validateRaw(raw: unknown, source: string, problems: string[], baseDir: 
   return absolutizeFileRefs(result.data, baseDir);
 }
 
-function absolutizeFileRefs<T>(value: T, baseDir: string): T {
-  if (Array.isArray(value)) return value.map((v) => absolutizeFileRefs(v, baseDir)) as T;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-      if (k === 'file' && typeof v === 'string') return [k, isAbsolute(v) ? v : resolve(baseDir, v)];
-      if (k === 'dir' && typeof v === 'string') return [k, isAbsolute(v) ? v : resolve(baseDir, v)];
-      return [k, absolutizeFileRefs(v, baseDir)];
-    });
-    return Object.fromEntries(entries) as T;
-  }
-  return value;
-}
 
 function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
@@ -115,36 +103,7 @@ function isSecretRef(v: object): boolean {
   return keys.length === 1 && ['file', 'env', 'store'].includes(keys[0]!);
 }
 
-function hint(path: string): string {
-  const names = envNamesFor(path);
-  return names.length > 0 ? ` (set ${path} in the config file or ${names.join(' / ')})` : ` (set ${path} in the config file)`;
-}
 
-function resolveSecret(ref: SecretRef, path: string, ctx: Ctx): SecretValue | null {
-  if ('env' in ref) {
-    const value = ctx.env[ref.env];
-    if (value === undefined || value === '') {
-      ctx.problems.push(`${path}: environment variable ${ref.env} is not set or empty`);
-      return null;
-    }
-    return new SecretValue(value.trim(), `env ${ref.env}`);
-  }
-  if ('file' in ref) {
-    try {
-      const text = ctx.readFile(ref.file).trim();
-      if (text === '') {
-        ctx.problems.push(`${path}: file ${ref.file} is empty`);
-        return null;
-      }
-      return new SecretValue(text, `file ${ref.file}`);
-    } catch (err) {
-      ctx.problems.push(`${path}: cannot read file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      return null;
-    }
-  }
-  ctx.problems.push(`${path}: a store reference is not allowed here`);
-  return null;
-}
 
 function resolveKeySource(ref: SecretRef, path: string, ctx: Ctx, check: (v: SecretValue) => string | null): KeySource | null {
   if ('store' in ref) return { kind: 'store', secretName: ref.store };
@@ -174,15 +133,6 @@ function checkJwt(v: SecretValue): string | null {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v.reveal()) ? null : 'not a Dfns access token (expected a JWT: three base64url parts)';
 }
 
-/** Uses the store's own parser so config and store agree on what a key is. */
-function checkStoreKey(v: SecretValue): string | null {
-  try {
-    parseStoreKey(v.reveal(), v.source);
-    return null;
-  } catch (err) {
-    return err instanceof ConfigError ? err.problems.join('; ').replace(/^store key \([^)]*\) /, '') : 'unreadable';
-  }
-}
 
 function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigInput): Config {
   const p = ctx.problems;
