@@ -162,6 +162,9 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
   const rules: Rule[] = (raw.rules ?? []).map((r) => ({ ...r, keyAlgorithm: r.keyAlgorithm as KeyAlgorithm | undefined }));
   const defaultStrategy = raw.rotation?.defaultStrategy ?? 'replace';
   const rekeyFallback = raw.rotation?.rekeyFallback ?? 'notify';
+  const overlapHours = raw.rotation?.overlapHours ?? DEFAULTS.overlapHours;
+  const maxOverlapHours = raw.rotation?.maxOverlapHours ?? Math.max(DEFAULTS.maxOverlapHours, overlapHours);
+  if (maxOverlapHours < overlapHours) p.push(`rotation.maxOverlapHours: ${maxOverlapHours} is shorter than rotation.overlapHours (${overlapHours}); it is the longest an old credential still in use is kept, so at least the overlap`);
   const usesReplace = defaultStrategy === 'replace' || rekeyFallback === 'replace' || rules.some((r) => r.strategy === 'replace' || r.rekeyFallback === 'replace');
   if (usesReplace && !raw.operator) {
     p.push(`rotation: strategy "replace" creates credentials, which only an org user can do: configure operator.*, or set rotation.defaultStrategy to "notify" (DFNS_ROTATOR_DEFAULT_STRATEGY=notify) and use no "replace" rules`);
@@ -215,7 +218,10 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
     rotation: {
       defaultStrategy,
       rekeyFallback,
-      overlapHours: raw.rotation?.overlapHours ?? DEFAULTS.overlapHours,
+      overlapHours,
+      usageCheck: raw.rotation?.usageCheck ?? 'audit-log',
+      usageGraceMinutes: raw.rotation?.usageGraceMinutes ?? DEFAULTS.usageGraceMinutes,
+      maxOverlapHours,
       archiveAfterHours: raw.rotation?.archiveAfterHours ?? DEFAULTS.archiveAfterHours,
       keyAlgorithm: (raw.rotation?.keyAlgorithm as KeyAlgorithm | undefined) ?? DEFAULTS.keyAlgorithm,
       daysValid: raw.rotation?.daysValid ?? null,

@@ -20,7 +20,10 @@ import type { CallRunner, CallSpec, TokenSource } from './call-runner.js';
 import { createLostError, findCreatedRecord } from './create-reconcile.js';
 import { DfnsClientError } from './errors.js';
 import { assertKeyPair, assertPublicKeyPem } from './keys.js';
+import { parseActionLogCsv } from './action-log-csv.js';
 import type {
+  ActionLogPage,
+  ActionLogQuery,
   CreatePersonalAccessTokenInput,
   CreateServiceAccountInput,
   Created,
@@ -234,6 +237,31 @@ export class SdkDfnsPort implements DfnsPort {
         parseAnswer(op, userActionSchema, signed);
       },
       () => undefined,
+    );
+  }
+
+  async listActionLogs(query: ActionLogQuery): Promise<ActionLogPage> {
+    const op = 'listActionLogs';
+    const params = new URLSearchParams({ startTime: new Date(query.startTime).toISOString(), endTime: new Date(query.endTime).toISOString() });
+    if (query.userId !== undefined) {
+      checkId(op, 'userId', query.userId);
+      params.set('userId', query.userId);
+    }
+    // The SDK's listAuditLogs reads the CSV answer as JSON and drops the truncation header: the
+    // same GET through the SDK's own request chain, read as text.
+    return this.#deps.runner.run(
+      {
+        operation: op,
+        invoke: async (token) => {
+          const response = await this.#deps.sdk.fetch.simpleFetch(`/auth/action/logs?${params.toString()}`, {
+            method: 'GET',
+            apiOptions: { baseUrl: this.#deps.baseUrl, orgId: this.#deps.orgId, ...(token !== undefined ? { authToken: token } : {}) },
+          });
+          return { text: await response.text(), truncated: response.headers.get('x-dfns-result-truncated') === 'true' };
+        },
+        parse: (raw) => ({ entries: parseActionLogCsv(op, raw.text), truncated: raw.truncated }),
+      },
+      this.#deps.tokens,
     );
   }
 

@@ -4,8 +4,15 @@ import { createSeamFetch } from './transport.js';
 
 type SdkModule = typeof import('@dfns/sdk');
 
+/** `@dfns/sdk/utils/fetch.js` (not in the package's typed entry points). */
+interface FetchUtils {
+  simpleFetch(resource: string, options: { method: 'GET'; apiOptions: { baseUrl?: string; orgId?: string; authToken?: string } }): Promise<{ text(): Promise<string>; headers: { get(name: string): string | null } }>;
+}
+
 export interface LoadedSdk {
   sdk: SdkModule;
+  /** The SDK's own request chain (URL, auth header, errors), for answers its generated client cannot read (CSV). */
+  fetch: FetchUtils;
 }
 
 /**
@@ -68,7 +75,8 @@ function loadPrivateSdk(): LoadedSdk {
     fake.exports = wrappedExports;
     cache[crossFetchPath] = fake as unknown as NodeJS.Module;
     const sdk = require(sdkEntry) as SdkModule;
-    return { sdk };
+    const fetch = sdkRequire('./utils/fetch.js') as FetchUtils;
+    return { sdk, fetch };
   } finally {
     // Put the cache back: remove our private instance, restore whatever was there before.
     for (const key of Object.keys(cache)) if (isPrivate(key)) delete cache[key];

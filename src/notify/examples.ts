@@ -100,5 +100,15 @@ export function exampleNotifications(now: number): Record<NotificationType, Noti
       credential: sa,
       outcome: 'deactivated',
     },
+    'retire-postponed': {
+      type: 'retire-postponed',
+      rotationId: '01J9Z6X2B7Q5',
+      credential: sa,
+      outcome: 'postponed',
+      lastUseAt: now - 3_600_000,
+      retireAt: now + 86_400_000,
+      maxRetireAt: now + 6 * 86_400_000,
+      newCredentialId: 'us-7k2p9-m4q8r-5t1vw3x6y0z2a4b6',
+    },
   };
 }

@@ -1,7 +1,7 @@
 import type { Notification, NotificationType, RenderedMessage } from './types.js';
 import type { RenderOptions } from './format-credential.js';
 import { renderExpiryBatch, renderExpiryWarning, renderScanDigest } from './format-expiry.js';
-import { renderCredentialRetired, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
+import { renderCredentialRetired, renderRetirePostponed, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
 
 export type { RenderOptions } from './format-credential.js';
 
@@ -16,6 +16,7 @@ const RENDERERS: { [T in NotificationType]: Renderer<T> } = {
   'rotation-failed': renderRotationFailed,
   'rotation-parked': renderRotationParked,
   'credential-retired': renderCredentialRetired,
+  'retire-postponed': renderRetirePostponed,
 };
 
 /**
