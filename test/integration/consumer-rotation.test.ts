@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job } from 'bullmq';
+import type { RotateResult } from '../../src/jobs/rotate.js';
+import type { Runtime } from '../../src/jobs/runtime.js';
+import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import { OPERATOR, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
+import { LineChild } from '../helpers/line-child.js';
+import { deletePrefix, newRedis } from '../helpers/redis.js';
+
+/**
+ * Issue 11, end to end: a consumer process signs a Dfns call every 100 ms while the daemon
+ * rotates its service account. With `rotatingDfnsClient` it never fails a call and is on the new
+ * credential before the old one is deactivated; a consumer that never re-reads keeps the old one
+ * in use, so retirement is postponed with one alert, then held at the maximum overlap until a
+ * person forces it. Time moves on the simulator's clock; retire jobs are promoted by hand.
+ */
+const HOUR = 3_600_000;
+const redis = newRedis();
+
+interface Line { event?: string; call?: number; ok?: boolean; as?: string | null; error?: string; from?: string; to?: string }
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, deadlineMs = 15_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20)); // polling a condition with a deadline, not waiting for time to pass
+  }
+}
+
+describe('consumers and retirement', () => {
+  let fx: Fixture | undefined;
+  let consumer: LineChild | undefined;
+
+  afterEach(async () => {
+    if (consumer) {
+      consumer.process.kill('SIGTERM');
+      await consumer.exited;
+      consumer = undefined;
+    }
+    if (fx) {
+      await fx.close();
+      await deletePrefix(redis, fx.config.redis.prefix);
+      fx = undefined;
+    }
+  });
+
+  async function setUp(mode: 'rotating' | 'static') {
+    fx = await startFixture({
+      extraSeed: { permissions: [{ id: 'pm-writer', name: 'Writer', operations: ['Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Update'] }] },
+      serviceAccounts: [
+        { name: 'pay', held: true, ageDays: 355, daysValid: 365, permission: 'Writer' },
+        { name: 'scratch', ageDays: 1, daysValid: 365 },
+      ],
+      operatorExtraOperations: ['Auth:Logs:Read'],
+      env: { DFNS_ROTATOR_OVERLAP_HOURS: '1', DFNS_ROTATOR_USAGE_GRACE_MINUTES: '0', DFNS_ROTATOR_MAX_OVERLAP_HOURS: '3', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '48' },
+    });
+    const rt = fx.runtime();
+    await fx.adopt('pay', 'sa/pay');
+    rt.startWorkers();
+    const operator = (await rt.identities.operator())!;
+    const scratch = (await operator.listServiceAccounts()).find((s) => s.name === 'scratch')!.id;
+    const old = (await operator.listServiceAccounts()).find((s) => s.name === 'pay')!.id;
+    consumer = new LineChild('consumer-child.ts', {
+      MODE: mode,
+      SECRET_NAME: 'sa/pay',
+      STORE_DIR: fx.config.store.kind === 'file' ? fx.config.store.dir : '',
+      STORE_KEY: fx.env.DFNS_ROTATOR_STORE_KEY!,
+      SCRATCH_SA_ID: scratch,
+      CALL_EVERY_MS: '100',
+      REFRESH_MS: '200',
+    });
+    await consumer.waitForCount(/"ok":true/, 3);
+    return { rt, operator, old };
+  }
+
+  const lines = (): Line[] => consumer!.lines.map((l) => JSON.parse(l) as Line);
+
+  async function rotate(rt: Runtime): Promise<RotateResult> {
+    return runJob<RotateResult>(rt.queues.rotate, 'rotate', { credential: 'sa/pay', reason: 'consumer test', requestedBy: 'test' });
+  }
+
+  /** Moves past the due retire time and runs the retire job now; returns the record once the job has run. */
+  async function nextRetireRound(rt: Runtime, rotationId: string): Promise<RotationRecord> {
+    const before = (await rt.rotations.get(rotationId))!;
+    fx!.sim.clock.advance(HOUR + 1000);
+    const job = await until<Job>('the delayed retire job', async () => (await rt.queues.retire.getJobs(['delayed'])).find((j) => j.data.rotationId === rotationId && j.data.phase === 'deactivate'));
+    await job.promote();
+    return until('the retire job to run', async () => {
+      const r = await rt.rotations.get(rotationId);
+      const state = await rt.queues.retire.getJobState(job.id!);
+      return r && r.revision > before.revision && (state === 'delayed' || state === 'completed') ? r : null;
+    });
+  }
+
+  async function notices(rt: Runtime, type: string) {
+    return (await rt.queues.notify.getJobs(['completed', 'waiting', 'delayed', 'active', 'failed'])).filter((j) => j.name === type);
+  }
+
+  it('a consumer on rotatingDfnsClient never fails, and moves before the old credential is deactivated', async () => {
+    const { rt, operator, old } = await setUp('rotating');
+    const result = await rotate(rt);
+    expect(result.step).toBe('retire-scheduled');
+    const fresh = result.newCredentialId!;
+
+    let record = (await rt.rotations.get(result.rotationId))!;
+    for (let round = 0; round < 5 && record.step !== 'deactivated' && record.step !== 'done'; round++) {
+      record = await nextRetireRound(rt, result.rotationId);
+    }
+    expect(record.step).toBe('deactivated');
+    expect((await operator.getServiceAccount(old)).isActive).toBe(false);
+    // Promoted at T, the consumer signed with the old credential at T: the first check postponed.
+    expect(record.usage?.postponements).toBeGreaterThanOrEqual(1);
+    expect(record.usage?.status).toBe('unused');
+
+    // Let the consumer make a few more calls on the new credential, then stop it.
+    const seen = consumer!.lines.length;
+    await consumer!.waitForLine(() => consumer!.lines.length >= seen + 3);
+    consumer!.process.kill('SIGTERM');
+    await consumer!.waitForLine(/"event":"stopped"/);
+
+    const calls = lines().filter((l) => l.call !== undefined);
+    expect(calls.length).toBeGreaterThan(5);
+    expect(calls.filter((c) => !c.ok)).toEqual([]);
+    expect(lines().find((l) => l.event === 'rotated')).toMatchObject({ from: old, to: fresh });
+    expect(calls.at(-1)!.as).toBe(fresh);
+
+    // Dfns' own record: the new service account signed before the operator deactivated the old one.
+    const log = fx!.sim.actionLog();
+    const firstNew = log.findIndex((e) => e.userId === fresh);
+    const deactivation = log.findIndex((e) => e.actionPath === `/auth/service-accounts/${old}/deactivate`);
+    expect(firstNew).toBeGreaterThanOrEqual(0);
+    expect(deactivation).toBeGreaterThan(firstNew);
+    expect(log.slice(deactivation).some((e) => e.userId === old)).toBe(false);
+    expect(log.find((e) => e.actionPath === `/auth/service-accounts/${old}/deactivate`)?.username).toBe(OPERATOR);
+  });
+
+  it('a consumer that never re-reads: retirement postponed with one alert, then held for a person, then forced', async () => {
+    const { rt, operator, old } = await setUp('static');
+    const result = await rotate(rt);
+
+    const first = await nextRetireRound(rt, result.rotationId);
+    expect(first).toMatchObject({ step: 'retire-scheduled', usage: { status: 'in-use', postponements: 1 } });
+    expect(first.usage!.lastUseAt).toBeGreaterThanOrEqual(first.promotedAt!);
+    const second = await nextRetireRound(rt, result.rotationId);
+    expect(second.usage).toMatchObject({ status: 'in-use', postponements: 2 });
+    // promoted + 3 h is the maximum: the third check holds it for a person.
+    const third = await nextRetireRound(rt, result.rotationId);
+    expect(third.usage?.status).toBe('held');
+    expect(await rt.queues.retire.getJobState(`retire_${result.rotationId}_deactivate`)).toBe('completed');
+    expect((await operator.getServiceAccount(old)).isActive).toBe(true);
+
+    const postponed = await notices(rt, 'retire-postponed');
+    expect(postponed.map((j) => j.data.outcome).sort()).toEqual(['held', 'postponed']);
+    expect(calls().filter((c) => !c.ok)).toEqual([]);
+    expect(calls().every((c) => c.as === old)).toBe(true);
+
+    function calls() {
+      return lines().filter((l) => l.call !== undefined);
+    }
+  });
+});
