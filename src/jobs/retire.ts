@@ -109,7 +109,7 @@ async function notifyStillInUse(deps: RetireDeps, r: RotationRecord, outcome: 'p
     retireAt: outcome === 'postponed' ? r.retireAt : null,
     maxRetireAt,
     newCredentialId: r.created?.credentialId ?? null,
-  }, `retire-${outcome}:${r.rotationId}`);
+  }, `retire-${outcome}:${r.rotationId}:${r.usage?.postponements ?? 0}`);
 }
 
 async function deactivateOld(deps: RetireDeps, r: RotationRecord): Promise<void> {
