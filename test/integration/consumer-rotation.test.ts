@@ -4,7 +4,12 @@ import type { RotateResult } from '../../src/jobs/rotate.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { RotationRecord } from '../../src/jobs/rotation-types.js';
 import { OPERATOR, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
+import { Registry } from 'prom-client';
 import { retireCommand } from '../../src/commands/retire.js';
+import { pendingRetirement } from '../../src/jobs/retire-facts.js';
+import { createPrometheusMetrics } from '../../src/server/prometheus.js';
+import { inventoryRows, retirementText } from '../../src/server/inventory-view.js';
+import type { InventoryItem } from '../../src/model.js';
 import { runCommand } from '../helpers/command-context.js';
 import { LineChild } from '../helpers/line-child.js';
 import { deletePrefix, newRedis } from '../helpers/redis.js';
@@ -48,14 +53,14 @@ describe('consumers and retirement', () => {
     }
   });
 
-  async function setUp(mode: 'rotating' | 'static') {
+  async function setUp(mode: 'rotating' | 'static', auditLog = true) {
     fx = await startFixture({
       extraSeed: { permissions: [{ id: 'pm-writer', name: 'Writer', operations: ['Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Update'] }] },
       serviceAccounts: [
         { name: 'pay', held: true, ageDays: 355, daysValid: 365, permission: 'Writer' },
         { name: 'scratch', ageDays: 1, daysValid: 365 },
       ],
-      operatorExtraOperations: ['Auth:Logs:Read'],
+      ...(auditLog ? { operatorExtraOperations: ['Auth:Logs:Read'] } : {}),
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '1', DFNS_ROTATOR_USAGE_GRACE_MINUTES: '0', DFNS_ROTATOR_MAX_OVERLAP_HOURS: '3', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '48' },
     });
     const rt = fx.runtime();
@@ -150,6 +155,16 @@ describe('consumers and retirement', () => {
     const first = await nextRetireRound(rt, result.rotationId);
     expect(first).toMatchObject({ step: 'retire-scheduled', usage: { status: 'in-use', postponements: 1 } });
     expect(first.usage!.lastUseAt).toBeGreaterThanOrEqual(first.promotedAt!);
+    // The inventory and the metrics say the consumers have not moved, and when retirement is checked again.
+    const registry = new Registry();
+    createPrometheusMetrics(registry, { rotations: rt.rotations, defaultMetrics: false });
+    const labels = `kind="service-account",id="${old}",name="pay",secret="sa/pay",rotation="${result.rotationId}"`;
+    let metrics = await registry.metrics();
+    expect(metrics).toContain(`dfns_rotator_credential_retire_timestamp_seconds{${labels}} ${first.retireAt! / 1000}`);
+    expect(metrics).toContain(`dfns_rotator_credential_last_use_timestamp_seconds{${labels}} ${first.usage!.lastUseAt! / 1000}`);
+    expect(metrics).toContain(`dfns_rotator_credential_retire_state{${labels},state="in-use"} 1`);
+    expect(retirementText(pendingRetirement(first)!, fx!.sim.clock.now())).toMatch(/consumers have not moved \(last signed .* UTC, per Dfns' audit log\): retirement postponed, checked again in 1 hour/);
+
     const second = await nextRetireRound(rt, result.rotationId);
     expect(second.usage).toMatchObject({ status: 'in-use', postponements: 2 });
     // promoted + 3 h is the maximum: the third check holds it for a person.
@@ -157,6 +172,10 @@ describe('consumers and retirement', () => {
     expect(third.usage?.status).toBe('held');
     expect(await rt.queues.retire.getJobState(`retire_${result.rotationId}_deactivate`)).toBe('completed');
     expect((await operator.getServiceAccount(old)).isActive).toBe(true);
+    metrics = await registry.metrics();
+    expect(metrics).toContain(`dfns_rotator_credential_retire_state{${labels},state="held"} 1`);
+    expect(metrics).not.toContain(`dfns_rotator_credential_retire_timestamp_seconds{${labels}}`);
+    expect(retirementText(pendingRetirement(third)!, fx!.sim.clock.now())).toContain(`dfns-rotator retire ${result.rotationId} --force`);
 
     const postponed = await notices(rt, 'retire-postponed');
     expect(postponed.map((j) => j.data.outcome).sort()).toEqual(['held', 'postponed']);
@@ -178,5 +197,17 @@ describe('consumers and retirement', () => {
     function calls() {
       return lines().filter((l) => l.call !== undefined);
     }
+  });
+
+  it('without Auth:Logs:Read the overlap rule stands, and the record and inventory say why', async () => {
+    const { rt, operator, old } = await setUp('static', false);
+    const result = await rotate(rt);
+    const record = await nextRetireRound(rt, result.rotationId);
+    expect(record.step).toBe('deactivated');
+    expect(record.usage).toMatchObject({ status: 'not-visible', note: expect.stringContaining('grant it Auth:Logs:Read') });
+    expect((await operator.getServiceAccount(old)).isActive).toBe(false);
+    const [row] = inventoryRows([{ kind: 'service-account', id: old, name: 'pay', expiresAt: null, managed: true, strategy: 'replace', role: 'current' } as unknown as InventoryItem], [record], fx!.sim.clock.now());
+    expect(row!.nextAction).toMatch(/deactivated after the overlap alone: whether consumers had moved was not visible \(operator .* may not read the audit log \(grant it Auth:Logs:Read\)\)/);
+    expect(await notices(rt, 'retire-postponed')).toEqual([]);
   });
 });
