@@ -70,7 +70,7 @@ function timedPort(port: DfnsPort, timers: Timers): DfnsPort {
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
       const bound = (value as (...a: unknown[]) => Promise<unknown>).bind(target);
-      return prop === 'listServiceAccounts' || prop === 'listPersonalAccessTokens' ? timed(timers, 'listing', bound) : bound;
+      return typeof prop === 'string' && /^list(ServiceAccounts|PersonalAccessTokens)(Detailed)?$/.test(prop) ? timed(timers, 'listing', bound) : bound;
     },
   });
 }

@@ -86,6 +86,7 @@ export const demoCommand: Command = {
         DFNS_ROTATOR_PORT: port,
         REDIS_URL: redisUrl,
         ...(ctx.env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_URL: ctx.env.SLACK_WEBHOOK_URL } : {}),
+        ...(ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST ? { DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST: ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST } : {}),
         ...(ctx.env.LOG_LEVEL ? { LOG_LEVEL: ctx.env.LOG_LEVEL } : {}),
       };
       const config = loadConfig({ env, readFile: (p) => (p === operatorKeyFile ? world.operatorKey.privateKeyPem : ''), cwd: dir, needs: { server: true } });

@@ -56,7 +56,9 @@ export function buildIdentities(options: IdentityOptions): Identities {
 
 const LISTINGS: Record<string, string> = {
   listServiceAccounts: 'listing service accounts',
+  listServiceAccountsDetailed: 'listing service accounts',
   listPersonalAccessTokens: 'listing personal access tokens',
+  listPersonalAccessTokensDetailed: 'listing personal access tokens',
 };
 
 /** Announces each listing (and the operator's login, which happens on its first call). */

@@ -55,6 +55,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_DIGEST', path: 'slack.digest', kind: 'string', help: 'daily summary of the scans (a heartbeat): daily or off' },
   { name: 'SLACK_WEBHOOK_URL', path: 'slack.webhookUrl', kind: 'secret-env', help: 'Slack incoming webhook URL' },
   { name: 'SLACK_WEBHOOK_URL_FILE', path: 'slack.webhookUrl', kind: 'secret-file', help: 'file holding the Slack webhook URL' },
+  { name: 'DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST', path: 'slack.allowAnyHost', kind: 'bool', help: "accept a webhook host other than Slack's (a relay); plain http only on loopback" },
   { name: 'DFNS_ROTATOR_SCHEDULE', path: 'schedule.scan', kind: 'string', help: 'cron expression of the scan' },
   { name: 'DFNS_ROTATOR_TIMEZONE', path: 'schedule.timezone', kind: 'string', help: 'IANA time zone of the cron expression' },
   { name: 'REDIS_URL', path: 'redis.url', kind: 'string', help: 'redis:// or rediss:// URL' },

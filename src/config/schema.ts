@@ -55,8 +55,8 @@ export const ruleSchema = z.strictObject({
   rekeyFallback: z.enum(['replace', 'notify']).optional(),
   /** Rotate when the key is older than this, even if the token is far from expiry. */
   maxKeyAgeDays: positiveInt.optional(),
-  /** Lifetime of the replacement credential. */
-  daysValid: z.number().int().min(1).max(730).optional(),
+  /** Lifetime of the replacement credential. 3650 is a sanity bound: the current Dfns reference documents no maximum (older docs: 730). */
+  daysValid: z.number().int().min(1).max(3650).optional(),
   keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
   /** Assumed lifetime of matching credentials whose token is not held. */
   assumedLifetimeDays: z.number().int().min(1).max(3650).optional(),
@@ -138,7 +138,7 @@ export const rawConfigSchema = z.strictObject({
       maxOverlapHours: z.number().min(0).max(24 * 365).optional(),
       archiveAfterHours: z.number().min(0).max(24 * 365).optional(),
       keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
-      daysValid: z.number().int().min(1).max(730).optional(),
+      daysValid: z.number().int().min(1).max(3650).optional(),
       maxKeyAgeDays: positiveInt.optional(),
     })
     .optional(),
@@ -146,6 +146,8 @@ export const rawConfigSchema = z.strictObject({
   slack: z
     .strictObject({
       webhookUrl: secretRef('the webhook URL', false).optional(),
+      /** Accept a webhook host other than Slack's (a relay; http only on loopback). */
+      allowAnyHost: z.boolean().optional(),
       /** Link shown in messages. */
       dashboardUrl: z.url().optional(),
       /** A daily summary of every scan's counts (a heartbeat: silence means the worker stopped). */

@@ -81,12 +81,12 @@ export interface Config {
     maxOverlapHours: number;
     archiveAfterHours: number;
     keyAlgorithm: KeyAlgorithm;
-    /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days). */
+    /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days, so a replacement is always dated). */
     daysValid: number | null;
     maxKeyAgeDays: number | null;
   };
   rules: Rule[];
-  slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
+  slack: { webhookUrl: SecretValue | null; allowAnyHost: boolean; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
   server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string };
@@ -102,7 +102,10 @@ export const DEFAULTS = {
   maxAttempts: 6,
   warnDays: [30, 14, 7, 3, 1],
   rotateBeforeDays: 14,
-  /** Dfns' documented maximum daysValid. */
+  /**
+   * An assumption, shown as an estimate: the older docs' maximum daysValid. The current Dfns
+   * reference documents neither a default nor a maximum.
+   */
   assumedLifetimeDays: 730,
   overlapHours: 24,
   usageGraceMinutes: 15,

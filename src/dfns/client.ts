@@ -32,6 +32,8 @@ export interface TokenIdentity {
   signer?: { credId: string; privateKeyPem: string };
   /** How to name this identity in messages; default derived from the token's claims. */
   label?: string;
+  /** What the token is, when the caller knows (a stored secret does): PAT rekey checks whose keys it can sign with. */
+  holds?: 'service-account' | 'pat';
 }
 
 export interface DfnsClientOptions {
@@ -60,6 +62,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
   if (problems.length > 0) throw new ConfigError(problems, 'Dfns client options');
 
   const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
   const runner = new CallRunner({
     limiter: options.limiter,
     clock,
@@ -67,7 +70,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
     random: options.random ?? Math.random,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retry: resolveRetryPolicy(options.retry),
-    logger: options.logger ?? silentLogger,
+    logger,
     ...(options.onRequest ? { observer: options.onRequest } : {}),
   });
   const sdk = loadSdk();
@@ -77,6 +80,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
   let tokens: TokenSource;
   let signer: { credId: string; privateKeyPem: string } | undefined;
   let name: string;
+  let holds: 'service-account' | 'pat' | undefined;
   if (identity.kind === 'operator') {
     signer = { credId: identity.credId, privateKeyPem: identity.privateKeyPem };
     const authSigner = new KeySigner({ credId: identity.credId, privateKey: identity.privateKeyPem });
@@ -97,8 +101,9 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
     tokens = { token: () => Promise.resolve(token) };
     signer = identity.signer;
     name = identity.label ?? describeToken(token);
+    holds = identity.holds ?? (readTokenIdentity(token).kind === 'Pat' ? 'pat' : undefined);
   }
-  return new SdkDfnsPort({ identity: name, baseUrl, orgId: options.orgId, runner, tokens, sdk, ...(signer ? { signer } : {}) });
+  return new SdkDfnsPort({ identity: name, baseUrl, orgId: options.orgId, runner, tokens, sdk, logger, ...(signer ? { signer } : {}), ...(holds ? { holds } : {}) });
 }
 
 /** `token ServiceAccount to-…` from the claims, without the token. */

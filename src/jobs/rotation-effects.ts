@@ -240,6 +240,9 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
       const assigned = r.kind === 'service-account'
         ? (await op.getServiceAccount(v.credentialId)).permissionAssignments
         : (await op.getPersonalAccessToken(v.credentialId)).permissionAssignments;
+      if (assigned === null) {
+        return failure(r, new RotationPlanError(`Dfns' answer for the replacement ${v.credentialId} does not list its permissions, so it cannot be proven to have [${r.old.permissionIds.join(', ')}]`), 'verify: ');
+      }
       const got = assigned.map((p) => p.permissionId).sort();
       const want = [...r.old.permissionIds].sort();
       // A PAT without an explicit permission inherits its owner's; only compare what was set.

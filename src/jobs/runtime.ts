@@ -111,7 +111,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   const notifier =
     options.notifier ??
-    createNotifier({ logger, clock, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
+    createNotifier({ logger, clock, slackAllowAnyHost: config.slack.allowAnyHost, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
   const notify = notifyEnqueuer(queues.notify, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {});
   const rotations = redisRotationStore(redis, prefix);
   const audit = redisAuditLog(redis, prefix, config.audit.file);
