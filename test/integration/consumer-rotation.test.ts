@@ -6,6 +6,7 @@ import type { RotationRecord } from '../../src/jobs/rotation-types.js';
 import { OPERATOR, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 import { Registry } from 'prom-client';
 import { retireCommand } from '../../src/commands/retire.js';
+import { statusCommand } from '../../src/commands/status.js';
 import { pendingRetirement } from '../../src/jobs/retire-facts.js';
 import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { inventoryRows, retirementText } from '../../src/server/inventory-view.js';
@@ -181,6 +182,11 @@ describe('consumers and retirement', () => {
     expect(postponed.map((j) => j.data.outcome).sort()).toEqual(['held', 'postponed']);
     expect(calls().filter((c) => !c.ok)).toEqual([]);
     expect(calls().every((c) => c.as === old)).toBe(true);
+
+    const status = await runCommand(statusCommand, [], { env: fx!.env, cwd: fx!.dir, clock: fx!.sim.clock });
+    expect(status.code).toBe(1);
+    expect(status.all).toContain(`Held for a person: sa/pay's old credential sa:${old} still signs`);
+    expect(status.all).toContain(`dfns-rotator retire ${result.rotationId} --force`);
 
     // A person decides: `dfns-rotator retire <rotation> --force`.
     const forced = await runCommand(retireCommand, [result.rotationId, '--force', '--reason', 'the batch job is being fixed'], { env: fx!.env, cwd: fx!.dir, clock: fx!.sim.clock });
