@@ -127,6 +127,16 @@ describe('rotatingDfnsClient', () => {
     expect(await dfns.refresh()).toBe(false);
   });
 
+  it('without a store block, opens the store the daemon variables describe', async () => {
+    const dfns = await rotatingDfnsClient({ secret: 'svc/two', env: { DFNS_ROTATOR_STORE: 'file', DFNS_ROTATOR_STORE_DIR: join(tmp.path, 'secrets'), DFNS_ROTATOR_STORE_KEY: keyText }, refreshIntervalMs: 0 });
+    try {
+      expect(dfns.credential()).toMatchObject({ secret: 'svc/two', versionId: 2, credentialId: ids.get('sa-d') });
+      expect((await dfns.client.auth.listServiceAccounts()).items.length).toBeGreaterThan(0);
+    } finally {
+      await dfns.close();
+    }
+  });
+
   it('fails clearly: no such secret, bad store settings, a store that cannot be read', async () => {
     await expect(rotatingDfnsClient(options('svc/missing'))).rejects.toMatchObject({ code: 'CONSUMER_CREDENTIAL', message: expect.stringContaining('"svc/missing" has no current version') });
     await expect(rotatingDfnsClient({ secret: 'svc/one', store: { kind: 'file', dir: tmp.path }, env: {} })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('store.key') });
