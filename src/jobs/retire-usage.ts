@@ -80,22 +80,32 @@ function proceed(usage: RetireUsage): UsageDecision {
 }
 
 async function look(deps: RetireUsageDeps, r: RotationRecord, from: number, to: number): Promise<Sighting> {
-  const reader = (await deps.identities.operator().catch(() => null)) ?? (await deps.identities.watcher().catch(() => null));
-  if (!reader) return { kind: 'not-visible', note: 'no operator or watcher identity to read the audit log with' };
+  // Not configured is null; a login that fails throws, and the retire job retries: a transient
+  // error must never read as "not visible" and let the overlap rule retire a credential in use.
+  const readers = [await deps.identities.operator(), await deps.identities.watcher()].filter((p): p is DfnsPort => p !== null);
+  if (readers.length === 0) return { kind: 'not-visible', note: 'no operator or watcher identity to read the audit log with' };
   let subject: Subject | null;
   try {
     subject = await subjectOf(deps, r);
   } catch (err) {
-    return { kind: 'not-visible', note: `cannot tell which audit-log entries are the old credential's: ${errorCode(err) ?? (err as Error).message}` };
+    if (!REFUSED.has(errorCode(err) ?? '')) throw err;
+    return { kind: 'not-visible', note: `cannot tell which audit-log entries are the old credential's: Dfns refused to list its Key credentials (${errorCode(err)})` };
   }
   if (!subject) return { kind: 'not-visible', note: "cannot tell which audit-log entries are the old credential's (its Key credential is not listed)" };
-  try {
-    return await scan(reader, subject, from, to);
-  } catch (err) {
-    if (errorCode(err) === 'DFNS_FORBIDDEN') return { kind: 'not-visible', note: `${reader.identity} may not read the audit log (grant it Auth:Logs:Read)` };
-    throw err;
+  const refused: string[] = [];
+  for (const reader of readers) {
+    try {
+      return await scan(reader, subject, from, to);
+    } catch (err) {
+      if (errorCode(err) !== 'DFNS_FORBIDDEN') throw err;
+      refused.push(reader.identity);
+    }
   }
+  return { kind: 'not-visible', note: `${refused.join(' and ')} may not read the audit log (grant it Auth:Logs:Read)` };
 }
+
+/** Refusals that mean "cannot be known", not "try again". */
+const REFUSED = new Set(['DFNS_FORBIDDEN', 'DFNS_NOT_FOUND', 'DFNS_UNAUTHORIZED']);
 
 async function scan(reader: DfnsPort, subject: Subject, from: number, to: number): Promise<Sighting> {
   let lastUseAt: number | null = null;
