@@ -54,15 +54,16 @@ describe('consumers and retirement', () => {
     }
   });
 
-  async function setUp(mode: 'rotating' | 'static', auditLog = true) {
+  async function setUp(mode: 'rotating' | 'static' | 'none', auditLog = true) {
     fx = await startFixture({
-      extraSeed: { permissions: [{ id: 'pm-writer', name: 'Writer', operations: ['Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Update'] }] },
+      extraSeed: { permissions: [{ id: 'pm-writer', name: 'Writer', operations: ['Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Update', 'Auth:ServiceAccounts:Activate'] }] },
       serviceAccounts: [
         { name: 'pay', held: true, ageDays: 355, daysValid: 365, permission: 'Writer' },
         { name: 'scratch', ageDays: 1, daysValid: 365 },
       ],
       ...(auditLog ? { operatorExtraOperations: ['Auth:Logs:Read'] } : {}),
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '1', DFNS_ROTATOR_USAGE_GRACE_MINUTES: '0', DFNS_ROTATOR_MAX_OVERLAP_HOURS: '3', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '48' },
+      knobs: { tokensMayManageCredentials: true },
     });
     const rt = fx.runtime();
     await fx.adopt('pay', 'sa/pay');
@@ -70,6 +71,7 @@ describe('consumers and retirement', () => {
     const operator = (await rt.identities.operator())!;
     const scratch = (await operator.listServiceAccounts()).find((s) => s.name === 'scratch')!.id;
     const old = (await operator.listServiceAccounts()).find((s) => s.name === 'pay')!.id;
+    if (mode === 'none') return { rt, operator, old, scratch };
     consumer = new LineChild('consumer-child.ts', {
       MODE: mode,
       SECRET_NAME: 'sa/pay',
@@ -80,13 +82,13 @@ describe('consumers and retirement', () => {
       REFRESH_MS: '200',
     });
     await consumer.waitForCount(/"ok":true/, 3);
-    return { rt, operator, old };
+    return { rt, operator, old, scratch };
   }
 
   const lines = (): Line[] => consumer!.lines.map((l) => JSON.parse(l) as Line);
 
-  async function rotate(rt: Runtime): Promise<RotateResult> {
-    return runJob<RotateResult>(rt.queues.rotate, 'rotate', { credential: 'sa/pay', reason: 'consumer test', requestedBy: 'test' });
+  async function rotate(rt: Runtime, extra: Record<string, unknown> = {}): Promise<RotateResult> {
+    return runJob<RotateResult>(rt.queues.rotate, 'rotate', { credential: 'sa/pay', reason: 'consumer test', requestedBy: 'test', ...extra });
   }
 
   /**
@@ -96,8 +98,10 @@ describe('consumers and retirement', () => {
    */
   async function nextRetireRound(rt: Runtime, rotationId: string): Promise<RotationRecord> {
     const before = (await rt.rotations.get(rotationId))!;
-    const made = consumer!.lines.filter((l) => l.includes('"call"')).length;
-    await consumer!.waitForCount(/"call"/, made + 2);
+    if (consumer) {
+      const made = consumer.lines.filter((l) => l.includes('"call"')).length;
+      await consumer.waitForCount(/"call"/, made + 2);
+    }
     fx!.sim.clock.advance(HOUR + 1000);
     const job = await until<Job>('the delayed retire job', async () => (await rt.queues.retire.getJobs(['delayed'])).find((j) => j.data.rotationId === rotationId && j.data.phase === 'deactivate'));
     await job.promote();
@@ -215,5 +219,30 @@ describe('consumers and retirement', () => {
     const [row] = inventoryRows([{ kind: 'service-account', id: old, name: 'pay', expiresAt: null, managed: true, strategy: 'replace', role: 'current' } as unknown as InventoryItem], [record], fx!.sim.clock.now());
     expect(row!.nextAction).toMatch(/deactivated after the overlap alone: whether consumers had moved was not visible \(operator .* may not read the audit log \(grant it Auth:Logs:Read\)\)/);
     expect(await notices(rt, 'retire-postponed')).toEqual([]);
+  });
+
+  it('rekey: only signatures with the old Key credential count, not the new key on the same service account', async () => {
+    const { rt, scratch } = await setUp('none');
+    const before = (await rt.store.get('sa/pay'))!.versions.find((v) => v.stages.includes('current'))!;
+    const result = await rotate(rt, { strategy: 'rekey' });
+    expect(result.step).toBe('retire-scheduled');
+    const record = (await rt.store.get('sa/pay'))!;
+    const current = record.versions.find((v) => v.stages.includes('current'))!;
+    const previous = record.versions.find((v) => v.versionId === before.versionId)!;
+    expect(current.value.credentialId).toBe(previous.value.credentialId);
+
+    // A forgotten service still signs with the old key: postponed.
+    await rt.identities.asSecret(previous.value, 'old key').activateServiceAccount(scratch);
+    const first = await nextRetireRound(rt, result.rotationId);
+    expect(first.usage).toMatchObject({ status: 'in-use', postponements: 1 });
+
+    // Now only the new key signs (same service account, same token): that is not the old credential.
+    await rt.identities.asSecret(current.value, 'new key').activateServiceAccount(scratch);
+    const second = await nextRetireRound(rt, result.rotationId);
+    expect(second.step).toBe('deactivated');
+    expect(second.usage?.status).toBe('unused');
+    const credentials = await rt.identities.asSecret(current.value, 'check').listCredentials();
+    expect(credentials.find((c) => c.credentialId === previous.value.credId)?.isActive).toBe(false);
+    expect(credentials.find((c) => c.credentialId === current.value.credId)?.isActive).toBe(true);
   });
 });
