@@ -59,8 +59,11 @@ export function createRetireProcessor(deps: RetireDeps) {
       if (effect.type === 'deactivate-old') {
         if (record.usage?.status !== 'forced') {
           const decision = await checkRetireUsage(deps, record);
-          record = await save(deps, applyEvent(record, decision.event, deps.clock.now()), usageAction(decision.event.usage), decision.event);
-          if (decision.alert) await notifyStillInUse(deps, record, decision.alert);
+          const checked = applyEvent(record, decision.event, deps.clock.now());
+          // Alert before saving: a crash in between repeats the same decision, and the alert's
+          // dedupe key makes the second one a no-op; the other order could lose it.
+          if (decision.alert) await notifyStillInUse(deps, checked, decision.alert);
+          record = await save(deps, checked, usageAction(decision.event.usage), decision.event);
           if (!decision.retire) continue;
         }
         await deactivateOld(deps, record);
