@@ -61,12 +61,14 @@ describe('consumers and retirement', () => {
         { name: 'pay', held: true, ageDays: 355, daysValid: 365, permission: 'Writer' },
         { name: 'scratch', ageDays: 1, daysValid: 365 },
       ],
+      pats: [{ name: 'ci', owner: OPERATOR, held: true, ageDays: 20, daysValid: 30, permission: 'Writer' }],
       ...(auditLog ? { operatorExtraOperations: ['Auth:Logs:Read'] } : {}),
       env: { DFNS_ROTATOR_OVERLAP_HOURS: '1', DFNS_ROTATOR_USAGE_GRACE_MINUTES: '0', DFNS_ROTATOR_MAX_OVERLAP_HOURS: '3', DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: '48' },
       knobs: { tokensMayManageCredentials: true },
     });
     const rt = fx.runtime();
     await fx.adopt('pay', 'sa/pay');
+    await fx.adopt('ci', 'pat/ci', 'pat');
     rt.startWorkers();
     const operator = (await rt.identities.operator())!;
     const scratch = (await operator.listServiceAccounts()).find((s) => s.name === 'scratch')!.id;
@@ -244,5 +246,23 @@ describe('consumers and retirement', () => {
     const credentials = await rt.identities.asSecret(current.value, 'check').listCredentials();
     expect(credentials.find((c) => c.credentialId === previous.value.credId)?.isActive).toBe(false);
     expect(credentials.find((c) => c.credentialId === current.value.credId)?.isActive).toBe(true);
+  });
+
+  it("PAT: its owner's own signatures (the operator's) do not count, the old PAT's do", async () => {
+    const { rt, operator, scratch } = await setUp('none');
+    const before = (await rt.store.get('pat/ci'))!.versions.find((v) => v.stages.includes('current'))!;
+    const result = await runJob<RotateResult>(rt.queues.rotate, 'rotate', { credential: 'pat/ci', reason: 'consumer test', requestedBy: 'test' });
+    expect(result.step).toBe('retire-scheduled');
+
+    await rt.identities.asSecret(before.value, 'old pat').activateServiceAccount(scratch);
+    const first = await nextRetireRound(rt, result.rotationId);
+    expect(first.usage).toMatchObject({ status: 'in-use' });
+
+    // Only the operator (the PAT's owner, same user id in the audit log) signs now.
+    await operator.activateServiceAccount(scratch);
+    const second = await nextRetireRound(rt, result.rotationId);
+    expect(second.usage?.status).toBe('unused');
+    expect(second.step).toBe('deactivated');
+    expect((await operator.getPersonalAccessToken(before.value.credentialId!)).isActive).toBe(false);
   });
 });
