@@ -18,6 +18,8 @@ import type { RetireUsage, RotationEvent, RotationRecord } from './rotation-type
  * applies, and the record says so. The Dfns call is the port's; this file only decides.
  */
 
+export const NOT_CHECKED_NOTE = 'not checked: the overlap ended inside usageGraceMinutes (keep the grace shorter than the overlap)';
+
 /** A postponement is never shorter than this, so `overlapHours: 0` cannot spin the retire job. */
 export const MIN_POSTPONE_MS = 60_000;
 /** Truncated answers (Dfns caps one at 100,000 rows) are followed page by page up to this many. */
@@ -56,7 +58,11 @@ export async function checkRetireUsage(deps: RetireUsageDeps, r: RotationRecord)
   if (rotation.usageCheck === 'off') return proceed({ ...base, status: 'off', checkedUntil: null, lastUseAt: null });
 
   const from = r.usage?.checkedUntil ?? (r.promotedAt ?? now) + rotation.usageGraceMinutes * 60_000;
-  const sighting = from >= now ? { kind: 'seen' as const, lastUseAt: null, complete: true } : await look(deps, r, from, now);
+  if (from >= now) {
+    // The overlap ended inside the grace period: there is nothing the log could show yet.
+    return proceed({ ...base, status: 'unused', checkedUntil: null, lastUseAt: null, note: NOT_CHECKED_NOTE });
+  }
+  const sighting = await look(deps, r, from, now);
   if (sighting.kind === 'not-visible') {
     deps.logger.warn({ rotationId: r.rotationId, secretName: r.secretName, note: sighting.note }, 'cannot tell whether the old credential is still used: retiring after the overlap alone');
     return proceed({ ...base, status: 'not-visible', checkedUntil: null, lastUseAt: r.usage?.lastUseAt ?? null, note: sighting.note });

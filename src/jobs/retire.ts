@@ -94,7 +94,7 @@ function usageAction(u: RetireUsage): string {
   switch (u.status) {
     case 'in-use': return 'retire postponed: the old credential still signs actions';
     case 'held': return 'retire held: the old credential still signs actions at the maximum overlap';
-    case 'unused': return 'usage checked: the old credential signed nothing since promotion';
+    case 'unused': return u.note ? `usage ${u.note}` : 'usage checked: the old credential signed nothing since promotion';
     case 'not-visible': return 'usage not visible: retiring after the overlap alone';
     case 'forced': return 'retire forced';
     case 'off': return 'usage check off';

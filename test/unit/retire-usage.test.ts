@@ -105,6 +105,13 @@ describe('checkRetireUsage', () => {
     await expect(checkRetireUsage(deps, record())).rejects.toMatchObject({ code: 'DFNS_NETWORK' });
   });
 
+  it('says so when the overlap ended inside the grace period (nothing could show yet)', async () => {
+    const { deps, clock, queries } = setup([entry(OLD, PROMOTED)]);
+    clock.set(PROMOTED + 10 * 60_000);
+    expect(await checkRetireUsage(deps, record())).toMatchObject({ retire: true, event: { usage: { status: 'unused', checkedUntil: null, note: expect.stringContaining('not checked') } } });
+    expect(queries).toEqual([]);
+  });
+
   it('does nothing with the check off', async () => {
     const { deps, queries } = setup([entry(OLD, PROMOTED + HOUR)]);
     deps.config = { rotation: { ...deps.config.rotation, usageCheck: 'off' } };
