@@ -16,3 +16,4 @@ export {
 export { KeySigner, type KeySignerOptions } from '../dfns/key-signer.js';
 export { parseCredentialJson, toCredentialJson, CREDENTIAL_FORMAT, type CredentialJson } from '../secrets/credential-json.js';
 export type { SecretStore } from '../secrets/types.js';
+export type { StoreBlock } from '../config/load-store.js';

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { DfnsApiClient, type CredentialSigner, type KeyAssertion, type UserActionChallenge } from '@dfns/sdk';
-import { loadStoreConfig } from '../config/load-store.js';
+import { loadStoreConfig, type StoreBlock } from '../config/load-store.js';
 import { KeySigner } from '../dfns/key-signer.js';
 import { RotatorError } from '../errors.js';
 import { openConfiguredStore } from '../secrets/index.js';
@@ -41,7 +41,7 @@ export interface RotatingDfnsClientOptions {
    * `{ kind: 'vault', vault: {…} }`, `{ kind: 'aws-secrets-manager', aws: {…} }`), or an open
    * `SecretStore`. Omitted: the daemon's environment variables (DFNS_ROTATOR_STORE, VAULT_ADDR…).
    */
-  store?: object | SecretStore;
+  store?: StoreBlock | SecretStore;
   /** Re-read the store this often, ms. Default 60 000; 0: only after a 401 and on `refresh()`. */
   refreshIntervalMs?: number;
   /** Default `process.env` (references such as `{ env: NAME }` and the store variables). */

@@ -67,7 +67,7 @@ describe('rotatingDfnsClient', () => {
 
   const options = (secret: string, extra: Record<string, unknown> = {}) => ({
     secret,
-    store: { kind: 'file', dir: join(tmp.path, 'secrets'), key: { env: 'TEST_STORE_KEY' } },
+    store: { kind: 'file' as const, dir: join(tmp.path, 'secrets'), key: { env: 'TEST_STORE_KEY' } },
     env: { TEST_STORE_KEY: keyText },
     refreshIntervalMs: 0,
     ...extra,
