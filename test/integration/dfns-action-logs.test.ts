@@ -1,4 +1,6 @@
+import { DfnsApiClient, DfnsAuthenticator } from '@dfns/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeySigner } from '../../src/dfns/key-signer.js';
 import type { DfnsPort } from '../../src/dfns/port.js';
 import { startHarness, type Harness } from '../helpers/dfns-client.js';
 
@@ -49,5 +51,17 @@ describe('listActionLogs', () => {
     h.sim.setKnobs({ actionLogMaxRows: 100_000 });
 
     await expect(operator.listActionLogs({ startTime: start, endTime: end })).rejects.toMatchObject({ code: 'DFNS_FORBIDDEN' });
+  });
+
+  it("answers the official SDK's getAuditLog in the documented shape; its listAuditLogs cannot read the CSV (why the port reads it as text)", async () => {
+    const login = await new DfnsAuthenticator({ baseUrl: h.sim.url, signer: new KeySigner({ credId: 'auditor-key', privateKey: h.operatorKey.privateKeyPem }) }).login({ username: 'auditor@acme.test', orgId: h.sim.orgId });
+    const sdk = new DfnsApiClient({ baseUrl: h.sim.url, orgId: h.sim.orgId, authToken: (login as { token: string }).token });
+    const logged = h.sim.actionLog()[0]!;
+    expect(await sdk.auth.getAuditLog({ id: logged.id })).toMatchObject({
+      id: logged.id, userId: logged.userId, username: logged.username, datePerformed: new Date(logged.datePerformed).toISOString(),
+      firstFactorCredential: { id: logged.credentialUuid, kind: 'Key', publicKey: expect.stringContaining('BEGIN PUBLIC KEY') },
+    });
+    const now = new Date(h.sim.clock.now()).toISOString();
+    await expect(sdk.auth.listAuditLogs({ query: { startTime: '2020-01-01T00:00:00Z', endTime: now } })).rejects.toThrow(/JSON/);
   });
 });
