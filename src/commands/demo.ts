@@ -12,19 +12,20 @@ import { describeError } from '../errors.js';
 import { adoptCredential } from '../jobs/adopt.js';
 import { createLogger } from '../logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis/private-redis.js';
-import { describeStore } from '../secrets/index.js';
-import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
-import { parseFlags } from './args.js';
-import { buildIdentities, openStore } from './offline.js';
+import { createSecretStore, describeStore, storeSettingsFromConfig } from '../secrets/index.js';
+import { DEMO_STORE_KINDS, DEMO_STORES, type DemoStore, type DemoStoreKind } from '../demo/demo-stores.js';
+import { parseFlags, usageError } from './args.js';
+import { buildIdentities } from './offline.js';
 import type { Command } from './types.js';
 import { untilAborted } from './types.js';
 
-const USAGE = `dfns-rotator demo [--dir DIR] [--port N]
+const USAGE = `dfns-rotator demo [--dir DIR] [--port N] [--store ${DEMO_STORE_KINDS.join('|')}]
   The main job on local defaults, with no Dfns account: a local Dfns simulator seeded with
   credentials near expiry, a private redis-server (unless REDIS_URL is set), an encrypted file
-  store in DIR (default ./.demo, recreated each run), notifications in this terminal (or on Slack
-  when SLACK_WEBHOOK_URL is set), and the daemon with its dashboard on 127.0.0.1:PORT (default 8730).
-  Rotations start within seconds. Ctrl-C stops everything.`;
+  store in DIR (default ./.demo, recreated each run) or, with --store aws-secrets-manager, a local
+  AWS Secrets Manager, notifications in this terminal (or on Slack when SLACK_WEBHOOK_URL is set),
+  and the daemon with its dashboard on 127.0.0.1:PORT (default 8730). Rotations start within
+  seconds. Ctrl-C stops everything.`;
 
 /** Demo pace: a scan every minute, old credentials deactivated 2 minutes after promotion, archived 2 minutes later. */
 const DEMO_ENV = {
@@ -41,7 +42,9 @@ export const demoCommand: Command = {
   summary: 'run everything locally against a simulated Dfns: watch credentials get rotated (no account needed)',
   usage: USAGE,
   async run(ctx) {
-    const flags = parseFlags('demo', USAGE, ctx.argv, { dir: { type: 'string' }, port: { type: 'string' } });
+    const flags = parseFlags('demo', USAGE, ctx.argv, { dir: { type: 'string' }, port: { type: 'string' }, store: { type: 'string' } });
+    const storeKind = (flags.store ?? 'file') as DemoStoreKind;
+    if (!DEMO_STORE_KINDS.includes(storeKind)) throw usageError('demo', USAGE, [`--store: unknown store "${flags.store}" (expected ${DEMO_STORE_KINDS.join(', ')})`]);
     const dir = resolve(ctx.cwd, flags.dir ?? '.demo');
     const port = flags.port ?? ctx.env.DFNS_ROTATOR_PORT ?? '8730';
     const say = ctx.out;
@@ -54,6 +57,7 @@ export const demoCommand: Command = {
     let redis: PrivateRedis | null = null;
     let sim: RunningSimulator | null = null;
     let daemon: Daemon | null = null;
+    let demoStore: DemoStore | null = null;
     try {
       let redisUrl = ctx.env.REDIS_URL;
       if (!redisUrl) {
@@ -72,6 +76,8 @@ export const demoCommand: Command = {
       sim = await startSimulator({ seed: world.seed, clock: systemClock, logger: logger.child({ component: 'simulator' }, { level: 'warn' }) });
       say(`local Dfns simulator at ${sim.url} (org ${sim.orgId})`);
 
+      demoStore = await DEMO_STORES[storeKind](dir);
+
       const operatorKeyFile = join(dir, 'operator.pem');
       writeFileSync(operatorKeyFile, world.operatorKey.privateKeyPem, { mode: 0o600 });
       const dashboardToken = randomBytes(24).toString('base64url');
@@ -82,8 +88,7 @@ export const demoCommand: Command = {
         DFNS_OPERATOR_USERNAME: DEMO_OPERATOR,
         DFNS_OPERATOR_CRED_ID: DEMO_OPERATOR_CRED_ID,
         DFNS_OPERATOR_PRIVATE_KEY_FILE: operatorKeyFile,
-        DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'),
-        DFNS_ROTATOR_STORE_KEY: storeKeyToText(generateStoreKey()),
+        ...demoStore.env,
         DFNS_ROTATOR_DASHBOARD_TOKEN: dashboardToken,
         DFNS_ROTATOR_PORT: port,
         REDIS_URL: redisUrl,
@@ -94,7 +99,8 @@ export const demoCommand: Command = {
       const config = loadConfig({ env, readFile: (p) => (p === operatorKeyFile ? world.operatorKey.privateKeyPem : ''), cwd: dir, needs: { server: true } });
 
       // The held credentials become managed: their tokens and keys go into the encrypted store.
-      const store = openStore(config, logger, systemClock, { createDir: true });
+      const storeDeps = { logger, clock: systemClock, ...demoStore.deps };
+      const store = createSecretStore(storeSettingsFromConfig(config.store, { createDir: true }), storeDeps);
       const identities = buildIdentities({ config, store, clock: systemClock, logger, progress: () => {} });
       const operator = (await identities.operator())!;
       const sas = await operator.listServiceAccounts();
@@ -114,7 +120,8 @@ export const demoCommand: Command = {
       for (const c of DEMO_CREDENTIALS) say(`  ${c.name.padEnd(15)} ${c.kind === 'pat' ? 'PAT            ' : 'service account'}  ${c.story}`);
       say('');
 
-      daemon = await startDaemon({ config, logger, shutdownTimeoutMs: 10_000 });
+      const daemonStore = demoStore.deps ? createSecretStore(storeSettingsFromConfig(config.store), storeDeps) : undefined;
+      daemon = await startDaemon({ config, logger, shutdownTimeoutMs: 10_000, ...(daemonStore ? { runtime: { store: daemonStore } } : {}) });
       const url = daemon.server!.url;
       say('');
       say(`dashboard  ${url}/dashboard   (log in with the token below)`);
@@ -122,6 +129,9 @@ export const demoCommand: Command = {
       say(`metrics    ${url}/metrics     (Authorization: Bearer <token>)`);
       say(`token      ${dashboardToken}`);
       say(`store      ${describeStore(config.store)} (demo data, recreated on every run)`);
+      say('');
+      say('A consuming service reads the current credential of payments-api with:');
+      for (const line of demoStore.consumerRead('demo/payments-api')) say(`  ${line}`);
       say('');
       say('A scan runs now and every minute; payments-api and ci-deployer are rotated right away, and');
       say('their old credentials are deactivated two minutes later. Press Ctrl-C to stop.');
@@ -131,6 +141,7 @@ export const demoCommand: Command = {
     } finally {
       await daemon?.stop('demo stopped').catch(() => undefined);
       await sim?.close().catch(() => undefined);
+      await demoStore?.close().catch(() => undefined);
       await redis?.stop().catch(() => undefined);
     }
   },

@@ -1,17 +1,28 @@
 import { runSimulatorCli, SIMULATOR_USAGE } from '../dfns/simulator/index.js';
-import type { Command } from './types.js';
+import { AWS_SERVER_USAGE, runAwsServerCli } from '../secrets/aws-server/cli.js';
+import type { Command, CommandContext } from './types.js';
 import { untilAborted } from './types.js';
+
+/**
+ * `dfns-rotator simulator` runs the Dfns simulator; `dfns-rotator simulator <backend>` runs the
+ * local server of a secret-store backend. One entry per backend.
+ */
+const BACKENDS: Record<string, { label: string; run(argv: string[], ctx: CommandContext): Promise<{ close(): Promise<void> }> }> = {
+  'aws-secrets-manager': { label: 'AWS Secrets Manager simulator', run: (argv, ctx) => runAwsServerCli(argv, { out: ctx.out, logger: ctx.logger }) },
+};
 
 export const simulatorCommand: Command = {
   name: 'simulator',
-  summary: 'run a local Dfns API (for tests, demos, benchmarks) until interrupted',
-  usage: SIMULATOR_USAGE.replace(/^usage: /, ''),
+  summary: 'run a local Dfns API, or a local secret store (`simulator aws-secrets-manager`), for tests, demos, benchmarks, until interrupted',
+  usage: `${SIMULATOR_USAGE.replace(/^usage: /, '')}\n       ${AWS_SERVER_USAGE.replace(/^usage: /, '')}`,
   async run(ctx) {
-    const sim = await runSimulatorCli(ctx.argv, { out: ctx.out, logger: ctx.logger });
+    const backend = ctx.argv[0] === undefined ? undefined : BACKENDS[ctx.argv[0]];
+    const label = backend?.label ?? 'simulator';
+    const server = backend ? await backend.run(ctx.argv.slice(1), ctx) : await runSimulatorCli(ctx.argv, { out: ctx.out, logger: ctx.logger });
     ctx.out('Press Ctrl-C to stop.');
     await untilAborted(ctx.signal);
-    await sim.close();
-    ctx.out('simulator stopped');
+    await server.close();
+    ctx.out(`${label} stopped`);
     return 0;
   },
 };

@@ -23,15 +23,21 @@ export async function updateSecret(
       return { name, revision, versions };
     } catch (err) {
       const code = errorCode(err);
-      const transient = code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
+      // Retryable store errors: a concurrent write, a busy lock, a store throttling or down (after its own retries).
+      const retryable = err instanceof RotatorError && err.retryable;
+      const transient = retryable || code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
       if (!transient || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);
     }
   }
 }
 
-/** Errors that mean the store cannot take writes for now (full, read-only, permissions): not a conflict, not corruption. */
-const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT']);
+/**
+ * Errors that mean the store cannot take writes for now (full, read-only, permissions): not a
+ * conflict, not corruption. The file store's errno codes, and a remote store's outage or refusal
+ * after its own retries (AWS Secrets Manager throttling, 5xx or unreachable; IAM refusing the write).
+ */
+const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT', 'SECRET_STORE_UNAVAILABLE', 'SECRET_STORE_ACCESS']);
 
 /** The errno code when `err` (or its cause) says the store cannot be written; null otherwise. */
 export function unwritableCode(err: unknown): string | null {

@@ -11,6 +11,7 @@ import { acquireLock, processIdentity, processIsAlive, tryAcquireLock, type Lock
 import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from './types.js';
+import { mapLimited } from './map-limited.js';
 
 export interface FileSecretStoreOptions {
   dir: string;
@@ -222,17 +223,4 @@ function isValidName(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
