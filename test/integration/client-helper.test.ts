@@ -9,6 +9,7 @@ import { generateStoreKey, storeKeyToText } from '../../src/secrets/store-key.js
 import type { SecretStore, SecretVersion } from '../../src/secrets/types.js';
 import { expectNoSecrets, startHarness, type Harness } from '../helpers/dfns-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { startAwsStore } from '../helpers/aws-store-fixture.js';
 
 /**
  * `rotatingDfnsClient` against the simulator with the official SDK and a real file store: it
@@ -134,6 +135,37 @@ describe('rotatingDfnsClient', () => {
       expect((await dfns.client.auth.listServiceAccounts()).items.length).toBeGreaterThan(0);
     } finally {
       await dfns.close();
+    }
+  });
+
+  it('works on the aws-secrets-manager store configured as the daemon does (its variables, the SDK default credential chain)', async () => {
+    const aws = await startAwsStore();
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    // The AWS SDK's default chain reads the process environment, as in a real service.
+    process.env.AWS_ACCESS_KEY_ID = aws.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_SECRET_ACCESS_KEY = aws.env.AWS_SECRET_ACCESS_KEY;
+    const writer = aws.open();
+    try {
+      await writer.put('svc/aws', [version(1, 'sa-d', ['current'])], null);
+      const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...storeEnv } = aws.env;
+      const dfns = await rotatingDfnsClient({ secret: 'svc/aws', env: storeEnv, refreshIntervalMs: 0 });
+      try {
+        expect(dfns.credential()).toMatchObject({ credentialId: ids.get('sa-d') });
+        expect((await dfns.client.auth.listServiceAccounts()).items.length).toBeGreaterThan(0);
+        const record = (await writer.get('svc/aws'))!;
+        await writer.put('svc/aws', [{ ...record.versions[0]!, stages: ['previous'] }, { ...version(2, 'sa-d', ['current']), versionId: record.versions[0]!.versionId + 1 }], record.revision);
+        expect(await dfns.refresh()).toBe(true);
+        expect(dfns.credential().versionId).toBe(record.versions[0]!.versionId + 1);
+      } finally {
+        await dfns.close();
+      }
+    } finally {
+      await writer.close?.();
+      await aws.close();
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
   });
 
