@@ -22,10 +22,10 @@ import { untilAborted } from './types.js';
 const USAGE = `dfns-rotator demo [--dir DIR] [--port N] [--store ${DEMO_STORE_KINDS.join('|')}]
   The main job on local defaults, with no Dfns account: a local Dfns simulator seeded with
   credentials near expiry, a private redis-server (unless REDIS_URL is set), an encrypted file
-  store in DIR (default ./.demo, recreated each run) or, with --store aws-secrets-manager, a local
-  AWS Secrets Manager, notifications in this terminal (or on Slack when SLACK_WEBHOOK_URL is set),
-  and the daemon with its dashboard on 127.0.0.1:PORT (default 8730). Rotations start within
-  seconds. Ctrl-C stops everything.`;
+  store in DIR (default ./.demo, recreated each run) or, with --store vault or --store
+  aws-secrets-manager, a local Vault or AWS Secrets Manager, notifications in this terminal (or on
+  Slack when SLACK_WEBHOOK_URL is set), and the daemon with its dashboard on 127.0.0.1:PORT (default
+  8730). Rotations start within seconds. Ctrl-C stops everything.`;
 
 /** Demo pace: a scan every minute, old credentials deactivated 2 minutes after promotion, archived 2 minutes later. */
 const DEMO_ENV = {

@@ -9,9 +9,10 @@ import { secretCommand } from './secret.js';
 import { simulatorCommand } from './simulator.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
+import { storeCommand } from './store.js';
 import type { Command } from './types.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, startCommand, simulatorCommand, initCommand, planCommand, adoptCommand, rotateCommand, retireCommand, historyCommand, statusCommand, secretCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, startCommand, simulatorCommand, initCommand, planCommand, adoptCommand, rotateCommand, retireCommand, historyCommand, statusCommand, secretCommand, storeCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -111,7 +111,8 @@ function deepMerge(base: unknown, over: unknown): unknown {
 
 function isSecretRef(v: object): boolean {
   const keys = Object.keys(v);
-  return keys.length === 1 && ['file', 'env', 'store'].includes(keys[0]!);
+  // The value must be a string: a layer holding only the `store` section (`{store: {kind}}`) is no reference.
+  return keys.length === 1 && ['file', 'env', 'store'].includes(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === 'string';
 }
 
 /** Dfns organisation ids: `or-` then lowercase letters, digits and dashes (e.g. `or-yanke-mars-6ulofamogg84s87v`). */

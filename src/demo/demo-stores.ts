@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { systemClock } from '../clock.js';
+import { DEFAULTS } from '../config/types.js';
 import type { SecretStoreDeps } from '../secrets/index.js';
 import { startAwsSecretsManagerServer } from '../secrets/aws-server/index.js';
-import { DEFAULTS } from '../config/types.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
+import { startVaultServer } from '../secrets/vault-server/index.js';
 
 /**
  * The secret stores `dfns-rotator demo --store KIND` can run on: each starts its local server
@@ -28,6 +30,18 @@ export const DEMO_STORES = {
       env: { DFNS_ROTATOR_STORE: 'file', DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY: storeKeyToText(generateStoreKey()) },
       consumerRead: (name) => [`dfns-rotator secret get ${name} --field access-token   (with the daemon's environment)`],
       close: async () => undefined,
+    };
+  },
+  async vault(): Promise<DemoStore> {
+    const rootToken = `hvs.demo-${randomBytes(12).toString('base64url')}`;
+    const vault = await startVaultServer({ rootToken, clock: systemClock });
+    return {
+      env: { DFNS_ROTATOR_STORE: 'vault', VAULT_ADDR: vault.url, VAULT_TOKEN: rootToken },
+      consumerRead: (name) => [
+        `local Vault at ${vault.url} (root token ${rootToken}, demo only)`,
+        `curl -s -H "X-Vault-Token: ${rootToken}" ${vault.url}/v1/secret/data/dfns-rotator/${name} | jq .data.data`,
+      ],
+      close: () => vault.close(),
     };
   },
   async 'aws-secrets-manager'(): Promise<DemoStore> {

@@ -1,5 +1,6 @@
 import type { Sleep } from '../clock.js';
 import { errorCode, RotatorError } from '../errors.js';
+import { storeOutageCode } from '../secrets/errors.js';
 import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
 
 /**
@@ -39,8 +40,13 @@ export async function updateSecret(
  */
 const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT', 'SECRET_STORE_UNAVAILABLE', 'SECRET_STORE_ACCESS']);
 
-/** The errno code when `err` (or its cause) says the store cannot be written; null otherwise. */
+/**
+ * The errno code when `err` (or its cause) says the store cannot be written, or the adapter's
+ * code when the store's backend is out for now (Vault unreachable or failing); null otherwise.
+ */
 export function unwritableCode(err: unknown): string | null {
+  const outage = storeOutageCode(err);
+  if (outage) return outage;
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && UNWRITABLE_CODES.has(code)) return code;

@@ -2,6 +2,7 @@ import type { Clock, Sleep } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { FileSecretStore } from './file-store.js';
 import { AwsSecretsManagerStore } from './aws/aws-store.js';
+import { VaultSecretStore } from './vault/vault-store.js';
 import type { SecretStore } from './types.js';
 import type { StoreConfig, VaultAuthConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -14,6 +15,7 @@ export * from './stages.js';
 export { generateStoreKey, parseStoreKey, storeKeyId, storeKeyToText } from './store-key.js';
 export { FileSecretStore, type FileSecretStoreOptions } from './file-store.js';
 export { AwsSecretsManagerStore, type AwsSecretsManagerStoreOptions } from './aws/aws-store.js';
+export { VaultSecretStore, type VaultSecretStoreOptions } from './vault/vault-store.js';
 
 export interface FileStoreSettings {
   kind: 'file';
@@ -63,13 +65,9 @@ export interface SecretStoreDeps {
 
 type Factory<K extends StoreKind> = (settings: Extract<SecretStoreSettings, { kind: K }>, deps: SecretStoreDeps) => SecretStore;
 
-const notBuiltYet = (kind: string) => (): SecretStore => {
-  throw new ConfigError([`store.kind: the ${kind} store is not available in this build`]);
-};
-
 const FACTORIES: { [K in StoreKind]: Factory<K> } = {
   file: (settings, deps) => new FileSecretStore({ dir: settings.dir, key: settings.key, createDir: settings.createDir, ...deps }),
-  vault: notBuiltYet('vault'),
+  vault: (settings, deps) => new VaultSecretStore({ ...settings, ...deps }),
   'aws-secrets-manager': (settings, deps) =>
     new AwsSecretsManagerStore({
       region: settings.region,
