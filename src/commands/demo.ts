@@ -31,6 +31,8 @@ const USAGE = `dfns-rotator demo [--dir DIR] [--port N] [--store ${DEMO_STORE_KI
 const DEMO_ENV = {
   DFNS_ROTATOR_SCHEDULE: '* * * * *',
   DFNS_ROTATOR_OVERLAP_HOURS: String(2 / 60),
+  // Shorter than the overlap, so the demo's retirements read the audit log of signed actions.
+  DFNS_ROTATOR_USAGE_GRACE_MINUTES: '0.5',
   DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: String(2 / 60),
   DFNS_ROTATOR_REDIS_PREFIX: '{dfns-rotator-demo}',
 };

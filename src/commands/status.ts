@@ -45,6 +45,9 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
     const rows = inFlight.map((f) => [f.rotationId, f.secretName, f.step, `${utc(f.updatedAt)} (${relativeTime(f.updatedAt - r.at)})`, f.requestedBy]);
     for (const line of renderTable(['ROTATION', 'SECRET', 'STEP', 'SINCE', 'REQUESTED BY'], rows)) lines.push(`  ${line}`);
   }
+  for (const h of r.rotations.heldRetirements) {
+    lines.push(`Held for a person: ${h.secretName}'s old credential ${h.credential} still signs${h.lastUseAt !== null ? ` (last ${utc(h.lastUseAt)})` : ''}: \`dfns-rotator retire ${h.rotationId} --force\` or --extend HOURS`);
+  }
   lines.push(`Failed rotations (last 24 hours): ${recentFailures.length}`);
   if (recentFailures.length > 0) {
     const rows = recentFailures.map((f) => [utc(f.at), f.rotationId ?? '-', f.secretName ?? '-', f.step, f.error]);

@@ -136,6 +136,32 @@ export function renderCredentialRetired(n: Of<'credential-retired'>, o: RenderOp
   return { text, blocks: limitBlocks(blocks) };
 }
 
+export function renderRetirePostponed(n: Of<'retire-postponed'>, o: RenderOptions): RenderedMessage {
+  const c = n.credential;
+  const lastUse = `${formatUtc(n.lastUseAt)} (${relativeTime(n.lastUseAt, o.now)})`;
+  const replacement = n.newCredentialId ? ` Services should be using ${code(n.newCredentialId)} from the store.` : '';
+  const plainReplacement = n.newCredentialId ? ` Services should be using ${n.newCredentialId} from the store.` : '';
+  const next =
+    n.outcome === 'postponed'
+      ? `It stays active; retirement is checked again ${formatUtc(n.retireAt!)}, and waits at most until ${formatUtc(n.maxRetireAt)}.`
+      : `The maximum overlap is reached: it stays active until a person decides. Move the service, then run ${code(`dfns-rotator retire ${n.rotationId} --force`)}.`;
+  const plainNext =
+    n.outcome === 'postponed'
+      ? `It stays active; retirement is checked again ${formatUtc(n.retireAt!)}, and waits at most until ${formatUtc(n.maxRetireAt)}.`
+      : `The maximum overlap is reached: it stays active until a person decides. Move the service, then run dfns-rotator retire ${n.rotationId} --force.`;
+  const blocks: SlackBlock[] = [
+    headerBlock(`:hourglass: Old ${kindNoun(c.kind)} still in use`),
+    sectionBlock(`${credentialRef(c)} was replaced, but Dfns' audit log shows it signing an action at ${esc(lastUse)}: a service has not moved to the new credential.${replacement}`),
+    sectionBlock(next),
+    footer(c, n.rotationId, o),
+  ];
+  const text = fallbackText([
+    `Still in use: the old Dfns ${credentialRefPlain(c)} signed an action at ${lastUse} after it was replaced.${plainReplacement}`,
+    plainNext,
+  ]);
+  return { text, blocks: limitBlocks(blocks) };
+}
+
 function subject(c: CredentialSummary, capital = true): string {
   if (c.isOwnIdentity) return `${capital ? 'Rotator' : 'the rotator'}'s own ${kindNoun(c.kind)}`;
   return capital ? kindTitle(c.kind) : kindNoun(c.kind);

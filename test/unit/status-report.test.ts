@@ -5,7 +5,7 @@ import { hours, statusProblems, type StatusReport } from '../../src/commands/sta
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);
 
-function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null; identities?: readonly StatusReport['identities'][number][] }): Omit<StatusReport, 'problems'> {
+function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null; held?: boolean; identities?: readonly StatusReport['identities'][number][] }): Omit<StatusReport, 'problems'> {
   const counts = { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 };
   return {
     at: NOW,
@@ -15,6 +15,7 @@ function report(patch: { lastFinishedAt?: number | null; failures?: number; evic
     rotations: {
       inFlight: [],
       awaitingRetire: 0,
+      heldRetirements: patch.held ? [{ rotationId: '01JA2B3C4D5E6F7G8H9JKMNPQR', secretName: 'payments/api', credential: 'sa:us-old', lastUseAt: NOW - HOUR }] : [],
       recentFailures: Array.from({ length: patch.failures ?? 0 }, (_, i) => ({ rotationId: null, secretName: `s${i}`, step: 'failed', error: 'x', at: NOW })),
     },
     notifyBacklog: 0,
@@ -40,6 +41,7 @@ describe('status problems', () => {
     ['scan exactly at the limit', { lastFinishedAt: NOW - 2 * HOUR }, []],
     ['scan past the limit', { lastFinishedAt: NOW - 2 * HOUR - 1 }, ['the last scan finished 2 hours ago, more than twice the scan interval (60 minutes, schedule "17 * * * *"): is the daemon running?']],
     ['one failure', { failures: 1 }, ['1 rotation failed in the last 24 hours (see `dfns-rotator history`)']],
+    ['a retirement held for a person', { held: true }, ['the old credential sa:us-old of payments/api still signs actions at the maximum overlap: move its consumers, then `dfns-rotator retire 01JA2B3C4D5E6F7G8H9JKMNPQR --force` (or --extend HOURS)']],
     ['evicting Redis', { evictionPolicy: 'allkeys-lru', evictionProblem: 'policy is allkeys-lru' }, ['policy is allkeys-lru']],
     // Managed Redis that hides INFO: warned about, but not a failing check for ever.
     ['unreadable policy', { evictionPolicy: null, evictionProblem: 'could not read maxmemory_policy' }, []],
