@@ -35,9 +35,10 @@ const USAGE = `npx dfns-rotator demo [--dir DIR] [--port N] [--store ${DEMO_STOR
  * Demo pace: a scan every minute; old credentials deactivated two and a half minutes after
  * promotion and archived as long after. The half minute keeps "in 2 minutes" what the banner
  * and the rotation message both say (durations round down, and the message is written a moment
- * after promotion).
+ * after promotion). The usage grace is shorter than the overlap, so the demo's retirements read
+ * the audit log of signed actions.
  */
-const DEMO_PACE = { schedule: '* * * * *', overlapHours: 2.5 / 60, archiveAfterHours: 2.5 / 60, redisPrefix: '{dfns-rotator-demo}' };
+const DEMO_PACE = { schedule: '* * * * *', overlapHours: 2.5 / 60, usageGraceMinutes: 0.5, archiveAfterHours: 2.5 / 60, redisPrefix: '{dfns-rotator-demo}' };
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -89,6 +90,7 @@ export const demoCommand: Command = {
       const demoEnv: Record<string, string> = {
         DFNS_ROTATOR_SCHEDULE: DEMO_PACE.schedule,
         DFNS_ROTATOR_OVERLAP_HOURS: String(DEMO_PACE.overlapHours),
+        DFNS_ROTATOR_USAGE_GRACE_MINUTES: String(DEMO_PACE.usageGraceMinutes),
         DFNS_ROTATOR_ARCHIVE_AFTER_HOURS: String(DEMO_PACE.archiveAfterHours),
         DFNS_ROTATOR_REDIS_PREFIX: DEMO_PACE.redisPrefix,
         DFNS_BASE_URL: sim.url,

@@ -3,6 +3,7 @@ import { demoCommand } from './demo.js';
 import { historyCommand } from './history.js';
 import { initCommand } from './init.js';
 import { planCommand } from './plan.js';
+import { retireCommand } from './retire.js';
 import { rotateCommand } from './rotate.js';
 import { secretCommand } from './secret.js';
 import { simulatorCommand } from './simulator.js';
@@ -11,7 +12,7 @@ import { statusCommand } from './status.js';
 import { storeCommand } from './store.js';
 import type { Command } from './types.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, startCommand, simulatorCommand, initCommand, planCommand, adoptCommand, rotateCommand, historyCommand, statusCommand, secretCommand, storeCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, startCommand, simulatorCommand, initCommand, planCommand, adoptCommand, rotateCommand, retireCommand, historyCommand, statusCommand, secretCommand, storeCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -15,7 +15,11 @@ const USAGE = `npx dfns-rotator init [--dir DIR] [--algorithm ${KEY_ALGORITHMS.j
   --algorithm ALG    the operator key's algorithm (default ${DEFAULTS.keyAlgorithm})
   --force            overwrite existing files (never a store key that still has secrets)`;
 
-/** What the operator needs in Dfns to rotate (dfns-api.md §3, §4): listing, creating and retiring SAs, creating PATs, assigning the replaced SA's permission. */
+/**
+ * What the operator needs in Dfns to rotate (dfns-api.md §3, §4, §9): listing, creating and
+ * retiring SAs, creating PATs, assigning the replaced SA's permission, and reading the audit log
+ * of signed actions so an old credential is retired only once nothing signs with it.
+ */
 export const OPERATOR_PERMISSIONS = [
   'Auth:ServiceAccounts:Read',
   'Auth:ServiceAccounts:Create',
@@ -23,6 +27,7 @@ export const OPERATOR_PERMISSIONS = [
   'Auth:ServiceAccounts:Delete',
   'Auth:Pats:Create',
   'Permissions:Assign',
+  'Auth:Logs:Read',
 ] as const;
 
 export const INIT_FILES = {

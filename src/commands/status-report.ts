@@ -1,4 +1,5 @@
 import { DAY_MS } from '../clock.js';
+import { pendingRetirements } from '../jobs/retire-facts.js';
 import type { Config } from '../config/types.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/job-data.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
@@ -38,6 +39,8 @@ export interface StatusReport {
   rotations: {
     inFlight: Pick<RotationRecord, 'rotationId' | 'secretName' | 'step' | 'updatedAt' | 'requestedBy'>[];
     awaitingRetire: number;
+    /** Old credentials still signing at the maximum overlap: a person decides (`dfns-rotator retire`). */
+    heldRetirements: { rotationId: string; secretName: string; credential: string; lastUseAt: number | null }[];
     /** Failed or rolled back in the last 24 h, and rotate jobs that failed for good (stuck, or refused at planning). */
     recentFailures: { rotationId: string | null; secretName: string | null; step: string; error: string; at: number }[];
   };
@@ -102,6 +105,9 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
     rotations: {
       inFlight: records.filter(isInFlight).map(({ rotationId, secretName, step, updatedAt, requestedBy }) => ({ rotationId, secretName, step, updatedAt, requestedBy })),
       awaitingRetire: records.filter((r) => r.step === 'retire-scheduled' || r.step === 'deactivated').length,
+      heldRetirements: pendingRetirements(records)
+        .filter((p) => p.usage === 'held')
+        .map((p) => ({ rotationId: p.rotationId, secretName: p.secretName, credential: `${p.kind === 'service-account' ? 'sa' : 'pat'}:${p.credentialId}`, lastUseAt: p.lastUseAt })),
       recentFailures,
     },
     notifyBacklog: queues.notify.waiting + queues.notify.delayed + queues.notify.active,
@@ -128,6 +134,9 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
   }
   const failures = report.rotations.recentFailures.length;
   if (failures > 0) problems.push(`${failures} rotation${failures === 1 ? '' : 's'} failed in the last 24 hours (see \`${cliCommand('history')}\`)`);
+  for (const h of report.rotations.heldRetirements) {
+    problems.push(`the old credential ${h.credential} of ${h.secretName} still signs actions at the maximum overlap: move its consumers, then \`${cliCommand('retire', h.rotationId, '--force', '--reason', 'its consumers have moved')}\` (or --extend HOURS)`);
+  }
   // Only a policy read and found wrong: managed Redis that hides INFO would otherwise fail every check.
   if (report.redis.evictionPolicy !== null && report.redis.evictionProblem) problems.push(report.redis.evictionProblem);
   for (const id of report.identities ?? []) {

@@ -6,6 +6,7 @@ import { openRedisParts } from './redis-parts.js';
 import { renderTable } from './render-table.js';
 import { gatherStatus, hours, type StatusReport } from './status-report.js';
 import type { Command } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
 const USAGE = `npx dfns-rotator status [--json] [--config FILE]
   --json   print the report as one JSON object
@@ -45,6 +46,9 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
   if (inFlight.length > 0) {
     const rows = inFlight.map((f) => [f.rotationId, f.secretName, f.step, `${utc(f.updatedAt)} (${relativeTime(f.updatedAt - r.at)})`, f.requestedBy]);
     for (const line of renderTable(['ROTATION', 'SECRET', 'STEP', 'SINCE', 'REQUESTED BY'], rows)) lines.push(`  ${line}`);
+  }
+  for (const h of r.rotations.heldRetirements) {
+    lines.push(`Held for a person: ${h.secretName}'s old credential ${h.credential} still signs${h.lastUseAt !== null ? ` (last ${utc(h.lastUseAt)})` : ''}: \`${cliCommand('retire', h.rotationId, '--force', '--reason', 'its consumers have moved')}\` or --extend HOURS`);
   }
   lines.push(`Failed rotations (last 24 hours): ${recentFailures.length}`);
   if (recentFailures.length > 0) {

@@ -78,7 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await probeRedis(config.redis);
   const late = lateMetrics();
   const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
-  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues) }));
+  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), rotations: runtime.rotations }));
 
   let startup: StartupReport;
   try {

@@ -75,7 +75,7 @@ export async function buildDemoWorld(): Promise<DemoWorld> {
         name: 'RotatorAdmin',
         operations: [
           'Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Create', 'Auth:ServiceAccounts:Deactivate',
-          'Auth:ServiceAccounts:Delete', 'Auth:Pats:Create', 'Permissions:Assign',
+          'Auth:ServiceAccounts:Delete', 'Auth:Pats:Create', 'Permissions:Assign', 'Auth:Logs:Read',
         ],
       },
       { id: 'pm-demo-reader', name: 'Reader', operations: ['Auth:ServiceAccounts:Read'] },

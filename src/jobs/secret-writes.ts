@@ -24,8 +24,10 @@ export async function updateSecret(
       return { name, revision, versions };
     } catch (err) {
       const code = errorCode(err);
-      // Retryable store errors: a concurrent write, a busy lock, a store throttling or down (after its own retries).
-      const retryable = err instanceof RotatorError && err.retryable;
+      // Retryable store errors: a concurrent write, a busy lock, a store's own retryable answer. A store
+      // that is out or unwritable after its own retries is not retried here (that would multiply the
+      // adapter's retries): the caller's held-token path waits it out (see unwritableCode).
+      const retryable = err instanceof RotatorError && err.retryable && unwritableCode(err) === null;
       const transient = retryable || code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
       if (!transient || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);

@@ -96,4 +96,14 @@ export const notificationSchema: z.ZodType<Notification> = z.discriminatedUnion(
     credential,
     outcome: z.enum(['deactivated', 'archived']),
   }),
+  z.object({
+    type: z.literal('retire-postponed'),
+    rotationId: z.string(),
+    credential,
+    outcome: z.enum(['postponed', 'held']),
+    lastUseAt: z.number(),
+    retireAt: z.number().nullable(),
+    maxRetireAt: z.number(),
+    newCredentialId: z.string().nullable(),
+  }),
 ]);

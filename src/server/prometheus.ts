@@ -2,7 +2,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
 import type { RequestEvent, RequestObserver } from '../dfns/transport.js';
 import type { Metrics } from '../metrics.js';
 import type { CredentialState } from '../model.js';
+import type { RotationStore } from '../jobs/rotation-store.js';
 import { registerQueueMetrics, type CountableQueue } from './queue-metrics.js';
+import { registerRetireMetrics } from './retire-metrics.js';
 
 export interface PrometheusOptions {
   /** BullMQ queues whose job counts are read at scrape time. */
@@ -11,6 +13,8 @@ export interface PrometheusOptions {
   queueCountTimeoutMs?: number;
   /** prom-client's process metrics (CPU, memory, event loop, GC); on unless turned off. */
   defaultMetrics?: boolean;
+  /** Rotation records, for the retire-time and last-use gauges of replaced credentials (read at scrape time). */
+  rotations?: Pick<RotationStore, 'recent'>;
 }
 
 const STATES: readonly CredentialState[] = ['ok', 'warn', 'rotate', 'expired', 'inactive', 'unknown'];
@@ -25,6 +29,7 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
   const registers = [registry];
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   if (options.queues && options.queues.length > 0) registerQueueMetrics(registry, options.queues, options.queueCountTimeoutMs ?? 1_000);
+  if (options.rotations) registerRetireMetrics(registry, options.rotations, options.queueCountTimeoutMs ?? 1_000);
 
   const expiry = new Gauge({
     name: 'dfns_rotator_credential_expiration_timestamp_seconds',

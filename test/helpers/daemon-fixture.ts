@@ -64,6 +64,8 @@ export interface FixtureOptions {
   env?: Record<string, string>;
   algorithm?: KeyAlgorithm;
   extraSeed?: Partial<SeedFile>;
+  /** Operations the operator has beyond ADMIN_OPERATIONS (e.g. `Auth:Logs:Read`). */
+  operatorExtraOperations?: string[];
   /** Secret store backend, default `file`. */
   store?: StoreFixtureKind;
 }
@@ -87,9 +89,10 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       permissions: [
         { id: 'pm-admin', name: 'Admin', operations: ADMIN_OPERATIONS },
         { id: 'pm-reader', name: 'Reader', operations: ['Auth:ServiceAccounts:Read'] },
+        ...(options.operatorExtraOperations ? [{ id: 'pm-operator-extra', name: 'OperatorExtra', operations: options.operatorExtraOperations }] : []),
         ...(options.extraSeed?.permissions ?? []),
       ],
-      users: [{ username: OPERATOR, permissions: ['Admin'], credentials: [{ credId: OPERATOR_CRED_ID, publicKeyPem: operatorKey.publicKeyPem }] }, ...(options.extraSeed?.users ?? [])],
+      users: [{ username: OPERATOR, permissions: options.operatorExtraOperations ? ['Admin', 'OperatorExtra'] : ['Admin'], credentials: [{ credId: OPERATOR_CRED_ID, publicKeyPem: operatorKey.publicKeyPem }] }, ...(options.extraSeed?.users ?? [])],
       serviceAccounts,
       pats,
       ...(options.extraSeed?.generate ? { generate: options.extraSeed.generate } : {}),

@@ -311,3 +311,22 @@ describe('truncation within Slack limits', () => {
     expect(limited[49]!.elements![0]!.text).toBe('_11 more blocks left out: Slack allows 50 per message._');
   });
 });
+
+describe('old credential still in use', () => {
+  const base = examples['retire-postponed'] as Extract<Notification, { type: 'retire-postponed' }>;
+
+  it('names the credential, its last signed use, and when retirement is checked again', () => {
+    const m = renderNotification(base, { now: NOW });
+    expect(m.text).toContain(`${formatUtc(base.lastUseAt)} (1 hour ago)`);
+    expect(m.text).toContain(base.credential.id);
+    expect(m.text).toContain(`checked again ${formatUtc(base.retireAt!)}`);
+    expect(m.text).toContain(`at most until ${formatUtc(base.maxRetireAt)}`);
+    expect(m.text).toContain(base.newCredentialId!);
+  });
+
+  it('at the maximum, says a person decides and how', () => {
+    const m = renderNotification({ ...base, outcome: 'held', retireAt: null }, { now: NOW });
+    expect(m.text).toContain(`npx dfns-rotator retire ${base.rotationId} --force --reason 'its consumers have moved'`);
+    expect(JSON.stringify(m.blocks)).toContain('still in use');
+  });
+});
