@@ -33,7 +33,7 @@ export async function overrideRetire(
 ): Promise<RotationRecord> {
   for (let attempt = 0; ; attempt++) {
     const record = await deps.rotations.get(rotationId);
-    if (!record) throw new RetireOverrideError(`rotation ${rotationId} is unknown (see \`dfns-rotator history\`)`);
+    if (!record) throw new RetireOverrideError(`rotation ${rotationId} is unknown (see \`npx dfns-rotator history\`)`);
     if (record.promotedAt === null || !['promoted', 'announced', 'retire-scheduled'].includes(record.step)) {
       throw new RetireOverrideError(
         record.promotedAt === null
