@@ -1,4 +1,5 @@
 import type { KeyAlgorithm } from '../dfns/port.js';
+import { DEFAULT_REQUESTS_PER_MINUTE } from '../dfns/rate-limiter.js';
 import type { CredentialKind, Strategy } from '../model.js';
 import type { SecretValue } from './secret-value.js';
 
@@ -55,8 +56,11 @@ export interface Config {
 
 export const DEFAULTS = {
   baseUrl: 'https://api.dfns.io',
-  /** Dfns allows 1000 requests/min per org (100 on trial orgs); stay under it, leaving room for other clients. */
-  requestsPerMinute: 900,
+  /**
+   * The daemons' share of the org's Dfns limit (1000/min, 100 on trial orgs), which the
+   * customer's own applications use too: see DEFAULT_REQUESTS_PER_MINUTE in src/dfns/rate-limiter.ts.
+   */
+  requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE,
   timeoutMs: 15_000,
   maxAttempts: 6,
   warnDays: [30, 14, 7, 3, 1],

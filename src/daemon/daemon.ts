@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { describeError } from '../errors.js';
@@ -62,11 +62,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const clock = options.runtime?.clock ?? systemClock;
   const registry = new Registry();
-  if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfns_rotator_' });
   await probeRedis(config.redis);
   const late = lateMetrics();
   const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
-  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues) }));
+  // Process metrics once, under their standard names (process_*, nodejs_*), as dashboards expect.
+  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), budget: runtime.budget, defaultMetrics: options.collectProcessMetrics ?? true }));
 
   let startup: StartupReport;
   try {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { DfnsClientError } from './errors.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RequestBudget } from './request-budget.js';
 import { requestStep, templateRoute, type RequestStep } from './routes.js';
 
 /**
@@ -41,6 +41,8 @@ export interface RequestRecord {
   step: RequestStep;
   /** Carried a user-action token: the request that changes state. */
   signed: boolean;
+  /** Clock time the budget let it start. */
+  startedAt?: number;
   outcome?: RequestOutcome;
 }
 
@@ -64,7 +66,7 @@ export interface TransportContext {
   /** The port operation, e.g. `createServiceAccount`. */
   operation: string;
   timeoutMs: number;
-  limiter: Pick<RateLimiter, 'acquire'>;
+  limiter: Pick<RequestBudget, 'acquire'>;
   observer?: RequestObserver;
 }
 
@@ -101,6 +103,7 @@ export function createSeamFetch(original: NodeFetchLike, Response: ResponseCtor)
     call.requests.push(record);
 
     const startedAt = await call.limiter.acquire();
+    record.startedAt = startedAt;
     const started = performance.now();
     const controller = new AbortController();
     let timedOut = false;

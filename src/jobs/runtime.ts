@@ -3,12 +3,13 @@ import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bul
 import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import { resolvePolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
-import { RateLimiter, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
+import type { RequestBudget, RequestObserver, RetryPolicy } from '../dfns/index.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { createRedis, type RedisClient } from '../redis/connection.js';
+import { SharedRequestBudget } from '../redis/shared-budget.js';
 import { createSecretStore, parseStoreKey } from '../secrets/index.js';
 import type { SecretStore } from '../secrets/types.js';
 import { redisAuditLog, type AuditLog } from './audit.js';
@@ -60,6 +61,8 @@ export interface Runtime {
   audit: AuditLog;
   results: ScanResults;
   markers: OnceMarkers;
+  /** The Dfns request budget shared with every daemon on this Redis (metrics read it). */
+  budget: RequestBudget;
   scanDeps: ScanDeps;
   logger: Logger;
   clock: Clock;
@@ -94,7 +97,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
 
   const store = options.store ?? createSecretStore({ kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source) }, { logger, clock });
-  const limiter = new RateLimiter({ requestsPerMinute: config.dfns.requestsPerMinute, clock, ...(options.sleep ? { sleep: options.sleep } : {}) });
+  // One budget per org across every daemon on this Redis (the limit is Dfns' per org).
+  const limiter = new SharedRequestBudget({ redis, prefix, orgId: config.dfns.orgId, requestsPerMinute: config.dfns.requestsPerMinute, clock, ...(options.sleep ? { sleep: options.sleep } : {}) });
   const onRequest: RequestObserver = (event) => {
     metrics.dfnsRequest(event.method, event.route, event.status ?? event.error ?? 'network', event.durationMs / 1000);
     options.onDfnsRequest?.(event);
@@ -186,6 +190,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     audit,
     results,
     markers,
+    budget: limiter,
     scanDeps,
     logger,
     clock,

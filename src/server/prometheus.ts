@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RequestBudget } from '../dfns/request-budget.js';
 import type { RequestEvent, RequestObserver } from '../dfns/transport.js';
 import type { Metrics } from '../metrics.js';
 import type { CredentialState } from '../model.js';
@@ -11,6 +12,8 @@ export interface PrometheusOptions {
   queueCountTimeoutMs?: number;
   /** prom-client's process metrics (CPU, memory, event loop, GC); on unless turned off. */
   defaultMetrics?: boolean;
+  /** The Dfns request budget, read at scrape time. */
+  budget?: Pick<RequestBudget, 'stats'>;
 }
 
 const STATES: readonly CredentialState[] = ['ok', 'warn', 'rotate', 'expired', 'inactive', 'unknown'];
@@ -25,6 +28,7 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
   const registers = [registry];
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   if (options.queues && options.queues.length > 0) registerQueueMetrics(registry, options.queues, options.queueCountTimeoutMs ?? 1_000);
+  if (options.budget) registerBudgetMetrics(registry, options.budget);
 
   const expiry = new Gauge({
     name: 'dfns_rotator_credential_expiration_timestamp_seconds',
@@ -121,6 +125,38 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
       notifications.inc({ type, outcome });
     },
   };
+}
+
+/** The request budget: what it is now (lower after a 429) beside what is configured, and the 429s seen. */
+function registerBudgetMetrics(registry: Registry, budget: Pick<RequestBudget, 'stats'>): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'dfns_rotator_dfns_budget_requests_per_minute',
+    help: 'The Dfns request budget shared by every daemon on this Redis, now: halved after a 429, recovering slowly to the configured one.',
+    registers,
+    collect() {
+      this.set(budget.stats().currentPerMinute);
+    },
+  });
+  new Gauge({
+    name: 'dfns_rotator_dfns_budget_configured_requests_per_minute',
+    help: 'The configured share of the org\'s Dfns limit (dfns.requestsPerMinute).',
+    registers,
+    collect() {
+      this.set(budget.stats().configuredPerMinute);
+    },
+  });
+  let reported = 0;
+  new Counter({
+    name: 'dfns_rotator_dfns_rate_limited_total',
+    help: '429 answers from Dfns seen by this process (each slows the shared budget down).',
+    registers,
+    collect() {
+      const seen = budget.stats().throttled;
+      if (seen > reported) this.inc(seen - reported);
+      reported = seen;
+    },
+  });
 }
 
 /** The Dfns client's `onRequest` observer, reporting each request to `metrics`. */
