@@ -103,6 +103,8 @@ export const rawConfigSchema = z.strictObject({
       keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
       daysValid: z.number().int().min(1).max(730).optional(),
       maxKeyAgeDays: positiveInt.optional(),
+      /** Rotations (and retirements) run at once per daemon; default from the request budget. */
+      concurrency: z.number().int().min(1).max(100).optional(),
     })
     .optional(),
   rules: z.array(ruleSchema).max(500).optional(),
@@ -146,6 +148,8 @@ export const rawConfigSchema = z.strictObject({
       /** Express `trust proxy` (true, a hop count, or addresses), so rate limits see the client behind the proxy. */
       trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).optional(),
       port: z.number().int().min(0).max(65535).optional(),
+      /** Per-credential series on /metrics: only what people alert on (default), or every credential. */
+      credentialMetrics: z.enum(['alerting', 'all']).optional(),
       auth: z
         .strictObject({
           token: secretRef('the dashboard token', false).optional(),

@@ -44,14 +44,35 @@ export interface Config {
     /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days). */
     daysValid: number | null;
     maxKeyAgeDays: number | null;
+    /** Rotate and retire jobs run at once per daemon (default: from the request budget, see defaultRotateConcurrency). */
+    concurrency: number;
   };
   rules: Rule[];
   slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
-  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string };
+  server: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    auth: DashboardAuth | null;
+    secureCookies: boolean;
+    trustProxy: boolean | number | string;
+    /** `alerting`: an expiry series for managed, own and urgent credentials only, counts for the rest; `all`: one for every credential. */
+    credentialMetrics: 'alerting' | 'all';
+  };
   audit: { file: string | null };
   log: { level: string };
+}
+
+/**
+ * Rotations per daemon at once, from the request budget: a rotation's six requests take a few
+ * seconds of Dfns latency, key generation and store writes, so at a 200/min budget (33 rotations
+ * a minute at most) four at once keep the budget busy; more would only wait on it, holding their
+ * job locks. Between 2 and 16.
+ */
+export function defaultRotateConcurrency(requestsPerMinute: number): number {
+  return Math.max(2, Math.min(16, Math.ceil(requestsPerMinute / 50)));
 }
 
 export const DEFAULTS = {

@@ -66,7 +66,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const late = lateMetrics();
   const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
   // Process metrics once, under their standard names (process_*, nodejs_*), as dashboards expect.
-  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), budget: runtime.budget, defaultMetrics: options.collectProcessMetrics ?? true }));
+  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), budget: runtime.budget, credentialMetrics: config.server.credentialMetrics, defaultMetrics: options.collectProcessMetrics ?? true }));
 
   let startup: StartupReport;
   try {
@@ -98,7 +98,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             return { ok: true };
           },
         }),
-        loadInventory: () => runtime.results.load(),
+        loadInventory: (page) => runtime.results.page(page),
         loadRecentRotations: () => runtime.rotations.recent(50),
         registry,
         logger,

@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   notifyLimiter?: { max: number; duration: number };
   /** Name of this daemon in audit entries; default `worker:<hostname>:<pid>`. */
   actor?: string;
+  /** The request budget's clock and sleep (default the real ones; tests of pacing pass fake time). */
+  budgetTime?: { clock: Clock; sleep: Sleep };
   /** Test seams of the rotation engine (crash tests). */
   rotationHooks?: RotateDeps['hooks'];
 }
@@ -97,8 +99,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
 
   const store = options.store ?? createSecretStore({ kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source) }, { logger, clock });
-  // One budget per org across every daemon on this Redis (the limit is Dfns' per org).
-  const limiter = new SharedRequestBudget({ redis, prefix, orgId: config.dfns.orgId, requestsPerMinute: config.dfns.requestsPerMinute, clock, ...(options.sleep ? { sleep: options.sleep } : {}) });
+  // One budget per org across every daemon on this Redis (the limit is Dfns' per org). It keeps
+  // wall-clock time, as Dfns counts its window in, whatever clock the rest of the runtime is given.
+  const limiter = new SharedRequestBudget({ redis, prefix, orgId: config.dfns.orgId, requestsPerMinute: config.dfns.requestsPerMinute, ...(options.budgetTime ?? { clock: systemClock, sleep: realSleep }) });
   const onRequest: RequestObserver = (event) => {
     metrics.dfnsRequest(event.method, event.route, event.status ?? event.error ?? 'network', event.durationMs / 1000);
     options.onDfnsRequest?.(event);
@@ -200,7 +203,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         const worker = new Worker(name, processor, {
           connection: redis,
           prefix,
-          concurrency: startOptions.concurrency?.[name] ?? 1,
+          // Rotations and retirements wait on Dfns (and on the shared budget), so several run at
+          // once; scans and notifications stay one at a time (Slack paces at one a second anyway).
+          concurrency: startOptions.concurrency?.[name] ?? (name === 'rotate' || name === 'retire' ? config.rotation.concurrency : 1),
           // A job may be interrupted twice (two crashes, two deploys) before BullMQ fails it; even
           // then the rotation record survives and the next trigger resumes it.
           maxStalledCount: 2,

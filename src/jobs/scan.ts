@@ -20,7 +20,7 @@ import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
 import type { RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
-import type { ScanResults } from './scan-results.js';
+import type { Observation, ScanResults } from './scan-results.js';
 
 export interface ScanDeps {
   identities: Identities;
@@ -189,11 +189,39 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
     if (await queueOnce(deps, `digest:${day}`, () => deps.notify.enqueue(digest))) summary.notificationsQueued += 1;
   }
   if (!data.dryRun) {
-    await deps.results.save({ summary, items });
+    await deps.results.save({ summary, items }, observations(listing, items, deps.identities.operatorUsername, now));
     deps.metrics.credentialsScanned(items, finishedAt);
   }
-  deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: finishedAt - startedAt }, 'scan finished');
+  // The whole scan, saving its result and updating the gauges included.
+  deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: deps.clock.now() - startedAt }, 'scan finished');
   return summary;
+}
+
+/**
+ * What the listings said about each managed credential, so planning its rotation reads it from
+ * Redis instead of asking Dfns again (a request per rotation saved).
+ */
+function observations(listing: Listing, items: readonly InventoryItem[], operatorUsername: string | null, at: number): Observation[] {
+  const managed = new Set(items.filter((i) => i.managed && i.role === 'current').map((i) => i.key));
+  const out: Observation[] = [];
+  for (const sa of listing.serviceAccounts ?? []) {
+    const permissionIds = permissionIdsOf(sa);
+    if (!managed.has(`sa:${sa.id}`) || !permissionIds) continue;
+    out.push({ kind: 'service-account', id: sa.id, permissionIds, ownedByOperator: false, at });
+  }
+  for (const { owner, records } of listing.pats) {
+    for (const pat of records) {
+      const permissionIds = permissionIdsOf(pat);
+      if (!managed.has(`pat:${pat.tokenId}`) || !permissionIds) continue;
+      out.push({ kind: 'pat', id: pat.tokenId, permissionIds, ownedByOperator: operatorUsername !== null && owner === operatorUsername, at });
+    }
+  }
+  return out;
+}
+
+/** Null when the answer did not say (planning then asks Dfns). */
+function permissionIdsOf(record: { permissionAssignments?: { permissionId: string }[] | undefined }): string[] | null {
+  return record.permissionAssignments ? record.permissionAssignments.map((p) => p.permissionId) : null;
 }
 
 /** A parked rotation waits for a person; a recently failed one is not retried every scan. */
