@@ -15,7 +15,7 @@ import type { NotifyEnqueuer } from './notify-job.js';
 import { runEffect } from './rotation-effects.js';
 import { applyEvent, isTerminal, nextEffect } from './rotation-machine.js';
 import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
-import { planRotation, resolveSecretName, RotationPlanError } from './rotation-plan.js';
+import { planRotation, resolveSecretName, RotationPlanError, type PlanDeps } from './rotation-plan.js';
 import type { RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
 
@@ -30,6 +30,8 @@ export interface RotateDeps {
   audit: AuditLog;
   metrics: Metrics;
   policyFor: (subject: PolicySubject) => CredentialPolicy;
+  /** What the last scan saw of a credential (its permission), so planning need not ask Dfns. */
+  observation?: PlanDeps['observation'];
   config: Pick<Config, 'rotation' | 'dfns'>;
   /** Stops the scan from retrying a secret whose rotation failed for good, for a while. */
   setCooldown: (secretName: string) => Promise<void>;

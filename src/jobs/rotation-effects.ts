@@ -82,22 +82,29 @@ async function ignoreGone(action: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * Deactivates a service account or PAT (a replacement or an orphan this rotation created, or
+ * the replaced one at retirement). No read first: the deactivate answer tells whether it worked, and
+ * Dfns (or the simulator) answers one already inactive either with 200 or with a refusal. Only on
+ * a refusal is the record read, to tell "already inactive" (the goal, reached) from a real one.
+ */
+export async function deactivateIfActive(op: DfnsPort, kind: RotationRecord['kind'], id: string): Promise<void> {
+  try {
+    if (kind === 'service-account') await op.deactivateServiceAccount(id);
+    else await op.deactivatePersonalAccessToken(id);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== 'DFNS_VALIDATION' && code !== 'DFNS_CONFLICT') throw err;
+    const record = kind === 'service-account' ? await op.getServiceAccount(id) : await op.getPersonalAccessToken(id);
+    if (record.isActive) throw err;
+  }
+}
+
 /** Deactivates then archives a credential the operator created (a replacement or an orphan). */
 async function removeCreated(deps: EffectDeps, kind: RotationRecord['kind'], id: string): Promise<void> {
   const op = await operator(deps);
-  if (kind === 'service-account') {
-    await ignoreGone(async () => {
-      const sa = await op.getServiceAccount(id);
-      if (sa.isActive) await op.deactivateServiceAccount(id);
-    });
-    await ignoreGone(() => op.archiveServiceAccount(id));
-  } else {
-    await ignoreGone(async () => {
-      const pat = await op.getPersonalAccessToken(id);
-      if (pat.isActive) await op.deactivatePersonalAccessToken(id);
-    });
-    await ignoreGone(() => op.archivePersonalAccessToken(id));
-  }
+  await ignoreGone(() => deactivateIfActive(op, kind, id));
+  await ignoreGone(() => (kind === 'service-account' ? op.archiveServiceAccount(id) : op.archivePersonalAccessToken(id)));
 }
 
 async function stage(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {
@@ -142,7 +149,7 @@ async function stage(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent
 }
 
 /** Writes what Dfns returned into the pending version at once: the token exists nowhere else. */
-async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { credentialId: string; credId: string; name: string; accessToken: string | null }): Promise<RotationEvent> {
+async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { credentialId: string; credId: string; name: string; accessToken: string | null; permissionIds?: string[] | undefined }): Promise<RotationEvent> {
   const expiry = created.accessToken ? readTokenExpiry(created.accessToken) : null;
   const expiresAt = expiry?.kind === 'expires' ? expiry.expiresAt : null;
   await updateSecret(
@@ -161,7 +168,12 @@ async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { cre
     { sleep: deps.sleep, attempts: 8 },
   );
   const stored = await pendingOf(deps, r);
-  return { type: 'created', credentialId: created.credentialId, credId: created.credId, name: created.name, expiresAt: stored.metadata.expiresAt ?? null };
+  return { type: 'created', credentialId: created.credentialId, credId: created.credId, name: created.name, expiresAt: stored.metadata.expiresAt ?? null, ...(created.permissionIds ? { permissionIds: created.permissionIds } : {}) };
+}
+
+/** The permission ids a create answer lists; undefined when it did not list them (verify then reads the record). */
+function answeredPermissions(record: { permissionAssignments?: { permissionId: string }[] | undefined }): string[] | undefined {
+  return record.permissionAssignments?.map((p) => p.permissionId);
 }
 
 async function create(deps: EffectDeps, r: RotationRecord, e: Extract<RotationEffect, { type: 'create' }>): Promise<RotationEvent> {
@@ -181,11 +193,11 @@ async function create(deps: EffectDeps, r: RotationRecord, e: Extract<RotationEf
       const created = await op.createServiceAccount(input);
       await deps.afterCreateAnswered?.(r);
       const token = created.record.accessTokens.find((t) => t.isActive) ?? created.record.accessTokens[0];
-      return recordCreated(deps, r, { credentialId: created.record.id, credId: token?.credId ?? '', name: created.record.name, accessToken: created.accessToken });
+      return recordCreated(deps, r, { credentialId: created.record.id, credId: token?.credId ?? '', name: created.record.name, accessToken: created.accessToken, permissionIds: answeredPermissions(created.record) });
     }
     const created = await op.createPersonalAccessToken(input);
     await deps.afterCreateAnswered?.(r);
-    return recordCreated(deps, r, { credentialId: created.record.tokenId, credId: created.record.credId, name: created.record.name, accessToken: created.accessToken });
+    return recordCreated(deps, r, { credentialId: created.record.tokenId, credId: created.record.credId, name: created.record.name, accessToken: created.accessToken, permissionIds: answeredPermissions(created.record) });
   } catch (err) {
     const code = errorCode(err);
     if (code === 'DFNS_CREATE_LOST') return { type: 'orphan-found', credentialId: (err as { recordId: string }).recordId };
@@ -236,11 +248,9 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
     await port.listPersonalAccessTokens(); // the token is accepted (a read every identity may do)
     await port.proveSigning(); // the key signs a user action Dfns accepts
     if (r.strategy === 'replace') {
-      const op = await operator(deps);
-      const assigned = r.kind === 'service-account'
-        ? (await op.getServiceAccount(v.credentialId)).permissionAssignments
-        : (await op.getPersonalAccessToken(v.credentialId)).permissionAssignments;
-      const got = assigned.map((p) => p.permissionId).sort();
+      // The create answer is Dfns' own record of what it created: read the record again only when
+      // that answer did not list the permissions (or was lost, and the create found in the store).
+      const got = [...(r.created?.permissionIds ?? (await readPermissions(await operator(deps), r.kind, v.credentialId)))].sort();
       const want = [...r.old.permissionIds].sort();
       // A PAT without an explicit permission inherits its owner's; only compare what was set.
       const comparable = r.kind === 'service-account' || want.length > 0;
@@ -253,6 +263,11 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
     throw err;
   }
   return { type: 'verified' };
+}
+
+async function readPermissions(op: DfnsPort, kind: RotationRecord['kind'], id: string): Promise<string[]> {
+  const record = kind === 'service-account' ? await op.getServiceAccount(id) : await op.getPersonalAccessToken(id);
+  return record.permissionAssignments.map((p) => p.permissionId);
 }
 
 async function promote(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {

@@ -132,7 +132,7 @@ export function applyEvent(r: RotationRecord, event: RotationEvent, now: number)
       return { ...next, step: 'creating', attempt: event.attempt };
     case 'created':
       expectStep(r, event, 'creating');
-      return { ...next, step: 'created', created: { credentialId: event.credentialId, credId: event.credId, name: event.name, expiresAt: event.expiresAt } };
+      return { ...next, step: 'created', created: { credentialId: event.credentialId, credId: event.credId, name: event.name, expiresAt: event.expiresAt, ...(event.permissionIds ? { permissionIds: event.permissionIds } : {}) } };
     case 'orphan-found':
       expectStep(r, event, 'creating');
       return { ...next, step: 'staged', orphans: [...next.orphans, { credentialId: event.credentialId, cleaned: false }] };

@@ -157,6 +157,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     audit,
     metrics,
     policyFor,
+    observation: (kind, id) => results.observation(kind, id),
     config,
     setCooldown: async (secretName) => {
       await redis.set(`${prefix}:rotation-cooldown:${secretName}`, String(clock.now()), 'EX', FAILURE_COOLDOWN_SECONDS);
