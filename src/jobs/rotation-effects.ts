@@ -3,6 +3,7 @@ import type { Clock, Sleep } from '../clock.js';
 import type { CredentialPolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
 import { generateKeyPair, readTokenExpiry } from '../dfns/index.js';
+import type { KeySource } from '../dfns/key-pool.js';
 import type { DfnsPort } from '../dfns/port.js';
 import { errorCode, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +33,8 @@ export interface EffectDeps {
   clock: Clock;
   sleep: Sleep;
   logger: Logger;
+  /** Fresh key pairs (generated ahead where that helps); default: generated on the spot. */
+  keys?: KeySource;
   /** Test seam: called when Dfns has answered a create, before the token is stored. */
   afterCreateAnswered?: (record: RotationRecord) => Promise<void> | void;
 }
@@ -110,7 +113,7 @@ async function removeCreated(deps: EffectDeps, kind: RotationRecord['kind'], id:
 async function stage(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {
   const now = deps.clock.now();
   let staged: number | null = null;
-  const keys = await generateKeyPair(deps.policy.keyAlgorithm);
+  const keys = await (deps.keys ? deps.keys.take(deps.policy.keyAlgorithm) : generateKeyPair(deps.policy.keyAlgorithm));
   await updateSecret(
     deps.store,
     r.secretName,

@@ -4,6 +4,7 @@ import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import { resolvePolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
 import type { RequestBudget, RequestObserver, RetryPolicy } from '../dfns/index.js';
+import { KeyPool } from '../dfns/key-pool.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createNotifier } from '../notify/index.js';
@@ -158,6 +159,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     metrics,
     policyFor,
     observation: (kind, id) => results.observation(kind, id),
+    // One pair ready per rotation slot: RSA generation (0.6 s for 3072 bits) leaves the rotation's path.
+    keys: new KeyPool({ size: config.rotation.concurrency }),
     config,
     setCooldown: async (secretName) => {
       await redis.set(`${prefix}:rotation-cooldown:${secretName}`, String(clock.now()), 'EX', FAILURE_COOLDOWN_SECONDS);
