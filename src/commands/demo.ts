@@ -35,7 +35,6 @@ const DEMO_ENV = {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run everything locally against a simulated Dfns: watch credentials get rotated (no account needed)',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('demo', USAGE, ctx.argv, { dir: { type: 'string' }, port: { type: 'string' } });

@@ -4,7 +4,6 @@ import { untilAborted } from './types.js';
 
 export const simulatorCommand: Command = {
   name: 'simulator',
-  summary: 'run a local Dfns API (for tests, demos, benchmarks) until interrupted',
   usage: 'dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] [--latency MS] [--fault-rate 0..1] [--rate-limit N]',
   async run(ctx) {
     const sim = await runSimulatorCli(ctx.argv, { out: ctx.out, logger: ctx.logger });
