@@ -38,7 +38,12 @@ export interface Observation {
 }
 
 export interface ScanResults {
-  save(scan: StoredScan, observations?: readonly Observation[]): Promise<void>;
+  /**
+   * Keeps what a scan's listings showed of managed credentials, replacing the previous scan's.
+   * Called before the scan queues rotations, so that every daemon planning one finds it.
+   */
+  observe(scanId: string, observations: readonly Observation[]): Promise<void>;
+  save(scan: StoredScan): Promise<void>;
   /** The last scan's summary, without its items. */
   summary(): Promise<(ScanSummary & { pages: number; pageSize: number }) | null>;
   /** One page of the last scan's items (0-based); null when no scan is stored. An index past the end gives an empty page. */
@@ -58,13 +63,14 @@ interface Pointer {
   pages: number;
   pageSize: number;
   pagesKey: string;
-  observedKey: string;
 }
 
 const observationField = (kind: CredentialKind, id: string) => `${kind === 'service-account' ? 'sa' : 'pat'}:${id}`;
 
 export function redisScanResults(redis: RedisClient, prefix: string): ScanResults {
   const currentKey = `${prefix}:scan:current`;
+  /** Holds the name of the hash of the last scan's observations. */
+  const observedPointerKey = `${prefix}:scan:observed`;
   const successKey = `${prefix}:scan:last-success-at`;
   /** Written by versions before pages; removed by the first paged save. */
   const legacyKey = `${prefix}:scan:last`;
@@ -92,11 +98,21 @@ export function redisScanResults(redis: RedisClient, prefix: string): ScanResult
   }
 
   return {
-    async save(scan, observations = []) {
+    async observe(scanId, observations) {
+      const previous = await redis.get(observedPointerKey);
+      const observedKey = `${prefix}:scan:${scanId}:observed`;
+      for (let first = 0; first < observations.length; first += 1000) {
+        const fields = observations.slice(first, first + 1000).flatMap((o) => [observationField(o.kind, o.id), JSON.stringify(o)]);
+        await redis.hset(observedKey, ...fields);
+      }
+      const tx = redis.multi().set(observedPointerKey, observedKey);
+      if (previous && previous !== observedKey) tx.unlink(previous);
+      await tx.exec();
+    },
+    async save(scan) {
       const previous = await pointer();
       const id = scan.summary.scanId;
       const pagesKey = `${prefix}:scan:${id}:pages`;
-      const observedKey = `${prefix}:scan:${id}:observed`;
       const pages = Math.ceil(scan.items.length / PAGE_SIZE);
       // Written in chunks: one huge HSET would hold Redis (and this process) for the whole result.
       const PAGES_PER_WRITE = 10;
@@ -105,13 +121,9 @@ export function redisScanResults(redis: RedisClient, prefix: string): ScanResult
         for (let i = first; i < Math.min(pages, first + PAGES_PER_WRITE); i++) fields.push(String(i), JSON.stringify(scan.items.slice(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)));
         await redis.hset(pagesKey, ...fields);
       }
-      for (let first = 0; first < observations.length; first += 1000) {
-        const fields = observations.slice(first, first + 1000).flatMap((o) => [observationField(o.kind, o.id), JSON.stringify(o)]);
-        await redis.hset(observedKey, ...fields);
-      }
-      const next: Pointer = { summary: scan.summary, pages, pageSize: PAGE_SIZE, pagesKey, observedKey };
+      const next: Pointer = { summary: scan.summary, pages, pageSize: PAGE_SIZE, pagesKey };
       const tx = redis.multi().set(currentKey, JSON.stringify(next)).set(successKey, String(scan.summary.finishedAt)).unlink(legacyKey);
-      if (previous && previous.pagesKey !== pagesKey) tx.unlink(previous.pagesKey, previous.observedKey);
+      if (previous && previous.pagesKey !== pagesKey) tx.unlink(previous.pagesKey);
       await tx.exec();
     },
     async summary() {
@@ -136,9 +148,9 @@ export function redisScanResults(redis: RedisClient, prefix: string): ScanResult
       });
     },
     async observation(kind, id) {
-      const p = await pointer();
-      if (!p) return null;
-      const text = await redis.hget(p.observedKey, observationField(kind, id));
+      const key = await redis.get(observedPointerKey);
+      if (!key) return null;
+      const text = await redis.hget(key, observationField(kind, id));
       return text ? (JSON.parse(text) as Observation) : null;
     },
     async lastSuccessAt() {

@@ -154,6 +154,8 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   let rotationsQueued = 0;
   const rotating = new Set<string>();
   if (!data.dryRun) {
+    // Before any rotation is queued: the daemon that plans it reads the old permission from here.
+    await deps.results.observe(scanId, observations(listing, items, deps.identities.operatorUsername, now));
     for (const planned of planRotations(items)) {
       if (await skipRotation(deps, planned.secretName)) continue;
       const queued = await deps.requestRotation({ secretName: planned.secretName, reason: planned.reason, requestedBy: `scan ${scanId}`, rotationId: ulid(now), requestedAt: now });
@@ -189,7 +191,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
     if (await queueOnce(deps, `digest:${day}`, () => deps.notify.enqueue(digest))) summary.notificationsQueued += 1;
   }
   if (!data.dryRun) {
-    await deps.results.save({ summary, items }, observations(listing, items, deps.identities.operatorUsername, now));
+    await deps.results.save({ summary, items });
     deps.metrics.credentialsScanned(items, finishedAt);
   }
   // The whole scan, saving its result and updating the gauges included.
