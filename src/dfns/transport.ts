@@ -84,6 +84,10 @@ interface NodeFetchResponse {
   url: string;
   headers: { get(name: string): string | null };
   arrayBuffer(): Promise<ArrayBuffer>;
+  /** node-fetch 2: the body as one Buffer (arrayBuffer() copies it once more). */
+  buffer?(): Promise<Buffer>;
+  /** node-fetch 2: the body stream. */
+  body?: unknown;
 }
 
 type ResponseCtor = new (
@@ -115,7 +119,7 @@ export function createSeamFetch(original: NodeFetchLike, Response: ResponseCtor)
       const response = await original.call(this, url, { ...init, signal: controller.signal });
       // Read the body under the same timeout (a stalled body would otherwise hang the SDK's
       // `response.json()`), then give the SDK an equivalent, fully buffered response.
-      const body = Buffer.from(await response.arrayBuffer());
+      const body = await readBody(response);
       record.outcome = answeredOutcome(response, body);
       return new Response(body, {
         status: response.status,
@@ -207,6 +211,29 @@ function answeredOutcome(response: NodeFetchResponse, body: Buffer): RequestOutc
     }
   }
   return outcome;
+}
+
+/**
+ * The whole body, held once. node-fetch's buffer() keeps every chunk and then concatenates them
+ * (arrayBuffer() copies that once more): a 40 MB listing of 50,000 service accounts was held two
+ * or three times at once. With a Content-Length (and no compression, where the header counts
+ * the compressed bytes) the chunks are copied into one buffer of that size as they arrive.
+ */
+async function readBody(response: NodeFetchResponse): Promise<Buffer> {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const stream = response.body as AsyncIterable<Buffer> | null | undefined;
+  const plain = response.headers.get('content-encoding') === null;
+  if (plain && Number.isSafeInteger(length) && length > 0 && stream && typeof stream[Symbol.asyncIterator] === 'function') {
+    const out = Buffer.allocUnsafe(length);
+    let at = 0;
+    for await (const chunk of stream) {
+      if (at + chunk.length > length) throw Object.assign(new Error('the answer is longer than its Content-Length'), { code: 'EBODYLENGTH' });
+      chunk.copy(out, at);
+      at += chunk.length;
+    }
+    return at === length ? out : out.subarray(0, at);
+  }
+  return typeof response.buffer === 'function' ? response.buffer() : Buffer.from(await response.arrayBuffer());
 }
 
 function safeJson(body: Buffer): Record<string, unknown> | undefined {
