@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/global-redis.ts'],
+    globalSetup: ['test/setup/build-dist.ts', 'test/setup/global-redis.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -16,7 +16,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { generateKeyPair, readTokenExpiry, readTokenIdentity, type KeyPairPem } from '../src/dfns/index.js';
 import type { SimKnobs } from '../src/dfns/simulator/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/redis/private-redis.js';
-import { addCurrent, FileSecretStore, generateStoreKey, storeKeyToText, type ManagedSecret } from '../src/secrets/index.js';
+import { addCurrent, FileSecretStore, fileStoreDir, generateStoreKey, storeKeyToText, type ManagedSecret } from '../src/secrets/index.js';
 import { startSimulatorChild, type SimulatorChild } from './simulator-child.js';
 
 const OPERATOR = 'rotator@bench.test';
@@ -76,7 +76,7 @@ export async function startRotateWorld(options: RotateWorldOptions): Promise<Rot
   };
   const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir });
 
-  const store = new FileSecretStore({ dir: config.store.dir, key: storeKey, createDir: true });
+  const store = new FileSecretStore({ dir: fileStoreDir(config.store), key: storeKey, createDir: true });
   const now = Date.now();
   const secrets = names.map((_, i) => secretNameOf(i));
   const write = async (i: number) => {

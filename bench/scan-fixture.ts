@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../src/config.js';
 import { generateKeyPair, readTokenExpiry, readTokenIdentity } from '../src/dfns/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/redis/private-redis.js';
-import { addCurrent, FileSecretStore, generateStoreKey, storeKeyToText, type ManagedSecret } from '../src/secrets/index.js';
+import { addCurrent, FileSecretStore, fileStoreDir, generateStoreKey, storeKeyToText, type ManagedSecret } from '../src/secrets/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OPERATOR = 'rotator@bench.test';
@@ -94,7 +94,7 @@ export async function startScanWorld(options: ScanWorldOptions): Promise<ScanWor
   const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir });
 
   // Held credentials go straight into the store (what `adopt` would write, minus its Dfns checks).
-  const store = new FileSecretStore({ dir: config.store.dir, key: storeKey });
+  const store = new FileSecretStore({ dir: fileStoreDir(config.store), key: storeKey });
   const now = Date.now();
   for (const item of [...heldSas.map((s) => ({ ...s, kind: 'service-account' as const })), ...heldPats.map((p) => ({ ...p, kind: 'pat' as const }))]) {
     const token = tokens[item.name]!;

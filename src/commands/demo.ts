@@ -12,6 +12,7 @@ import { describeError } from '../errors.js';
 import { adoptCredential } from '../jobs/adopt.js';
 import { createLogger } from '../logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis/private-redis.js';
+import { describeStore } from '../secrets/index.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/store-key.js';
 import { parseFlags } from './args.js';
 import { buildIdentities, openStore } from './offline.js';
@@ -84,6 +85,7 @@ export const demoCommand: Command = {
         DFNS_ROTATOR_PORT: port,
         REDIS_URL: redisUrl,
         ...(ctx.env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_URL: ctx.env.SLACK_WEBHOOK_URL } : {}),
+        ...(ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST ? { DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST: ctx.env.DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST } : {}),
         ...(ctx.env.LOG_LEVEL ? { LOG_LEVEL: ctx.env.LOG_LEVEL } : {}),
       };
       const config = loadConfig({ env, readFile: (p) => (p === operatorKeyFile ? world.operatorKey.privateKeyPem : ''), cwd: dir, needs: { server: true } });
@@ -116,7 +118,7 @@ export const demoCommand: Command = {
       say(`inventory  ${url}/inventory`);
       say(`metrics    ${url}/metrics     (Authorization: Bearer <token>)`);
       say(`token      ${dashboardToken}`);
-      say(`store      ${config.store.dir} (encrypted; demo data, recreated on every run)`);
+      say(`store      ${describeStore(config.store)} (demo data, recreated on every run)`);
       say('');
       say('A scan runs now and every minute; payments-api and ci-deployer are rotated right away, and');
       say('their old credentials are deactivated two minutes later. Press Ctrl-C to stop.');

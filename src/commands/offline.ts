@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { noMetrics } from '../metrics.js';
 import { createIdentities, type Identities } from '../jobs/identities.js';
 import type { ScanDeps } from '../jobs/scan.js';
-import { createSecretStore, parseStoreKey, type SecretStore } from '../secrets/index.js';
+import { openConfiguredStore, type SecretStore } from '../secrets/index.js';
 
 /**
  * The parts one-shot commands (`plan`, `adopt`) build from the config without Redis: the secret
@@ -24,19 +24,16 @@ export class OfflineScanError extends Error {
 }
 
 export function openStore(config: Config, logger: Logger, clock: Clock, options: { createDir: boolean }): SecretStore {
-  return createSecretStore(
-    { kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source), createDir: options.createDir },
-    { logger, clock },
-  );
+  return openConfiguredStore(config.store, { logger, clock }, options);
 }
 
 /** For a read-only command: a store folder that does not exist yet is an empty store (and a note), not an error or a new folder. */
 export function openStoreReadOnly(config: Config, logger: Logger, clock: Clock): { store: Pick<SecretStore, 'list' | 'get' | 'close'>; note: string | null } {
-  const exists = statSync(config.store.dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  if (!exists) {
+  const dir = config.store.kind === 'file' ? config.store.dir : null;
+  if (dir !== null && !(statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
     return {
       store: { list: async () => [], get: async () => null },
-      note: `the secret store folder ${config.store.dir} does not exist: no credential is managed yet (is the volume mounted?)`,
+      note: `the secret store folder ${dir} does not exist: no credential is managed yet (is the volume mounted?)`,
     };
   }
   return { store: openStore(config, logger, clock, { createDir: false }), note: null };
@@ -59,7 +56,9 @@ export function buildIdentities(options: IdentityOptions): Identities {
 
 const LISTINGS: Record<string, string> = {
   listServiceAccounts: 'listing service accounts',
+  listServiceAccountsDetailed: 'listing service accounts',
   listPersonalAccessTokens: 'listing personal access tokens',
+  listPersonalAccessTokensDetailed: 'listing personal access tokens',
 };
 
 /** Announces each listing (and the operator's login, which happens on its first call). */

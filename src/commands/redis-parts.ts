@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Config, RedisSettings } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { createRedis, describeRedis, type RedisClient } from '../redis/connection.js';
+import { createRedis, describeRedis, redisFix, type RedisClient } from '../redis/connection.js';
 import { redisAuditLog, type AuditLog } from '../jobs/audit.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/job-data.js';
 import { redisRotationStore, type RotationStore } from '../jobs/rotation-store.js';
@@ -72,7 +72,7 @@ export async function openRedisParts(
   } catch (err) {
     redis.disconnect();
     const reason = scrub((err as Error).message || (err as { code?: string }).code || 'connection failed', passwordsOf(config.redis));
-    io.err(`cannot reach Redis at ${where} (${reason}); is it running, and is REDIS_URL right?`);
+    io.err(`cannot reach Redis at ${where} (${reason}); is it running? ${redisFix(config.redis)}`);
     return null;
   }
   redis.on('error', (err: Error) => io.logger.warn({ err: scrub(err.message, passwordsOf(config.redis)) }, 'redis connection error'));

@@ -1,4 +1,5 @@
 import { systemClock } from '../clock.js';
+import { toCredentialJson } from '../secrets/credential-json.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { ManagedSecret, Stage } from '../secrets/types.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
@@ -18,11 +19,7 @@ dfns-rotator secret get NAME [--field ${FIELDS.join('|')}] [--stage current|prev
 function pick(value: ManagedSecret, field: Field): string {
   switch (field) {
     case 'json':
-      return JSON.stringify({
-        kind: value.kind, orgId: value.orgId, baseUrl: value.baseUrl, credentialId: value.credentialId, name: value.name,
-        credId: value.credId, accessToken: value.accessToken, privateKeyPem: value.privateKeyPem, publicKeyPem: value.publicKeyPem,
-        algorithm: value.algorithm, expiresAt: value.expiresAt,
-      });
+      return JSON.stringify(toCredentialJson(value));
     case 'access-token':
       return value.accessToken ?? '';
     case 'private-key':

@@ -4,8 +4,10 @@ import { validateDetailed } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import type { KeyAlgorithm } from '../dfns/port.js';
 import { ConfigError } from '../errors.js';
+import { webhookUrlProblem } from '../notify/webhook-url.js';
 import { parseStoreKey } from '../secrets/store-key.js';
 import { configFromEnv, envNamesFor } from './env.js';
+import { buildStoreConfig } from './store.js';
 import { rawConfigSchema, type RawConfig, type SecretRef } from './schema.js';
 import { SecretValue } from './secret-value.js';
 import { DEFAULTS, defaultRotateConcurrency, type Config, type DashboardAuth, type KeySource, type RedisSettings, type Rule } from './types.js';
@@ -77,11 +79,22 @@ function validateRaw(raw: unknown, source: string, problems: string[], baseDir: 
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.join('.') || '(top level)';
-      problems.push(`${path}: ${issue.message} (in ${source})`);
+      // From the environment, name the variable to fix, not just "the environment".
+      const where = source === 'environment' ? envSourceOf(issue.path.map(String)) : source;
+      problems.push(`${path}: ${issue.message} (in ${where})`);
     }
     return {};
   }
   return absolutizeFileRefs(result.data, baseDir);
+}
+
+/** `DFNS_ROTATOR_PORT` for `server.port`: the variable that set the path (or its nearest parent). */
+function envSourceOf(path: readonly string[]): string {
+  for (let n = path.length; n > 0; n--) {
+    const names = envNamesFor(path.slice(0, n).join('.'));
+    if (names.length > 0) return names.join(' / ');
+  }
+  return 'environment';
 }
 
 function absolutizeFileRefs<T>(value: T, baseDir: string): T {
@@ -113,6 +126,9 @@ function isSecretRef(v: object): boolean {
   const keys = Object.keys(v);
   return keys.length === 1 && ['file', 'env', 'store'].includes(keys[0]!);
 }
+
+/** Dfns organisation ids: `or-` then lowercase letters, digits and dashes (e.g. `or-yanke-mars-6ulofamogg84s87v`). */
+const DFNS_ORG_ID = /^or-[A-Za-z0-9][A-Za-z0-9-]{0,126}$/;
 
 function hint(path: string): string {
   const names = envNamesFor(path);
@@ -187,6 +203,9 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
   const p = ctx.problems;
   const orgId = raw.dfns?.orgId;
   if (!orgId) p.push(`dfns.orgId: required${hint('dfns.orgId')}`);
+  else if (!DFNS_ORG_ID.test(orgId)) {
+    p.push(`dfns.orgId: ${JSON.stringify(orgId.slice(0, 60))} is not a Dfns organisation id; they start with "or-", like or-30tnh-itmjs-s235s5ontr3r23h2${hint('dfns.orgId')}`);
+  }
 
   const operator = buildOperator(raw, ctx);
   const watcherRef = raw.watcher?.token;
@@ -230,23 +249,19 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
     }
   }
 
-  const storeKeyRef = raw.store?.key;
-  let storeKey: SecretValue | null = null;
-  if (!storeKeyRef) p.push(`store.key: required, the file store is encrypted${hint('store.key')}`);
-  else {
-    storeKey = resolveSecret(storeKeyRef, 'store.key', ctx);
-    const problem = storeKey && checkStoreKey(storeKey);
-    if (storeKey && problem) {
-      p.push(`store.key (${storeKey.source}): ${problem}`);
-      storeKey = null;
-    }
-  }
+  const store = buildStoreConfig(raw.store, {
+    problems: p,
+    cwd: input.cwd,
+    resolveSecret: (ref, path) => resolveSecret(ref, path, ctx),
+    checkStoreKey,
+    hint,
+  });
 
   const webhookRef = raw.slack?.webhookUrl;
   const webhookUrl = webhookRef ? resolveSecret(webhookRef, 'slack.webhookUrl', ctx) : null;
-  if (webhookUrl && !/^https?:\/\/[^\s]+$/.test(webhookUrl.reveal())) {
-    p.push(`slack.webhookUrl (${webhookUrl.source}): not an http(s) URL`);
-  }
+  const allowAnyHost = raw.slack?.allowAnyHost ?? false;
+  const webhookProblem = webhookUrl && webhookUrlProblem(webhookUrl.reveal(), { allowAnyHost });
+  if (webhookUrl && webhookProblem) p.push(`slack.webhookUrl (${webhookUrl.source}): ${webhookProblem}`);
 
   const redis = buildRedis(raw, ctx);
   const server = buildServer(raw, ctx, input.needs?.server ?? false);
@@ -262,7 +277,7 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
     },
     operator,
     watcher: watcher ? { token: watcher } : null,
-    store: { kind: 'file', dir: raw.store?.dir ?? resolve(input.cwd, DEFAULTS.storeDir), key: storeKey ?? new SecretValue('', 'missing') },
+    store,
     thresholds: { warnDays, rotateBeforeDays },
     assumedLifetime: { defaultDays: assumedDays },
     rotation: {
@@ -276,7 +291,7 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
       concurrency: raw.rotation?.concurrency ?? defaultRotateConcurrency(raw.dfns?.requestsPerMinute ?? DEFAULTS.requestsPerMinute),
     },
     rules,
-    slack: { webhookUrl, dashboardUrl: raw.slack?.dashboardUrl ?? null, digest: raw.slack?.digest ?? 'daily', warningsPerScan: raw.slack?.warningsPerScan ?? DEFAULTS.warningsPerScan },
+    slack: { webhookUrl, allowAnyHost, dashboardUrl: raw.slack?.dashboardUrl ?? null, digest: raw.slack?.digest ?? 'daily', warningsPerScan: raw.slack?.warningsPerScan ?? DEFAULTS.warningsPerScan },
     schedule: { scan, timezone },
     redis,
     server,

@@ -55,12 +55,15 @@ export const ruleSchema = z.strictObject({
   rekeyFallback: z.enum(['replace', 'notify']).optional(),
   /** Rotate when the key is older than this, even if the token is far from expiry. */
   maxKeyAgeDays: positiveInt.optional(),
-  /** Lifetime of the replacement credential. */
-  daysValid: z.number().int().min(1).max(730).optional(),
+  /** Lifetime of the replacement credential. 3650 is a sanity bound: the current Dfns reference documents no maximum (older docs: 730). */
+  daysValid: z.number().int().min(1).max(3650).optional(),
   keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
   /** Assumed lifetime of matching credentials whose token is not held. */
   assumedLifetimeDays: z.number().int().min(1).max(3650).optional(),
 });
+
+export const STORE_KINDS = ['file', 'vault', 'aws-secrets-manager'] as const;
+export const VAULT_AUTH_METHODS = ['token', 'approle', 'kubernetes'] as const;
 
 export const rawConfigSchema = z.strictObject({
   dfns: z
@@ -82,9 +85,37 @@ export const rawConfigSchema = z.strictObject({
   watcher: z.strictObject({ token: secretRef('a token', true).optional() }).optional(),
   store: z
     .strictObject({
-      kind: z.enum(['file']).optional(),
+      kind: z.enum(STORE_KINDS).optional(),
       dir: z.string().min(1).optional(),
       key: secretRef('the store key', false).optional(),
+      vault: z
+        .strictObject({
+          address: z.string().min(1).optional(),
+          mount: z.string().min(1).max(200).optional(),
+          pathPrefix: z.string().max(200).optional(),
+          namespace: z.string().max(200).optional(),
+          caFile: z.string().min(1).optional(),
+          auth: z
+            .strictObject({
+              method: z.enum(VAULT_AUTH_METHODS).optional(),
+              token: secretRef('a Vault token', false).optional(),
+              roleId: z.string().min(1).optional(),
+              secretId: secretRef('an AppRole secret id', false).optional(),
+              role: z.string().min(1).optional(),
+              jwtFile: z.string().min(1).optional(),
+              mountPath: z.string().min(1).max(200).optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+      aws: z
+        .strictObject({
+          region: z.string().min(1).optional(),
+          endpoint: z.string().min(1).optional(),
+          kmsKeyId: z.string().min(1).optional(),
+          namePrefix: z.string().max(200).optional(),
+        })
+        .optional(),
     })
     .optional(),
   thresholds: z
@@ -101,7 +132,7 @@ export const rawConfigSchema = z.strictObject({
       overlapHours: z.number().min(0).max(24 * 90).optional(),
       archiveAfterHours: z.number().min(0).max(24 * 365).optional(),
       keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
-      daysValid: z.number().int().min(1).max(730).optional(),
+      daysValid: z.number().int().min(1).max(3650).optional(),
       maxKeyAgeDays: positiveInt.optional(),
       /** Rotations (and retirements) run at once per daemon; default from the request budget. */
       concurrency: z.number().int().min(1).max(100).optional(),
@@ -111,6 +142,8 @@ export const rawConfigSchema = z.strictObject({
   slack: z
     .strictObject({
       webhookUrl: secretRef('the webhook URL', false).optional(),
+      /** Accept a webhook host other than Slack's (a relay; http only on loopback). */
+      allowAnyHost: z.boolean().optional(),
       /** Link shown in messages. */
       dashboardUrl: z.url().optional(),
       /** A daily summary of every scan's counts (a heartbeat: silence means the worker stopped). */

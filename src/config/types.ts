@@ -21,6 +21,44 @@ export type RedisSettings =
   | { kind: 'sentinel'; name: string; sentinels: { host: string; port: number }[]; password?: SecretValue; prefix: string }
   | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: SecretValue; prefix: string };
 
+/** Where managed credentials live: `store.kind`. Secrets stay `SecretValue`s until an adapter needs them. */
+export type StoreConfig = FileStoreConfig | VaultStoreConfig | AwsStoreConfig;
+
+export interface FileStoreConfig {
+  kind: 'file';
+  dir: string;
+  key: SecretValue;
+}
+
+export type VaultAuthConfig =
+  | { method: 'token'; token: SecretValue }
+  | { method: 'approle'; roleId: string; secretId: SecretValue; mountPath: string }
+  | { method: 'kubernetes'; role: string; jwtFile: string; mountPath: string };
+
+export interface VaultStoreConfig {
+  kind: 'vault';
+  /** e.g. `https://vault.internal:8200`, no trailing slash. */
+  address: string;
+  /** KV v2 mount, default `secret`. */
+  mount: string;
+  /** Prefix of every secret path inside the mount, default `dfns-rotator/` (may be empty). */
+  pathPrefix: string;
+  namespace: string | null;
+  caFile: string | null;
+  auth: VaultAuthConfig;
+}
+
+export interface AwsStoreConfig {
+  kind: 'aws-secrets-manager';
+  region: string;
+  /** Endpoint override (a VPC endpoint, or a local server); null: the SDK's default. */
+  endpoint: string | null;
+  /** KMS key for new secrets; null: the account's `aws/secretsmanager` key. */
+  kmsKeyId: string | null;
+  /** Prefix of every secret name, default `dfns-rotator/` (may be empty). */
+  namePrefix: string;
+}
+
 export type DashboardAuth =
   | { kind: 'token'; token: SecretValue }
   | { kind: 'basic'; username: string; password: SecretValue };
@@ -32,7 +70,7 @@ export interface Config {
   dfns: { baseUrl: string; orgId: string; requestsPerMinute: number; timeoutMs: number; maxAttempts: number };
   operator: { username: string; credId: string; privateKey: KeySource } | null;
   watcher: { token: KeySource } | null;
-  store: { kind: 'file'; dir: string; key: SecretValue };
+  store: StoreConfig;
   thresholds: { warnDays: number[]; rotateBeforeDays: number };
   assumedLifetime: { defaultDays: number };
   rotation: {
@@ -41,14 +79,14 @@ export interface Config {
     overlapHours: number;
     archiveAfterHours: number;
     keyAlgorithm: KeyAlgorithm;
-    /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days). */
+    /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days, so a replacement is always dated). */
     daysValid: number | null;
     maxKeyAgeDays: number | null;
     /** Rotate and retire jobs run at once per daemon (default: from the request budget, see defaultRotateConcurrency). */
     concurrency: number;
   };
   rules: Rule[];
-  slack: { webhookUrl: SecretValue | null; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
+  slack: { webhookUrl: SecretValue | null; allowAnyHost: boolean; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
   server: {
@@ -86,7 +124,10 @@ export const DEFAULTS = {
   maxAttempts: 6,
   warnDays: [30, 14, 7, 3, 1],
   rotateBeforeDays: 14,
-  /** Dfns' documented maximum daysValid. */
+  /**
+   * An assumption, shown as an estimate: the older docs' maximum daysValid. The current Dfns
+   * reference documents neither a default nor a maximum.
+   */
   assumedLifetimeDays: 730,
   overlapHours: 24,
   archiveAfterHours: 24 * 7,
@@ -99,6 +140,13 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8730,
   storeDir: './data/secrets',
+  vaultMount: 'secret',
+  vaultPathPrefix: 'dfns-rotator/',
+  vaultAppRoleMount: 'approle',
+  vaultKubernetesMount: 'kubernetes',
+  /** Where Kubernetes mounts a pod's service-account token. */
+  vaultKubernetesJwtFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  awsNamePrefix: 'dfns-rotator/',
   logLevel: 'info',
   /** Expiry warnings sent one by one per scan (Slack paces at one message a second); the rest go in one message. */
   warningsPerScan: 20,

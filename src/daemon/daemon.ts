@@ -7,7 +7,7 @@ import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
-import { probeRedis, runStartupChecks, type StartupReport } from './startup-checks.js';
+import { probeRedis, runStartupChecks, StartupError, type StartupReport } from './startup-checks.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -84,9 +84,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let schedule: Schedule | null = null;
   try {
     if (config.server.enabled) {
+      const port = options.server?.port ?? config.server.port;
       server = await createHttpServer({
         host: config.server.host,
-        port: options.server?.port ?? config.server.port,
+        port,
         auth: config.server.auth,
         queues: Object.values(runtime.queues),
         readiness: readinessFromChecks({
@@ -105,6 +106,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         clock,
         secureCookies: options.server?.secureCookies ?? config.server.secureCookies,
         trustProxy: options.server?.trustProxy ?? config.server.trustProxy,
+      }).catch((err: unknown) => {
+        throw listenError(err, config.server.host, port);
       });
     }
     if (options.schedule ?? true) {
@@ -163,4 +166,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return stopping;
     },
   };
+}
+
+/** A dashboard that cannot listen, as a start-up error naming the setting to change. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(`the dashboard cannot listen on ${host}:${port}: the port is in use by another process; stop it, or choose another port with DFNS_ROTATOR_PORT (server.port)`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new StartupError(`the dashboard cannot listen on ${host}:${port}: no such address on this machine; fix DFNS_ROTATOR_HOST (server.host)`);
+  }
+  if (code === 'EACCES') {
+    return new StartupError(`the dashboard cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges); choose another port with DFNS_ROTATOR_PORT (server.port)`);
+  }
+  return err;
 }

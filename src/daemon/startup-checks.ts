@@ -2,7 +2,7 @@ import { describeError, RotatorError } from '../errors.js';
 import type { Runtime } from '../jobs/runtime.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from '../config/types.js';
-import { checkEvictionPolicy, createRedis, describeRedis } from '../redis/connection.js';
+import { checkEvictionPolicy, createRedis, describeRedis, redisFix } from '../redis/connection.js';
 
 /** The daemon cannot work at all (Redis unreachable, store unreadable, no identity can list). */
 export class StartupError extends RotatorError {
@@ -40,7 +40,7 @@ export async function probeRedis(settings: RedisSettings, timeoutMs = 10_000): P
   try {
     await withTimeout(`Redis at ${where}`, timeoutMs, client.connect().then(() => client.ping()));
   } catch (err) {
-    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(lastError ?? err)}`);
+    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(lastError ?? err)}; ${redisFix(settings)}`);
   } finally {
     client.disconnect();
   }
@@ -69,7 +69,7 @@ export async function runStartupChecks(runtime: Runtime, logger: Logger, options
   try {
     await withTimeout(`Redis at ${where}`, timeoutMs, runtime.redis.ping());
   } catch (err) {
-    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(err)}`);
+    throw new StartupError(`cannot reach Redis at ${where}: ${describeError(err)}; ${redisFix(runtime.config.redis)}`);
   }
   const eviction = await checkEvictionPolicy(runtime.redis).catch((err: unknown) => ({ ok: false as const, policy: null, message: `could not read maxmemory-policy: ${describeError(err)}` }));
   if (!eviction.ok) {

@@ -31,6 +31,8 @@ export interface TokenIdentity {
   signer?: { credId: string; privateKeyPem: string };
   /** How to name this identity in messages; default derived from the token's claims. */
   label?: string;
+  /** What the token is, when the caller knows (a stored secret does): PAT rekey checks whose keys it can sign with. */
+  holds?: 'service-account' | 'pat';
 }
 
 export interface DfnsClientOptions {
@@ -59,6 +61,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
   if (problems.length > 0) throw new ConfigError(problems, 'Dfns client options');
 
   const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
   const runner = new CallRunner({
     limiter: options.limiter,
     clock,
@@ -66,7 +69,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
     random: options.random ?? Math.random,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retry: resolveRetryPolicy(options.retry),
-    logger: options.logger ?? silentLogger,
+    logger,
     ...(options.onRequest ? { observer: options.onRequest } : {}),
   });
   const sdk = loadSdk();
@@ -76,6 +79,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
   let tokens: TokenSource;
   let signer: { credId: string; privateKeyPem: string } | undefined;
   let name: string;
+  let holds: 'service-account' | 'pat' | undefined;
   if (identity.kind === 'operator') {
     signer = { credId: identity.credId, privateKeyPem: identity.privateKeyPem };
     const authSigner = new sdk.keysigner.AsymmetricKeySigner({ credId: identity.credId, privateKey: identity.privateKeyPem });
@@ -96,8 +100,9 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
     tokens = { token: () => Promise.resolve(token) };
     signer = identity.signer;
     name = identity.label ?? describeToken(token);
+    holds = identity.holds ?? (readTokenIdentity(token).kind === 'Pat' ? 'pat' : undefined);
   }
-  return new SdkDfnsPort({ identity: name, baseUrl, orgId: options.orgId, runner, tokens, sdk, ...(signer ? { signer } : {}) });
+  return new SdkDfnsPort({ identity: name, baseUrl, orgId: options.orgId, runner, tokens, sdk, logger, ...(signer ? { signer } : {}), ...(holds ? { holds } : {}) });
 }
 
 /** `token ServiceAccount to-…` from the claims, without the token. */

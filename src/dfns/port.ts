@@ -22,18 +22,26 @@ export interface PermissionAssignment {
 /** An access token record as Dfns lists it (`accessTokens[]` of an SA, or a PAT). Never holds the token itself. */
 export interface AccessTokenRecord {
   tokenId: string;
-  kind: string;
+  /** `Pat`, `ServiceAccount`, … when Dfns says; null when the answer has none (newer list items). */
+  kind: string | null;
+  /** Falls back to the token id when Dfns gives none. */
   name: string;
   isActive: boolean;
   /** ISO-8601, UTC. */
   dateCreated: string;
-  /** The Key credential id the holder signs user actions with. */
+  /**
+   * The Key credential id the holder signs user actions with; `""` when the answer did not say
+   * (the documented create answer sends `""`). Records returned by a create never carry `""`:
+   * the client finds the real one first (sdk-client.ts).
+   */
   credId: string;
-  linkedUserId: string;
-  orgId: string;
-  /** As Dfns lists it: a PEM, or a `SHA256:` fingerprint in list answers. */
+  linkedUserId: string | null;
+  /** `orgId`, else `tenantId` (newer answers), else null. */
+  orgId: string | null;
+  /** As Dfns lists it: a PEM, or a `SHA256:` fingerprint in list answers; `""` when not given. */
   publicKey: string;
-  permissionAssignments: PermissionAssignment[];
+  /** Null when the answer does not list them: unknown, which is not the same as none. */
+  permissionAssignments: PermissionAssignment[] | null;
   /** Present only when Dfns returns it on list/get (UNCONFIRMED); used to reconcile creates. */
   externalId?: string;
 }
@@ -41,11 +49,13 @@ export interface AccessTokenRecord {
 export interface ServiceAccountRecord {
   /** `userInfo.userId` (`us-…`): the id in every service-account path. */
   id: string;
+  /** `userInfo.name`, else `username` (documented examples carry only `username`), else the id. */
   name: string;
   username: string;
-  orgId: string;
+  orgId: string | null;
   isActive: boolean;
-  permissionAssignments: PermissionAssignment[];
+  /** Null when the answer does not list them (unknown, not none). */
+  permissionAssignments: PermissionAssignment[] | null;
   accessTokens: AccessTokenRecord[];
   /** Present only when Dfns returns it (UNCONFIRMED). */
   externalId?: string;
@@ -56,7 +66,7 @@ export type PersonalAccessTokenRecord = AccessTokenRecord;
 export interface CredentialRecord {
   credentialUuid: string;
   credentialId: string;
-  kind: string;
+  kind: string | null;
   name: string;
   isActive: boolean;
   dateCreated: string;
@@ -67,7 +77,10 @@ export interface CreateServiceAccountInput {
   /** Unique in the org. */
   name: string;
   publicKeyPem: string;
-  /** 1..730 */
+  /**
+   * Omitted: Dfns' own default (the current reference documents neither a default nor a
+   * maximum; older docs said 1..730), possibly a token without `exp`.
+   */
   daysValid?: number;
   permissionId?: string;
   /** `rotator:<rotationId>`: correlation for reconciling a create whose answer was lost. */
@@ -99,11 +112,30 @@ export interface NewKeyCredentialInput {
   credId?: string;
 }
 
+/** A list item Dfns answered in a shape the worker cannot read: skipped, and reported by id (never its values). */
+export interface UnreadableItem {
+  /** Position in `items`. */
+  index: number;
+  /** Its id (`us-…`, `to-…`) when that much was readable, else null. */
+  id: string | null;
+  /** Which fields were wrong, e.g. `userInfo.isActive: expected boolean`. */
+  problem: string;
+}
+
+/** A list answer read item by item: the readable items, and the ones skipped. */
+export interface ListAnswer<T> {
+  items: T[];
+  unreadable: UnreadableItem[];
+}
+
 export interface DfnsPort {
   /** Which identity this port acts as, for messages: e.g. `operator alice@acme`, `watcher sa us-123`. */
   readonly identity: string;
 
+  /** The readable items only (see `listServiceAccountsDetailed`). Unreadable items are logged by id either way. */
   listServiceAccounts(): Promise<ServiceAccountRecord[]>;
+  /** Every item Dfns listed, read one by one: a malformed item is reported, never hides the others. */
+  listServiceAccountsDetailed(): Promise<ListAnswer<ServiceAccountRecord>>;
   getServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
   /** Operator only. A lost answer is reconciled by listing: see `findCreatedServiceAccount`. */
   createServiceAccount(input: CreateServiceAccountInput): Promise<Created<ServiceAccountRecord>>;
@@ -113,6 +145,7 @@ export interface DfnsPort {
 
   /** The caller's own PATs only (a Dfns rule). */
   listPersonalAccessTokens(): Promise<PersonalAccessTokenRecord[]>;
+  listPersonalAccessTokensDetailed(): Promise<ListAnswer<PersonalAccessTokenRecord>>;
   getPersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord>;
   /** Creates a PAT for the caller (operator login only). */
   createPersonalAccessToken(input: CreatePersonalAccessTokenInput): Promise<Created<PersonalAccessTokenRecord>>;
@@ -131,4 +164,11 @@ export interface DfnsPort {
    * user-action challenge is created and signed, and the resulting action token is discarded.
    */
   proveSigning(): Promise<void>;
+
+  /**
+   * The Key credential ids Dfns lets this identity sign with: `allowCredentials.key` of a
+   * user-action challenge made with its token (nothing is signed or changed). The official signer
+   * refuses any credId not in this list, so it is the authority on which credId to use.
+   */
+  signingCredentialIds(): Promise<string[]>;
 }

@@ -4,11 +4,13 @@ import {
   createdServiceAccountSchema,
   createdServiceAccountToken,
   credentialSchema,
-  describeIssues,
   keyCredentialChallengeSchema,
   listOf,
   messageSchema,
   parseAnswer,
+  parseListAnswer,
+  rawServiceAccountId,
+  rawTokenId,
   serviceAccountSchema,
   toAccessTokenRecord,
   toCredentialRecord,
@@ -19,8 +21,9 @@ import {
 import { buildKeyAttestation, newCredId } from './attestation.js';
 import type { CallRunner, CallSpec, TokenSource } from './call-runner.js';
 import { createLostError, findCreatedRecord } from './create-reconcile.js';
-import { z } from 'zod';
-import { DfnsClientError, DfnsInvalidAnswerError } from './errors.js';
+import { resolveCreatedCredId } from './created-cred-id.js';
+import { DfnsClientError, DfnsForbiddenError } from './errors.js';
+import type { Logger } from '../logger.js';
 import { assertKeyPair, assertPublicKeyPem } from './keys.js';
 import type {
   CreatePersonalAccessTokenInput,
@@ -28,6 +31,7 @@ import type {
   Created,
   CredentialRecord,
   DfnsPort,
+  ListAnswer,
   NewKeyCredentialInput,
   PersonalAccessTokenRecord,
   ServiceAccountRecord,
@@ -46,6 +50,9 @@ export interface SdkDfnsPortDeps {
   sdk: LoadedSdk;
   /** The Key credential user actions are signed with; absent for read-only token identities. */
   signer?: { credId: string; privateKeyPem: string };
+  /** What a token identity's token is, when known: PAT rekey needs a check the others do not (createKeyCredential). */
+  holds?: 'service-account' | 'pat';
+  logger: Logger;
 }
 
 /** The DfnsPort on top of `@dfns/sdk`. Everything HTTP-related lives in the runner and transport. */
@@ -63,8 +70,12 @@ export class SdkDfnsPort implements DfnsPort {
   }
 
   async listServiceAccounts(): Promise<ServiceAccountRecord[]> {
+    return (await this.listServiceAccountsDetailed()).items;
+  }
+
+  async listServiceAccountsDetailed(): Promise<ListAnswer<ServiceAccountRecord>> {
     const op = 'listServiceAccounts';
-    return this.#call(op, (c) => c.auth.listServiceAccounts(), (raw) => parseListAnswer(op, serviceAccountSchema, raw, toServiceAccountRecord));
+    return this.#logUnreadable(op, await this.#call(op, (c) => c.auth.listServiceAccounts(), (raw) => parseListAnswer(op, serviceAccountSchema, toServiceAccountRecord, rawServiceAccountId, raw)));
   }
 
   async getServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord> {
@@ -82,7 +93,7 @@ export class SdkDfnsPort implements DfnsPort {
       ...(input.permissionId !== undefined ? { permissionId: input.permissionId } : {}),
       ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
     };
-    return this.#deps.runner.run(
+    const created = await this.#deps.runner.run(
       {
         operation: op,
         invoke: (token) => this.#client(token).auth.createServiceAccount({ body }),
@@ -102,6 +113,23 @@ export class SdkDfnsPort implements DfnsPort {
       },
       this.#deps.tokens,
     );
+    const tokens = created.record.accessTokens;
+    const token = tokens.find((t) => t.isActive) ?? tokens[0];
+    if (!token) throw createLostError(op, 'serviceAccount', created.record.id, 'the create answer lists no access token record');
+    const credId = await resolveCreatedCredId({
+      operation: op,
+      recordKind: 'serviceAccount',
+      recordId: created.record.id,
+      answered: token.credId,
+      offered: () => this.#signingCredentialIdsWith(op, created.accessToken),
+      lookUp: async () => {
+        const sa = await this.getServiceAccount(created.record.id);
+        return (sa.accessTokens.find((t) => t.tokenId === token.tokenId) ?? sa.accessTokens.find((t) => t.isActive))?.credId ?? '';
+      },
+      logger: this.#deps.logger,
+    });
+    const fixed = tokens.map((t) => (t === token ? { ...t, credId } : t));
+    return { record: { ...created.record, accessTokens: fixed }, accessToken: created.accessToken };
   }
 
   async activateServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord> {
@@ -121,8 +149,12 @@ export class SdkDfnsPort implements DfnsPort {
   }
 
   async listPersonalAccessTokens(): Promise<PersonalAccessTokenRecord[]> {
+    return (await this.listPersonalAccessTokensDetailed()).items;
+  }
+
+  async listPersonalAccessTokensDetailed(): Promise<ListAnswer<PersonalAccessTokenRecord>> {
     const op = 'listPersonalAccessTokens';
-    return this.#call(op, (c) => c.auth.listPersonalAccessTokens(), (raw) => parseListAnswer(op, accessTokenSchema, raw, toAccessTokenRecord));
+    return this.#logUnreadable(op, await this.#call(op, (c) => c.auth.listPersonalAccessTokens(), (raw) => parseListAnswer(op, accessTokenSchema, toAccessTokenRecord, rawTokenId, raw)));
   }
 
   async getPersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord> {
@@ -141,7 +173,7 @@ export class SdkDfnsPort implements DfnsPort {
       ...(input.permissionId !== undefined ? { permissionId: input.permissionId } : {}),
       ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
     };
-    return this.#deps.runner.run(
+    const created = await this.#deps.runner.run(
       {
         operation: op,
         invoke: (token) => this.#client(token).auth.createPersonalAccessToken({ body }),
@@ -161,6 +193,16 @@ export class SdkDfnsPort implements DfnsPort {
       },
       this.#deps.tokens,
     );
+    const credId = await resolveCreatedCredId({
+      operation: op,
+      recordKind: 'personalAccessToken',
+      recordId: created.record.tokenId,
+      answered: created.record.credId,
+      offered: () => this.#signingCredentialIdsWith(op, created.accessToken),
+      lookUp: async () => (await this.getPersonalAccessToken(created.record.tokenId)).credId,
+      logger: this.#deps.logger,
+    });
+    return { record: { ...created.record, credId }, accessToken: created.accessToken };
   }
 
   async activatePersonalAccessToken(tokenId: string): Promise<PersonalAccessTokenRecord> {
@@ -184,6 +226,7 @@ export class SdkDfnsPort implements DfnsPort {
     checkPublicKey(op, input.publicKeyPem);
     assertKeyPair(input.privateKeyPem, input.publicKeyPem, 'new key credential');
     const credId = input.credId ?? newCredId();
+    if (this.#deps.holds === 'pat') await this.#refuseKeyOnPatOwner(op);
     return this.#deps.runner.run(
       {
         operation: op,
@@ -208,6 +251,11 @@ export class SdkDfnsPort implements DfnsPort {
     return this.#call(op, (c) => c.auth.listCredentials(), (raw) => parseAnswer(op, listOf(credentialSchema), raw).items.map(toCredentialRecord));
   }
 
+  async signingCredentialIds(): Promise<string[]> {
+    const op = 'signingCredentialIds';
+    return this.#call(op, (client) => client.auth.createUserActionChallenge({ body: HARMLESS_ACTION }), (raw) => offeredKeyIds(op, raw));
+  }
+
   async activateCredential(credentialUuid: string): Promise<void> {
     const op = 'activateCredential';
     this.#requireSigner(op);
@@ -227,15 +275,50 @@ export class SdkDfnsPort implements DfnsPort {
       op,
       async (client) => {
         // A challenge for a harmless read; the signed action token is checked, then dropped unused.
-        const challenge = parseAnswer(op, userActionChallengeSchema, await client.auth.createUserActionChallenge({
-          body: { userActionHttpMethod: 'GET', userActionHttpPath: '/auth/pats', userActionPayload: '', userActionServerKind: 'Api' },
-        }));
+        const challenge = parseAnswer(op, userActionChallengeSchema, await client.auth.createUserActionChallenge({ body: HARMLESS_ACTION }));
         const firstFactor = await signer.sign(challenge as Parameters<Signer['sign']>[0]);
         const signed = await client.auth.createUserActionSignature({ body: { challengeIdentifier: challenge.challengeIdentifier, firstFactor } });
         parseAnswer(op, userActionSchema, signed);
       },
       () => undefined,
     );
+  }
+
+  /** The credential ids a challenge made with `token` (a token just created) offers; nothing is signed. */
+  #signingCredentialIdsWith(operation: string, token: string): Promise<string[]> {
+    const spec: CallSpec<unknown, string[]> = {
+      operation,
+      // No signer: a challenge needs only the bearer token, and the new credId is what we are looking for.
+      invoke: () => new this.#deps.sdk.sdk.DfnsApiClient({ baseUrl: this.#deps.baseUrl, orgId: this.#deps.orgId, authToken: token }).auth.createUserActionChallenge({ body: HARMLESS_ACTION }),
+      parse: (raw) => offeredKeyIds(operation, raw),
+    };
+    return this.#deps.runner.run(spec, { token: () => Promise.resolve(token) });
+  }
+
+  /**
+   * PAT rekey, and the two readings of Dfns' rotation guide (dfns-api.md §5, §9): the new key is
+   * registered on the PAT itself, or "on the PAT's linked user". Under the second, a key stored
+   * for the PAT's consumers would be a credential of the human owner: it could sign as that
+   * user, far beyond the PAT's permissions. Dfns tells which reading applies by what a PAT may
+   * sign with: its own key alone, or its owner's keys too. Checked before anything is
+   * registered; refused as forbidden so `rekeyFallback: replace` applies.
+   */
+  async #refuseKeyOnPatOwner(operation: string): Promise<void> {
+    const own = this.#deps.signer?.credId;
+    const others = (await this.signingCredentialIds()).filter((id) => id !== own);
+    if (others.length === 0) return;
+    throw new DfnsForbiddenError(
+      `refused by dfns-rotator, not by Dfns: this PAT can sign with ${others.length} Key credential(s) besides its own (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}), so Dfns keeps a PAT's keys on its owner's account ` +
+        "(the rotation guide's \"on the PAT's linked user\"); a new key would let whoever holds it sign as the owner. Rotate this PAT with strategy replace (or rekeyFallback: replace)",
+      { operation },
+    );
+  }
+
+  #logUnreadable<T>(operation: string, answer: ListAnswer<T>): ListAnswer<T> {
+    for (const item of answer.unreadable) {
+      this.#deps.logger.warn({ operation, identity: this.identity, index: item.index, id: item.id, problem: item.problem }, 'Dfns listed an item the worker cannot read; skipped');
+    }
+    return answer;
   }
 
   #client(token: string | undefined): ApiClient {
@@ -271,22 +354,11 @@ export class SdkDfnsPort implements DfnsPort {
   }
 }
 
-/**
- * A list answer, validated and mapped item by item: the validated copy of each item is garbage at
- * once, instead of a validated copy of the whole list living beside the raw answer and the records
- * (at 50,000 service accounts, ~60 MB less at the peak). Errors name the item (`items[3].isActive`).
- */
-function parseListAnswer<S extends z.ZodType, T>(operation: string, item: S, raw: unknown, map: (parsed: z.output<S>) => T): T[] {
-  const list = parseAnswer(operation, listOf(z.unknown()), raw);
-  const out: T[] = new Array(list.items.length);
-  for (let i = 0; i < list.items.length; i++) {
-    const parsed = item.safeParse(list.items[i]);
-    if (!parsed.success) {
-      throw new DfnsInvalidAnswerError(`answer does not match the documented shape: ${describeIssues(parsed.error.issues.map((x) => ({ ...x, path: ['items', i, ...x.path] })))}`, { operation });
-    }
-    out[i] = map(parsed.data);
-  }
-  return out;
+/** A challenge for a harmless read: what `proveSigning` signs and `signingCredentialIds` asks about. */
+const HARMLESS_ACTION = { userActionHttpMethod: 'GET', userActionHttpPath: '/auth/pats', userActionPayload: '', userActionServerKind: 'Api' } as const;
+
+function offeredKeyIds(operation: string, raw: unknown): string[] {
+  return parseAnswer(operation, userActionChallengeSchema, raw).allowCredentials.key.map((k) => k.id).filter((id) => id.length > 0);
 }
 
 function checkId(operation: string, field: string, id: string): void {

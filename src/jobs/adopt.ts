@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { detectKeyAlgorithm, privateKeyMatchesPublicKey, publicKeyFromPrivate, readTokenExpiry, readTokenIdentity } from '../dfns/index.js';
-import type { AccessTokenRecord, DfnsPort } from '../dfns/port.js';
+import type { AccessTokenRecord, DfnsPort, UnreadableItem } from '../dfns/port.js';
 import { RotatorError, describeError } from '../errors.js';
 import type { CredentialKind } from '../model.js';
 import { addCurrent } from '../secrets/stages.js';
@@ -69,7 +69,7 @@ export async function adoptCredential(deps: AdoptDeps, input: AdoptInput): Promi
   const tokenPort = deps.identities.asSecret({ ...placeholder(input), credId: input.credId ?? 'unknown' }, `adopt ${input.secretName}`);
   const record = await findRecord(deps, input.kind, credentialId, tokenPort);
   if (!record.isActive) throw new AdoptError(`${credentialId} is deactivated in Dfns`);
-  const credId = input.credId ?? record.credId;
+  const credId = input.credId ?? (record.credId || (await offeredCredId(tokenPort, credentialId)));
   if (record.publicKey.includes('BEGIN') && !privateKeyMatchesPublicKey(input.privateKeyPem, record.publicKey)) {
     throw new AdoptError(`the private key does not match the public key Dfns has for ${credentialId}`);
   }
@@ -102,10 +102,27 @@ export async function adoptCredential(deps: AdoptDeps, input: AdoptInput): Promi
     expiresAt: expiry.kind === 'expires' ? expiry.expiresAt : null,
     credId,
     credentialId,
-    ...(input.kind === 'pat' ? { ownerId: record.linkedUserId } : {}),
+    ...(input.kind === 'pat' && record.linkedUserId ? { ownerId: record.linkedUserId } : {}),
   });
   await deps.store.put(input.secretName, versions, existing?.revision ?? null);
   return { secretName: input.secretName, credentialId, name: record.name, expiresAt: expiry.kind === 'expires' ? expiry.expiresAt : null, versionId };
+}
+
+function refuseUnreadable(unreadable: readonly UnreadableItem[], id: string): void {
+  const bad = unreadable.find((u) => u.id === id);
+  if (bad) throw new AdoptError(`Dfns lists ${id} but its record cannot be read (${bad.problem}); nothing was stored`);
+}
+
+/**
+ * The credId when Dfns' record leaves it empty: the one Key credential Dfns offers this token in a
+ * user-action challenge (what the signer checks a credId against). Several: the caller must say.
+ */
+async function offeredCredId(tokenPort: DfnsPort, credentialId: string): Promise<string> {
+  const offered = await tokenPort.signingCredentialIds().catch((err: unknown) => {
+    throw new AdoptError(`Dfns' record of ${credentialId} names no Key credential id, and asking Dfns which keys this token signs with failed: ${describeError(err)}`);
+  });
+  if (offered.length === 1) return offered[0]!;
+  throw new AdoptError(`Dfns' record of ${credentialId} names no Key credential id and the token may sign with ${offered.length} keys: give the credential id with --cred-id`);
 }
 
 function placeholder(input: AdoptInput): ManagedSecret {
@@ -118,17 +135,24 @@ function placeholder(input: AdoptInput): ManagedSecret {
 /** The Dfns record of the credential, as the operator/watcher (SAs) or the PAT itself (its owner's PATs) lists it. */
 async function findRecord(deps: AdoptDeps, kind: CredentialKind, id: string, tokenPort: DfnsPort): Promise<AccessTokenRecord & { isActive: boolean }> {
   if (kind === 'pat') {
-    const pats = await tokenPort.listPersonalAccessTokens().catch((err: unknown) => {
+    const pats = await tokenPort.listPersonalAccessTokensDetailed().catch((err: unknown) => {
       throw new AdoptError(`the token was refused by Dfns: ${describeError(err)}`);
     });
-    const pat = pats.find((p) => p.tokenId === id);
-    if (!pat) throw new AdoptError(`PAT ${id} is not among the PATs of this token's owner`);
+    const pat = pats.items.find((p) => p.tokenId === id);
+    if (!pat) {
+      refuseUnreadable(pats.unreadable, id);
+      throw new AdoptError(`PAT ${id} is not among the PATs of this token's owner`);
+    }
     return pat;
   }
   const lister = (await deps.identities.watcher()) ?? (await deps.identities.operator());
   if (!lister) throw new AdoptError('adopting a service account needs an operator or watcher identity to look it up');
-  const sa = (await lister.listServiceAccounts()).find((s) => s.id === id);
-  if (!sa) throw new AdoptError(`service account ${id} is not in org ${deps.config.dfns.orgId}`);
+  const listed = await lister.listServiceAccountsDetailed();
+  const sa = listed.items.find((s) => s.id === id);
+  if (!sa) {
+    refuseUnreadable(listed.unreadable, id);
+    throw new AdoptError(`service account ${id} is not in org ${deps.config.dfns.orgId}`);
+  }
   const token = sa.accessTokens.find((t) => t.isActive) ?? sa.accessTokens[0];
   if (!token) throw new AdoptError(`service account ${id} has no access token`);
   return { ...token, name: sa.name, isActive: sa.isActive && token.isActive };

@@ -103,7 +103,7 @@ export function createIdentities(deps: IdentityDeps): Identities {
       if (!secret.accessToken) throw new IdentityError(`${label}: the stored credential has no access token`);
       return createDfnsClient({
         ...common,
-        identity: { kind: 'token', token: secret.accessToken, signer: { credId: secret.credId, privateKeyPem: secret.privateKeyPem }, label },
+        identity: { kind: 'token', token: secret.accessToken, signer: { credId: secret.credId, privateKeyPem: secret.privateKeyPem }, label, holds: secret.kind },
       });
     },
     async heldTokens() {

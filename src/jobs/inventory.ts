@@ -1,6 +1,6 @@
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord } from '../dfns/port.js';
-import { credentialKey, type InventoryItem, type Strategy } from '../model.js';
+import { credentialKey, type CredentialKind, type InventoryItem, type Strategy } from '../model.js';
 import type { SecretSummary, Stage } from '../secrets/types.js';
 import { classifyCredential, type ExpiryEvidence } from './classify.js';
 
@@ -14,6 +14,16 @@ export interface Listing {
   serviceAccounts: ServiceAccountRecord[] | null;
   /** PATs by owner, as each owner's identity listed them. */
   pats: { owner: string; records: PersonalAccessTokenRecord[] }[];
+  /** Items Dfns listed in a shape the worker cannot read, by id (never their values). */
+  unreadable?: UnreadableListed[];
+}
+
+export interface UnreadableListed {
+  kind: CredentialKind;
+  id: string;
+  owner?: string;
+  /** Which fields were wrong. */
+  problem: string;
 }
 
 /** A token held outside the store (the watcher's), by Dfns id: its expiry and that it is ours. */
@@ -97,7 +107,29 @@ export function buildInventory(input: BuildInventoryInput): InventoryItem[] {
       items.push(makeItem(input, held, { kind: 'pat', id: pat.tokenId, name: pat.name, owner, isActive: pat.isActive, dateCreated: pat.dateCreated }));
     }
   }
+  const listed = new Set(items.map((i) => i.key));
+  for (const bad of input.listing.unreadable ?? []) {
+    if (listed.has(credentialKey(bad.kind, bad.id))) continue;
+    listed.add(credentialKey(bad.kind, bad.id));
+    items.push(unreadableItem(makeItem(input, held, { kind: bad.kind, id: bad.id, name: bad.id, isActive: true, dateCreated: '', ...(bad.owner !== undefined ? { owner: bad.owner } : {}) }), bad.problem));
+  }
   return items;
+}
+
+/**
+ * A credential Dfns listed but the worker could not read: shown, never silently dropped. Whether
+ * it is active is unknown, so its state is `unknown` whatever a held token says about its expiry.
+ */
+function unreadableItem(item: InventoryItem, problem: string): InventoryItem {
+  const known = item.expirySource === 'token' ? `; ${item.reason}` : '';
+  return {
+    ...item,
+    state: 'unknown',
+    threshold: null,
+    strategy: 'notify',
+    reason: `Dfns' answer for it could not be read (${problem})${known}`,
+    action: "check it in the Dfns dashboard: the worker does not rotate a credential whose record it cannot read (`dfns-rotator plan` shows it again once Dfns' answer is readable)",
+  };
 }
 
 type Facts = Pick<InventoryItem, 'kind' | 'id' | 'name' | 'owner' | 'isActive' | 'dateCreated'>;
@@ -146,8 +178,19 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
   if (stored) item.secretName = stored.secretName;
   if (own) item.isOwnIdentity = true;
   if (action && STATES_WITH_ACTION.has(c.state)) item.action = action;
+  if (evidence.kind === 'token-without-exp' && c.state === 'unknown') item.action = undatedAdvice(own?.label, stored?.secretName);
   if (stored?.lastRotatedAt !== undefined && managed) item.lastRotatedAt = stored.lastRotatedAt;
   return item;
+}
+
+/**
+ * A held token without `exp` is normal for Dfns (a create without daysValid may make one), but
+ * nobody can then tell when it stops working: the cure is a dated replacement.
+ */
+function undatedAdvice(ownLabel: string | undefined, secretName: string | undefined): string {
+  if (ownLabel) return `the worker's own ${ownLabel} has no exp, so its expiry is unknown: create a replacement with a set lifetime (daysValid) and update the worker's configuration`;
+  const name = secretName ?? '<secret>';
+  return `its token has no exp, so its expiry is unknown: rotate it onto a dated token (\`dfns-rotator rotate ${name}\`; the replacement gets rotation.daysValid, else 365 days)`;
 }
 
 /**

@@ -175,8 +175,8 @@ async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { cre
 }
 
 /** The permission ids a create answer lists; undefined when it did not list them (verify then reads the record). */
-function answeredPermissions(record: { permissionAssignments?: { permissionId: string }[] | undefined }): string[] | undefined {
-  return record.permissionAssignments?.map((p) => p.permissionId);
+function answeredPermissions(record: { permissionAssignments?: { permissionId: string }[] | null | undefined }): string[] | undefined {
+  return record.permissionAssignments?.map((p) => p.permissionId) ?? undefined;
 }
 
 async function create(deps: EffectDeps, r: RotationRecord, e: Extract<RotationEffect, { type: 'create' }>): Promise<RotationEvent> {
@@ -253,7 +253,11 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
     if (r.strategy === 'replace') {
       // The create answer is Dfns' own record of what it created: read the record again only when
       // that answer did not list the permissions (or was lost, and the create found in the store).
-      const got = [...(r.created?.permissionIds ?? (await readPermissions(await operator(deps), r.kind, v.credentialId)))].sort();
+      const assigned = r.created?.permissionIds ?? (await readPermissions(await operator(deps), r.kind, v.credentialId));
+      if (assigned === null) {
+        return failure(r, new RotationPlanError(`Dfns' answer for the replacement ${v.credentialId} does not list its permissions, so it cannot be proven to have [${r.old.permissionIds.join(', ')}]`), 'verify: ');
+      }
+      const got = [...assigned].sort();
       const want = [...r.old.permissionIds].sort();
       // A PAT without an explicit permission inherits its owner's; only compare what was set.
       const comparable = r.kind === 'service-account' || want.length > 0;
@@ -268,9 +272,10 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
   return { type: 'verified' };
 }
 
-async function readPermissions(op: DfnsPort, kind: RotationRecord['kind'], id: string): Promise<string[]> {
+/** Null when Dfns' answer does not list them. */
+async function readPermissions(op: DfnsPort, kind: RotationRecord['kind'], id: string): Promise<string[] | null> {
   const record = kind === 'service-account' ? await op.getServiceAccount(id) : await op.getPersonalAccessToken(id);
-  return record.permissionAssignments.map((p) => p.permissionId);
+  return record.permissionAssignments?.map((p) => p.permissionId) ?? null;
 }
 
 async function promote(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {

@@ -51,7 +51,16 @@ export function tokenLifetimeDays(token: string | null): number | null {
   if (!decoded.ok) return null;
   const { iat, exp } = decoded.claims;
   if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat) return null;
-  return Math.min(730, Math.max(1, Math.round(((exp - iat) * 1000) / DAY_MS)));
+  // No upper clamp: the current Dfns reference documents no maximum (older docs: 730).
+  return Math.max(1, Math.round(((exp - iat) * 1000) / DAY_MS));
+}
+
+/** A replacement gets the old credential's permission: when Dfns does not list it, guessing "none" could break or widen it. */
+function knownPermissions(credentialId: string, assignments: readonly { permissionId: string }[] | null): string[] {
+  if (assignments === null) {
+    throw new RotationPlanError(`Dfns' answer for ${credentialId} does not list its permission assignments, so a replacement cannot be given the same permission: use strategy rekey, or rotate it by hand`);
+  }
+  return assignments.map((p) => p.permissionId);
 }
 
 /** When neither the policy nor the token says how long a replacement should live. */
@@ -90,11 +99,14 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
       permissionIds = fresh.permissionIds;
     } else if (v.kind === 'service-account') {
       const sa = await operator.getServiceAccount(v.credentialId);
-      permissionIds = sa.permissionAssignments.map((p) => p.permissionId);
+      permissionIds = knownPermissions(v.credentialId, sa.permissionAssignments);
     } else {
-      const pat = (await operator.listPersonalAccessTokens()).find((p) => p.tokenId === v.credentialId);
+      const listed = await operator.listPersonalAccessTokensDetailed();
+      const pat = listed.items.find((p) => p.tokenId === v.credentialId);
+      const unreadable = listed.unreadable.find((u) => u.id === v.credentialId);
+      if (unreadable) throw new RotationPlanError(`Dfns lists PAT ${v.credentialId} but its record cannot be read (${unreadable.problem}): nothing was changed`);
       if (!pat) throw new RotationPlanError(`PAT ${v.credentialId} does not belong to the operator: only its owner can create its replacement; use strategy rekey`);
-      permissionIds = pat.permissionAssignments.map((p) => p.permissionId);
+      permissionIds = knownPermissions(v.credentialId, pat.permissionAssignments);
     }
     // Dfns creates a credential with at most one permission; a replacement with fewer rights would break its consumers silently.
     if (permissionIds.length > 1) {

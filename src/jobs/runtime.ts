@@ -11,7 +11,7 @@ import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { createRedis, type RedisClient } from '../redis/connection.js';
 import { SharedRequestBudget } from '../redis/shared-budget.js';
-import { createSecretStore, parseStoreKey } from '../secrets/index.js';
+import { openConfiguredStore } from '../secrets/index.js';
 import type { SecretStore } from '../secrets/types.js';
 import { redisAuditLog, type AuditLog } from './audit.js';
 import { createIdentities, type Identities } from './identities.js';
@@ -99,7 +99,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: redis, prefix })])) as Record<QueueName, Queue>;
   for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
 
-  const store = options.store ?? createSecretStore({ kind: 'file', dir: config.store.dir, key: parseStoreKey(config.store.key.reveal(), config.store.key.source) }, { logger, clock });
+  const store = options.store ?? openConfiguredStore(config.store, { logger, clock });
   // One budget per org across every daemon on this Redis (the limit is Dfns' per org). It keeps
   // wall-clock time, as Dfns counts its window in, whatever clock the rest of the runtime is given.
   const limiter = new SharedRequestBudget({ redis, prefix, orgId: config.dfns.orgId, requestsPerMinute: config.dfns.requestsPerMinute, ...(options.budgetTime ?? { clock: systemClock, sleep: realSleep }) });
@@ -119,7 +119,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   const notifier =
     options.notifier ??
-    createNotifier({ logger, clock, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
+    createNotifier({ logger, clock, slackAllowAnyHost: config.slack.allowAnyHost, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
   const notify = notifyEnqueuer(queues.notify, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {});
   const rotations = redisRotationStore(redis, prefix);
   const audit = redisAuditLog(redis, prefix, config.audit.file);

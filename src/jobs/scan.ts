@@ -2,7 +2,7 @@ import { DEFAULTS } from '../config/types.js';
 import type { Clock } from '../clock.js';
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import { readTokenIdentity } from '../dfns/jwt.js';
-import type { DfnsPort, PersonalAccessTokenRecord, ServiceAccountRecord } from '../dfns/port.js';
+import type { DfnsPort, PersonalAccessTokenRecord, ServiceAccountRecord, UnreadableItem } from '../dfns/port.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -14,7 +14,7 @@ import type { AuditLog } from './audit.js';
 import { byUrgency } from './classify.js';
 import { ulid } from './ids.js';
 import type { Identities } from './identities.js';
-import { buildInventory, indexStore, type Listing } from './inventory.js';
+import { buildInventory, indexStore, type Listing, type UnreadableListed } from './inventory.js';
 import type { ScanJobData } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
@@ -65,10 +65,20 @@ async function listAll(deps: ScanDeps, storeRead: Promise<SecretSummary[]>, erro
   });
 
   let serviceAccounts: ServiceAccountRecord[] | null = null;
+  const unreadable: UnreadableListed[] = [];
+  const skipped = (port: DfnsPort, kind: UnreadableListed['kind'], items: readonly UnreadableItem[], owner?: string) => {
+    for (const item of items) {
+      const what = `${kind === 'pat' ? 'PAT' : 'service account'} ${item.id ?? `at position ${item.index}`}`;
+      errors.push({ identity: port.identity, message: `${what} skipped: Dfns' answer for it is unreadable (${item.problem}); every other item was scanned` });
+      if (item.id !== null) unreadable.push({ kind, id: item.id, problem: item.problem, ...(owner !== undefined ? { owner } : {}) });
+    }
+  };
   // The watcher needs no login; the operator is the fallback (and the only one when no watcher is set).
   for (const port of [watcher, operator].filter((p): p is DfnsPort => p !== null)) {
     try {
-      serviceAccounts = await port.listServiceAccounts();
+      const answer = await port.listServiceAccountsDetailed();
+      serviceAccounts = answer.items;
+      skipped(port, 'service-account', answer.unreadable);
       break;
     } catch (err) {
       errors.push({ identity: port.identity, message: `listing service accounts: ${describeError(err)}` });
@@ -78,7 +88,10 @@ async function listAll(deps: ScanDeps, storeRead: Promise<SecretSummary[]>, erro
   const pats: Listing['pats'] = [];
   if (operator) {
     try {
-      pats.push({ owner: deps.identities.operatorUsername ?? operator.identity, records: await operator.listPersonalAccessTokens() });
+      const owner = deps.identities.operatorUsername ?? operator.identity;
+      const answer = await operator.listPersonalAccessTokensDetailed();
+      pats.push({ owner, records: answer.items });
+      skipped(operator, 'pat', answer.unreadable, owner);
     } catch (err) {
       errors.push({ identity: operator.identity, message: `listing PATs: ${describeError(err)}` });
     }
@@ -97,15 +110,18 @@ async function listAll(deps: ScanDeps, storeRead: Promise<SecretSummary[]>, erro
         const current = record && versionWithStage(record.versions, 'current');
         if (!current?.value.accessToken) continue;
         const ownerId = readTokenIdentity(current.value.accessToken).userId ?? owner;
-        listed = await deps.identities.asSecret(current.value, `pat ${secretName}`).listPersonalAccessTokens();
+        const port = deps.identities.asSecret(current.value, `pat ${secretName}`);
+        const answer = await port.listPersonalAccessTokensDetailed();
+        listed = answer.items;
         pats.push({ owner: ownerId, records: listed });
+        skipped(port, 'pat', answer.unreadable, ownerId);
         break;
       } catch (err) {
         errors.push({ identity: `pat ${secretName}`, message: `listing PATs: ${describeError(err)}` });
       }
     }
   }
-  return { serviceAccounts, pats };
+  return { serviceAccounts, pats, unreadable };
 }
 
 function credentialIdOf(summaries: SecretSummary[], secretName: string): string | null | undefined {
@@ -222,7 +238,7 @@ function observations(listing: Listing, items: readonly InventoryItem[], operato
 }
 
 /** Null when the answer did not say (planning then asks Dfns). */
-function permissionIdsOf(record: { permissionAssignments?: { permissionId: string }[] | undefined }): string[] | null {
+function permissionIdsOf(record: { permissionAssignments?: { permissionId: string }[] | null | undefined }): string[] | null {
   return record.permissionAssignments ? record.permissionAssignments.map((p) => p.permissionId) : null;
 }
 

@@ -19,13 +19,15 @@ export { SLACK_LIMITS } from './format-blocks.js';
 export { SlackNotifier, DEFAULT_SLACK_TIMEOUT_MS, type SlackNotifierOptions } from './slack.js';
 export { LogNotifier, notificationFields, type LogNotifierOptions } from './log-notifier.js';
 export { createWebhookPacer, pacedNotifier, type PacerOptions, type WebhookPacer } from './throttle.js';
-export { assertWebhookUrl, describeWebhook, maskWebhookUrl } from './webhook-url.js';
+export { assertWebhookUrl, describeWebhook, maskWebhookUrl, webhookUrlProblem } from './webhook-url.js';
 
 export type NotifierKind = 'slack' | 'log';
 
 export interface NotifierSettings {
   /** Secret. Without it, notifications go to the log. */
   slackWebhookUrl?: string;
+  /** `slack.allowAnyHost`. */
+  slackAllowAnyHost?: boolean;
   logger: Logger;
   clock?: Clock;
   dashboardUrl?: string;
@@ -38,6 +40,7 @@ const FACTORIES: Record<NotifierKind, (s: NotifierSettings) => Notifier> = {
   slack: (s) =>
     new SlackNotifier({
       webhookUrl: s.slackWebhookUrl ?? '',
+      allowAnyHost: s.slackAllowAnyHost ?? false,
       logger: s.logger,
       clock: s.clock ?? systemClock,
       ...(s.dashboardUrl === undefined ? {} : { dashboardUrl: s.dashboardUrl }),

@@ -10,6 +10,8 @@ import { assertWebhookUrl, describeWebhook } from './webhook-url.js';
 export interface SlackNotifierOptions {
   /** The incoming-webhook URL: a secret. Kept in a private field and never logged. */
   webhookUrl: string;
+  /** `slack.allowAnyHost`: a host other than Slack's hooks host (see webhook-url.ts). Default false. */
+  allowAnyHost?: boolean;
   logger?: Logger;
   clock?: Clock;
   /** Abort a request that has not completed after this long (default 10 s). */
@@ -38,7 +40,7 @@ export class SlackNotifier implements Notifier {
   readonly #maxUrgent: number | undefined;
 
   constructor(options: SlackNotifierOptions) {
-    assertWebhookUrl(options.webhookUrl);
+    assertWebhookUrl(options.webhookUrl, 'slackWebhookUrl', { allowAnyHost: options.allowAnyHost ?? false });
     const timeoutMs = options.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
       throw new RangeError(`SlackNotifier timeoutMs must be a positive integer, got ${timeoutMs}`);

@@ -51,22 +51,43 @@ export function scrubWebhookUrl(text: string, url: string): string {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/** Where Slack serves incoming webhooks (commercial and GovSlack). */
+export const SLACK_WEBHOOK_HOSTS: ReadonlySet<string> = new Set(['hooks.slack.com', 'hooks.slack-gov.com']);
+
+export interface WebhookUrlRules {
+  /**
+   * `slack.allowAnyHost`: accept a host other than Slack's (a relay or proxy), over https, or
+   * over http on loopback only (a local relay or a test server: the secret never leaves the machine).
+   */
+  allowAnyHost?: boolean;
+}
+
 /**
- * Checks a webhook URL at start-up. https is required except on loopback (tests, a local relay):
- * over plain http the secret path would travel in clear. Errors never echo the URL.
+ * What is wrong with a webhook URL, or null. The one rule, used by the config at load and by the
+ * notifier: https to Slack's hooks host; anything else only with allowAnyHost. The URL is the
+ * credential: messages show scheme and host, never the path.
  */
-export function assertWebhookUrl(url: string, field = 'slackWebhookUrl'): URL {
+export function webhookUrlProblem(url: string, rules: WebhookUrlRules = {}): string | null {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError([`${field}: not a valid URL (value not shown: it is a secret)`]);
+    return 'not a valid URL (value not shown: it is a secret)';
   }
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname))) {
-    throw new ConfigError([`${field}: must be an https:// URL (got ${u.protocol}//${u.host}/***)`]);
+  const shown = `${u.protocol}//${u.host}/***`;
+  if (u.pathname.length <= 1) return 'has no path; a Slack webhook URL looks like https://hooks.slack.com/services/…';
+  if (u.protocol === 'https:' && SLACK_WEBHOOK_HOSTS.has(u.hostname)) return null;
+  if (!rules.allowAnyHost) {
+    if (u.protocol !== 'https:') return `must be an https:// URL (got ${shown})`;
+    return `${u.hostname} is not a Slack webhook host (${[...SLACK_WEBHOOK_HOSTS].join(', ')}); to post through a relay or proxy, set slack.allowAnyHost: true (DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST=true)`;
   }
-  if (u.pathname.length <= 1) {
-    throw new ConfigError([`${field}: has no path; a Slack webhook URL looks like https://hooks.slack.com/services/…`]);
-  }
-  return u;
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return null;
+  return `must be an https:// URL; plain http is accepted on loopback only, where the secret stays on this machine (got ${shown})`;
+}
+
+/** Checks a webhook URL when a notifier is built; errors never echo the URL. */
+export function assertWebhookUrl(url: string, field = 'slackWebhookUrl', rules: WebhookUrlRules = {}): URL {
+  const problem = webhookUrlProblem(url, rules);
+  if (problem) throw new ConfigError([`${field}: ${problem}`]);
+  return new URL(url);
 }

@@ -27,6 +27,18 @@ export function createRedis(settings: RedisSettings, extra: RedisOptions = {}): 
 }
 
 /** Where Redis is, for logs: the URL with its password masked, or the Sentinel/Cluster nodes. */
+/** What to change when Redis cannot be reached, naming the variable or fields that chose it. */
+export function redisFix(settings: RedisSettings): string {
+  switch (settings.kind) {
+    case 'url':
+      return 'start it, or point the worker at a running Redis with REDIS_URL (redis.url in the config file)';
+    case 'sentinel':
+      return 'start it, or fix redis.sentinel.sentinels and redis.sentinel.name in the config file';
+    case 'cluster':
+      return 'start it, or fix redis.cluster.nodes in the config file';
+  }
+}
+
 export function describeRedis(settings: RedisSettings): string {
   switch (settings.kind) {
     case 'url': {

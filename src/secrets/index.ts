@@ -2,6 +2,9 @@ import type { Clock, Sleep } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { FileSecretStore } from './file-store.js';
 import type { SecretStore } from './types.js';
+import type { StoreConfig, VaultAuthConfig } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import { parseStoreKey } from './store-key.js';
 
 export type { ManagedSecret, SecretRecord, SecretStore, SecretSummary, SecretVersion, Stage, VersionMetadata } from './types.js';
 export { SECRET_NAME_PATTERN, STAGES } from './types.js';
@@ -19,11 +22,28 @@ export interface FileStoreSettings {
   createDir?: boolean;
 }
 
-/**
- * One member per backend. Adding `{ kind: 'vault', … }` or `{ kind: 'aws', … }` here makes
- * `FACTORIES` fail to compile until its factory is wired.
- */
-export type SecretStoreSettings = FileStoreSettings;
+/** Vault KV v2. Secrets stay wrapped until the adapter logs in. */
+export interface VaultStoreSettings {
+  kind: 'vault';
+  address: string;
+  mount: string;
+  pathPrefix: string;
+  namespace: string | null;
+  caFile: string | null;
+  auth: VaultAuthConfig;
+}
+
+/** AWS Secrets Manager; credentials come from the AWS SDK's default chain. */
+export interface AwsSecretsManagerStoreSettings {
+  kind: 'aws-secrets-manager';
+  region: string;
+  endpoint: string | null;
+  kmsKeyId: string | null;
+  namePrefix: string;
+}
+
+/** One member per backend: adding one makes `FACTORIES` fail to compile until its factory is wired. */
+export type SecretStoreSettings = FileStoreSettings | VaultStoreSettings | AwsSecretsManagerStoreSettings;
 
 export type StoreKind = SecretStoreSettings['kind'];
 
@@ -36,11 +56,52 @@ export interface SecretStoreDeps {
 
 type Factory<K extends StoreKind> = (settings: Extract<SecretStoreSettings, { kind: K }>, deps: SecretStoreDeps) => SecretStore;
 
+const notBuiltYet = (kind: string) => (): SecretStore => {
+  throw new ConfigError([`store.kind: the ${kind} store is not available in this build`]);
+};
+
 const FACTORIES: { [K in StoreKind]: Factory<K> } = {
   file: (settings, deps) => new FileSecretStore({ dir: settings.dir, key: settings.key, createDir: settings.createDir, ...deps }),
+  vault: notBuiltYet('vault'),
+  'aws-secrets-manager': notBuiltYet('aws-secrets-manager'),
 };
 
 export function createSecretStore(settings: SecretStoreSettings, deps: SecretStoreDeps = {}): SecretStore {
   const factory = FACTORIES[settings.kind] as Factory<StoreKind>;
   return factory(settings, deps);
+}
+
+/** The one place a configured store becomes adapter settings (the file store's key is parsed here). */
+export function storeSettingsFromConfig(store: StoreConfig, options: { createDir?: boolean } = {}): SecretStoreSettings {
+  switch (store.kind) {
+    case 'file':
+      return { kind: 'file', dir: store.dir, key: parseStoreKey(store.key.reveal(), store.key.source), ...(options.createDir === undefined ? {} : { createDir: options.createDir }) };
+    case 'vault':
+      return { ...store };
+    case 'aws-secrets-manager':
+      return { ...store };
+  }
+}
+
+/** `createSecretStore(storeSettingsFromConfig(store))`: what the daemon and the commands open. */
+export function openConfiguredStore(store: StoreConfig, deps: SecretStoreDeps = {}, options: { createDir?: boolean } = {}): SecretStore {
+  return createSecretStore(storeSettingsFromConfig(store, options), deps);
+}
+
+/** Where a configured store is, for people (no secrets): `file /path (encrypted)`, `vault https://…/v1/secret/dfns-rotator/`. */
+export function describeStore(store: StoreConfig): string {
+  switch (store.kind) {
+    case 'file':
+      return `file ${store.dir} (encrypted)`;
+    case 'vault':
+      return `vault ${store.address}/v1/${store.mount}/data/${store.pathPrefix}…${store.namespace ? ` (namespace ${store.namespace})` : ''}`;
+    case 'aws-secrets-manager':
+      return `aws-secrets-manager ${store.region}${store.endpoint ? ` at ${store.endpoint}` : ''}, names ${store.namePrefix}…`;
+  }
+}
+
+/** The folder of a file store; throws for another kind (for the demo, benchmarks and tests, which run on files). */
+export function fileStoreDir(store: StoreConfig): string {
+  if (store.kind !== 'file') throw new ConfigError([`store.kind: expected the file store here, got ${store.kind}`]);
+  return store.dir;
 }

@@ -90,7 +90,7 @@ function labelProblem(versions: readonly { versionId: number; stages: readonly s
 }
 
 /** Field paths and zod's type-level messages only: the input values (secrets) never appear. */
-function describeIssues(error: z.ZodError, root = ''): string {
+export function describeIssues(error: z.ZodError, root = ''): string {
   const parts = error.issues.slice(0, 3).map((issue) => `${formatPath(root, issue.path)}: ${issue.message}`);
   const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
   return parts.join('; ') + more;

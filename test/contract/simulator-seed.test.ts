@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DfnsError } from '@dfns/sdk';
 import { ConfigError } from '../../src/errors.js';
-import { loadSeedFile, parseSeed, runSimulatorCli, startSimulator, type RunningSimulator } from '../../src/dfns/simulator/index.js';
+import { DOCUMENTED_SHAPES, loadSeedFile, parseSeed, runSimulatorCli, startSimulator, type RunningSimulator } from '../../src/dfns/simulator/index.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { READ_DEACTIVATE_PERMISSION_ID, clientFor, jwtClaims, makeKey, operatorClient, operatorSeed, type TestKey } from './simulator-helpers.js';
 
@@ -196,4 +196,41 @@ describe('simulator CLI', () => {
     expect(err.problems).toEqual(['--port: must be an integer 0..65535, got "x"', '--fault-rate: must be a number 0..1, got "3"']);
     await expect(runSimulatorCli(['--nope'], { out: () => {} })).rejects.toBeInstanceOf(ConfigError);
   });
+
+  it('turns on the documented answer shapes from a seed file, --documented-shapes and --knob, flags winning', async () => {
+    const dir = await makeTempDir();
+    const seedPath = join(dir.path, 'seed.json');
+    await writeFile(seedPath, JSON.stringify({
+      knobs: { userInfoOmitsName: true, listIncludesExternalId: true },
+      permissions: [{ name: 'Reader', operations: ['Auth:ServiceAccounts:Read'] }],
+      serviceAccounts: [{ name: 'shaped', permission: 'Reader' }],
+    }));
+    const lines: string[] = [];
+    const sim = await runSimulatorCli(['--seed', seedPath, '--documented-shapes', '--knob', 'omitKind=false', '--knob', 'patKeysOn=linked-user'], { out: (l) => lines.push(l) });
+    try {
+      expect(lines[1]).toBe('knobs: retryAfterSeconds=null, listIncludesExternalId=true, defaultDaysValid=null, createAnswerOmitsCredId=true, userInfoOmitsName=true, tenantIdInsteadOfOrgId=true, patKeysOn="linked-user"');
+      expect(sim.knobs).toMatchObject({ ...DOCUMENTED_SHAPES, omitKind: false, patKeysOn: 'linked-user', listIncludesExternalId: true });
+      const token = sim.seededTokens.get('shaped')!;
+      const { items } = await (await fetch(`${sim.url}/auth/service-accounts`, { headers: { authorization: `Bearer ${token}` } })).json() as { items: { userInfo: Record<string, unknown>; accessTokens: Record<string, unknown>[] }[] };
+      const [item] = items;
+      expect(item!.userInfo).not.toHaveProperty('name'); // from the seed file
+      expect(item!.userInfo).toMatchObject({ username: 'shaped', kind: 'CustomerEmployee', tenantId: sim.orgId }); // --knob omitKind=false wins
+      expect(item!.userInfo).not.toHaveProperty('orgId');
+      expect(item!.accessTokens[0]).toMatchObject({ tenantId: sim.orgId, kind: 'ServiceAccount' });
+    } finally {
+      await sim.close();
+      await dir.remove();
+    }
+  });
+
+  it('refuses an unknown or ill-typed knob, from a flag or a seed file, naming it', async () => {
+    const err = await rejectionOf<ConfigError>(runSimulatorCli(['--knob', 'omitKnd=true', '--knob', 'patKeysOn=owner', '--knob', 'nonsense'], { out: () => {} }));
+    expect(err.problems).toEqual([
+      '--knob: expected NAME=VALUE (e.g. omitKind=true), got "nonsense"',
+      '--knob patKeysOn: Invalid option: expected one of "pat"|"linked-user"',
+      '--knob (knobs): Unrecognized key: "omitKnd"',
+    ]);
+    expect(() => parseSeed({ knobs: { defaultDaysValid: 0 } })).toThrow(/knobs\.defaultDaysValid: must be >= 1 \(or null: no exp\)/);
+  });
 });
+

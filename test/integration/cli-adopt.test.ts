@@ -7,7 +7,7 @@ import { planCommand } from '../../src/commands/plan.js';
 import { readTokenExpiry, readTokenIdentity } from '../../src/dfns/jwt.js';
 import { ConfigError } from '../../src/errors.js';
 import { freePort } from '../../src/redis/private-redis.js';
-import { createSecretStore, parseStoreKey, type SecretStore } from '../../src/secrets/index.js';
+import { createSecretStore, fileStoreDir, parseStoreKey, type SecretStore } from '../../src/secrets/index.js';
 import { parseTable, runCommand, type CommandRun } from '../helpers/command-context.js';
 import { OPERATOR, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 
@@ -35,7 +35,7 @@ describe('adopt command', () => {
       writeFileSync(join(fx.dir, `${name}.token`), `${fx.sim.seededTokens.get(name)!}\n`, { mode: 0o600 });
       writeFileSync(join(fx.dir, `${name}.pem`), held.key.privateKeyPem, { mode: 0o600 });
     }
-    store = createSecretStore({ kind: 'file', dir: fx.config.store.dir, key: parseStoreKey(env.DFNS_ROTATOR_STORE_KEY!, 'test') });
+    store = createSecretStore({ kind: 'file', dir: fileStoreDir(fx.config.store), key: parseStoreKey(env.DFNS_ROTATOR_STORE_KEY!, 'test') });
   });
 
   afterAll(async () => {

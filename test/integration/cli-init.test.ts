@@ -6,6 +6,7 @@ import { INIT_FILES, initCommand } from '../../src/commands/init.js';
 import { loadConfig } from '../../src/config.js';
 import { detectKeyAlgorithm, privateKeyMatchesPublicKey } from '../../src/dfns/keys.js';
 import { ConfigError } from '../../src/errors.js';
+import { fileStoreDir } from '../../src/secrets/index.js';
 import { parseStoreKey } from '../../src/secrets/store-key.js';
 import { runCommand, type CommandRun } from '../helpers/command-context.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -78,7 +79,7 @@ describe('init command', () => {
     });
     expect(config.operator).toMatchObject({ username: 'rotator@example.com', credId: 'cred-from-dfns', privateKey: { kind: 'value' } });
     expect(config.server.auth?.kind).toBe('token');
-    expect(config.store.dir).toBe(join(tmp.path, 'secrets-here', 'secrets'));
+    expect(fileStoreDir(config.store)).toBe(join(tmp.path, 'secrets-here', 'secrets'));
   });
 
   it('refuses to overwrite existing files without --force, and overwrites them with it', async () => {

@@ -73,7 +73,7 @@ describe('plan command', () => {
     expect(byName['legacy-unheld']!.ACTION).toContain('dfns-rotator adopt');
     expect(byName['gone-unheld']!.EXPIRES).toBe(`${day(-10)} (10 days ago) ~ estimated`);
     expect(byName['noexp-held']).toMatchObject({ EXPIRES: 'unknown', 'MANAGED/STRATEGY': 'yes/replace' });
-    expect(byName['noexp-held']!.ACTION).toContain('no exp claim');
+    expect(byName['noexp-held']!.ACTION).toContain('its token has no exp, so its expiry is unknown: rotate it onto a dated token (`dfns-rotator rotate sa/noexp-held`');
     expect(byName['op-ci']).toMatchObject({ KIND: 'pat', OWNER: OPERATOR, EXPIRES: `${day(3)} (in 2 days)`, 'MANAGED/STRATEGY': 'yes/replace' });
     expect(byName['ok-unheld']).toMatchObject({ EXPIRES: `${day(630)} (in 630 days) ~ estimated`, ACTION: '' });
     expect(byName.off!.ID).toMatch(/^us-/);

@@ -27,7 +27,7 @@ describe('dfns-rotator secret', () => {
     expect(token.out).toEqual([fx.sim.seededTokens.get('consumer-sa')]);
     const json = JSON.parse((await run(['get', 'apps/consumer'])).out[0]!) as Record<string, string>;
     expect(json).toMatchObject({ kind: 'service-account', credId: 'key-consumer-sa', orgId: fx.sim.orgId, baseUrl: fx.sim.url });
-    expect(json.privateKeyPem).toBe(fx.keys.get('consumer-sa')!.key.privateKeyPem);
+    expect(json.privateKey).toBe(fx.keys.get('consumer-sa')!.key.privateKeyPem);
   });
 
   it('refuses to print a secret to a terminal unless asked to', async () => {

@@ -64,9 +64,28 @@ describe('two daemons on one Redis', () => {
     const ticks = all.map((j) => j.data.tick as string);
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(all.every((j) => j.id === `scan_${(j.data.tick as string).replace(/:/g, '-')}`)).toBe(true);
-    // Both daemons' workers took part in the work.
     const stored = await daemons[1]!.runtime.results.load();
     expect(stored?.items.map((i) => i.name).sort()).toEqual(['svc-estimated', 'svc-held']);
+  });
+
+  it("shares the work: each daemon's own worker processes scans", async () => {
+    // Observed per daemon (its worker's own 'completed' events), with the other daemon's scan
+    // worker paused so the outcome does not depend on which worker wins the race for a job.
+    const scanWorker = (d: Daemon) => d.runtime.workers().find((w) => w.name === 'scan')!;
+    for (const [index, d] of daemons.entries()) {
+      const other = daemons[1 - index]!;
+      await scanWorker(other).pause();
+      const seen: string[] = [];
+      const onCompleted = (job: Job) => seen.push(job.id!);
+      scanWorker(d).on('completed', onCompleted);
+      try {
+        const job = await scanQueue().add('scan', { trigger: 'manual', requestedBy: `share-${index}` });
+        await vi.waitFor(() => expect(seen).toContain(job.id), { timeout: 15_000, interval: 50 });
+      } finally {
+        scanWorker(d).off('completed', onCompleted);
+        scanWorker(other).resume();
+      }
+    }
   });
 
   it('takes manual triggers through the dashboard API only with credentials', async () => {

@@ -198,10 +198,20 @@ describe('retries', () => {
   });
 
   it('a 2xx answer of the wrong shape fails the call, naming the fields, without retrying', async () => {
-    server.on('GET /auth/service-accounts', { status: 200, body: { items: [{ userInfo: { userId: 5 }, accessTokens: [] }] } });
+    server.on('GET /auth/service-accounts', { status: 200, body: { itemz: [] } });
     const err = await port.listServiceAccounts().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DfnsInvalidAnswerError);
-    expect((err as Error).message).toContain('items[0].userInfo.userId: expected string');
+    expect((err as Error).message).toContain('items: expected array');
     expect(server.count('GET /auth/service-accounts')).toBe(1);
+  });
+
+  it('a list item of the wrong shape is skipped and reported, the others kept', async () => {
+    server.on('GET /auth/service-accounts', {
+      status: 200,
+      body: { items: [{ userInfo: { userId: 5 }, accessTokens: [] }, { userInfo: { userId: 'us-ok', isActive: true }, accessTokens: [] }] },
+    });
+    const listed = await port.listServiceAccountsDetailed();
+    expect(listed.items.map((s) => s.id)).toEqual(['us-ok']);
+    expect(listed.unreadable).toEqual([{ index: 0, id: null, problem: 'userInfo.userId: expected string; userInfo.isActive: expected boolean' }]);
   });
 });

@@ -32,7 +32,7 @@ describe.each(ALGORITHMS)('Dfns client on the simulator, %s keys', (algorithm) =
     const { record, accessToken } = created;
     expect(record).toMatchObject({ name: `payments-${algorithm}`, orgId: h.sim.orgId, isActive: true });
     expect(record.id).toMatch(/^us-/);
-    expect(record.permissionAssignments.map((a) => a.permissionId)).toEqual([READER_PERMISSION_ID]);
+    expect(record.permissionAssignments?.map((a) => a.permissionId)).toEqual([READER_PERMISSION_ID]);
     expect(record.accessTokens).toHaveLength(1);
     expect(JSON.stringify(record)).not.toContain(accessToken); // records never hold the token
     const expiry = readTokenExpiry(accessToken);

@@ -2,7 +2,7 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyProcessor, notifyEnqueuer, NOTIFY_LIMITER } from '../../src/jobs/notify-job.js';
 import { silentLogger } from '../../src/logger.js';
-import { exampleNotifications } from '../../src/notify/examples.js';
+import { exampleNotifications } from '../fixtures/notifications.js';
 import { SlackNotifier } from '../../src/notify/slack.js';
 import { FakeSlack, SECRET_TOKEN } from '../helpers/fake-slack.js';
 import { deletePrefix, newRedis, redisUrl, testPrefix } from '../helpers/redis.js';
@@ -29,7 +29,7 @@ describe('notify queue', () => {
     queue = new Queue('notify', { connection, prefix });
     events = new QueueEvents('notify', { connection, prefix });
     await events.waitUntilReady();
-    const notifier = new SlackNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: 2000 });
+    const notifier = new SlackNotifier({ webhookUrl: slack.webhookUrl, allowAnyHost: true, timeoutMs: 2000 });
     worker = new Worker('notify', createNotifyProcessor({ notifier, queue, logger: silentLogger }), { connection, prefix, limiter: NOTIFY_LIMITER });
   }
 

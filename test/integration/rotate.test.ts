@@ -91,7 +91,7 @@ describe('rotation', () => {
     await worksAgainstDfns('sa/pay');
 
     const newSa = await operator.getServiceAccount(after.value.credentialId!);
-    expect(newSa.permissionAssignments.map((p) => p.permissionId)).toEqual(['pm-reader']);
+    expect(newSa.permissionAssignments?.map((p) => p.permissionId)).toEqual(['pm-reader']);
     await expect(operator.getServiceAccount(before.value.credentialId!)).rejects.toMatchObject({ code: 'DFNS_NOT_FOUND' });
     // The retired version's key is gone from the store.
     expect((await rt.store.get('sa/pay'))!.versions.map((v) => v.stages)).toEqual([['current']]);

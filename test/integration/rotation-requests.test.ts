@@ -72,6 +72,6 @@ describe('requests per rotation', () => {
     const operator = (await rt.identities.operator())!;
     const sas = await operator.listServiceAccounts();
     expect(sas.find((s) => s.name === 'pay')).toBeUndefined(); // archived
-    expect(sas.find((s) => s.name === 'pay-g2')!.permissionAssignments.map((p) => p.permissionName)).toEqual(['Reader']);
+    expect(sas.find((s) => s.name === 'pay-g2')!.permissionAssignments!.map((p) => p.permissionName)).toEqual(['Reader']);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { exampleNotifications } from '../../src/notify/examples.js';
+import { exampleNotifications } from '../fixtures/notifications.js';
 import {
   LogNotifier,
   NotifyPermanentError,
@@ -50,7 +50,7 @@ describe('SlackNotifier against a local webhook server', () => {
 
   beforeAll(async () => {
     await slack.start();
-    notifier = new SlackNotifier({ webhookUrl: slack.webhookUrl, logger, clock, timeoutMs: 2000 });
+    notifier = new SlackNotifier({ webhookUrl: slack.webhookUrl, allowAnyHost: true, logger, clock, timeoutMs: 2000 });
   });
 
   afterEach(() => {
@@ -191,7 +191,7 @@ describe('SlackNotifier timeouts and unreachable webhooks', () => {
     };
     await slack.start();
     try {
-      const notifier = new SlackNotifier({ webhookUrl: slack.webhookUrl, timeoutMs: 200 });
+      const notifier = new SlackNotifier({ webhookUrl: slack.webhookUrl, allowAnyHost: true, timeoutMs: 200 });
       const err = await failureOf(notifier.send(examples['scan-digest']));
       expect(err).toBeInstanceOf(NotifyTransientError);
       expect((err as Error).message).toContain('no answer within 200 ms');
@@ -207,7 +207,7 @@ describe('SlackNotifier timeouts and unreachable webhooks', () => {
     const url = slack.webhookUrl;
     await slack.stop();
     const { logger, lines } = capturedLogger();
-    const err = await failureOf(new SlackNotifier({ webhookUrl: url, logger }).send(examples['scan-digest']));
+    const err = await failureOf(new SlackNotifier({ webhookUrl: url, allowAnyHost: true, logger }).send(examples['scan-digest']));
     expect(err).toBeInstanceOf(NotifyTransientError);
     expect((err as Error).message).toMatch(/request failed: .*\(ECONNREFUSED\)/);
     expect(everythingAbout(err) + lines.join('')).not.toContain(SECRET_TOKEN);

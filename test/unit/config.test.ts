@@ -67,7 +67,7 @@ describe('loadConfig', () => {
 
   it('never prints a secret, whichever way the config is shown', () => {
     const c = load();
-    const shown = [JSON.stringify(c), inspect(c, { depth: 10 }), String(c.store.key)].join('\n');
+    const shown = [JSON.stringify(c), inspect(c, { depth: 10 }), String(c.store.kind === 'file' && c.store.key)].join('\n');
     expect(shown).not.toContain('PRIVATE KEY');
     expect(shown).not.toContain(storeKey);
     expect(shown).toContain('[secret from file /keys/op.pem]');
@@ -137,7 +137,7 @@ describe('loadConfig', () => {
     expect(c.dfns.orgId).toBe('or-env');
     expect(c.dfns.requestsPerMinute).toBe(90);
     expect(c.thresholds.rotateBeforeDays).toBe(5);
-    expect(c.store.dir).toBe('/etc/rot/secrets');
+    expect(c.store).toMatchObject({ kind: 'file', dir: '/etc/rot/secrets' });
     expect(c.operator?.privateKey.kind === 'value' && c.operator.privateKey.value.source).toBe('file /etc/rot/keys/op.pem');
     expect(c.source.file).toBe('/etc/rot/config.yaml');
   });
@@ -180,3 +180,37 @@ describe('resolvePolicy', () => {
     expect(resolvePolicy(c, subject)).toMatchObject(expected);
   });
 });
+
+describe('config errors that name the fix (issue 9)', () => {
+  it('checks the dfns.orgId format at load, naming DFNS_ORG_ID', () => {
+    expect(problemsOf(() => load({ env: { ...baseEnv, DFNS_ORG_ID: 'acme-prod' } }))).toEqual([
+      'dfns.orgId: "acme-prod" is not a Dfns organisation id; they start with "or-", like or-30tnh-itmjs-s235s5ontr3r23h2 (set dfns.orgId in the config file or DFNS_ORG_ID)',
+    ]);
+    expect(load({ env: { ...baseEnv, DFNS_ORG_ID: 'or-yanke-mars-6ulofamogg84s87v' } }).dfns.orgId).toBe('or-yanke-mars-6ulofamogg84s87v');
+  });
+
+  it('names the environment variable of a bad value, not "the environment"', () => {
+    const problems = problemsOf(() => load({ env: { ...baseEnv, DFNS_ROTATOR_PORT: '99999', DFNS_ROTATOR_DEFAULT_STRATEGY: 'sometimes' } }));
+    expect(problems).toHaveLength(2);
+    expect(problems.find((p) => p.startsWith('server.port'))).toMatch(/\(in DFNS_ROTATOR_PORT\)$/);
+    expect(problems.find((p) => p.startsWith('rotation.defaultStrategy'))).toMatch(/\(in DFNS_ROTATOR_DEFAULT_STRATEGY\)$/);
+    expect(problems.join('\n')).not.toContain('(in environment)');
+  });
+
+  it('checks the Slack webhook URL at load: https to Slack unless slack.allowAnyHost', () => {
+    const secretPath = '/services/T0/B0/very-secret';
+    expect(problemsOf(() => load({ env: { ...baseEnv, SLACK_WEBHOOK_URL: `http://hooks.slack.com${secretPath}` } }))).toEqual([
+      'slack.webhookUrl (env SLACK_WEBHOOK_URL): must be an https:// URL (got http://hooks.slack.com/***)',
+    ]);
+    const relay = problemsOf(() => load({ env: { ...baseEnv, SLACK_WEBHOOK_URL: `https://relay.internal${secretPath}` } }));
+    expect(relay).toEqual([expect.stringContaining('relay.internal is not a Slack webhook host')]);
+    expect(relay[0]).toContain('DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST=true');
+    expect(relay.join()).not.toContain('very-secret');
+    expect(load({ env: { ...baseEnv, SLACK_WEBHOOK_URL: `https://relay.internal${secretPath}`, DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST: 'true' } }).slack.allowAnyHost).toBe(true);
+    // A local test server or relay: plain http on loopback, with allowAnyHost only.
+    expect(problemsOf(() => load({ env: { ...baseEnv, SLACK_WEBHOOK_URL: `http://127.0.0.1:8080${secretPath}` } }))[0]).toContain('must be an https:// URL');
+    expect(load({ env: { ...baseEnv, SLACK_WEBHOOK_URL: `http://127.0.0.1:8080${secretPath}`, DFNS_ROTATOR_SLACK_ALLOW_ANY_HOST: 'true' } }).slack.webhookUrl).not.toBeNull();
+    expect(load({ env: { ...baseEnv, SLACK_WEBHOOK_URL: `https://hooks.slack.com${secretPath}` } }).slack.allowAnyHost).toBe(false);
+  });
+});
+

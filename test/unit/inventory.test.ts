@@ -52,6 +52,23 @@ describe('buildInventory', () => {
     const pat = makePat({ id: 'to-1', name: 'ci', now, owner: 'us-op' });
     const [item] = run({ listing: { serviceAccounts: null, pats: [{ owner: 'op', records: [pat] }] }, store: indexStore([makeStored({ secretName: 'ci', credentialId: 'to-1', now, expiresInDays: null, kind: 'pat' })]) });
     expect(item).toMatchObject({ kind: 'pat', owner: 'op', state: 'unknown', expirySource: 'none' });
+    expect(item!.action).toBe('its token has no exp, so its expiry is unknown: rotate it onto a dated token (`dfns-rotator rotate ci`; the replacement gets rotation.daysValid, else 365 days)');
+  });
+
+  it("advises a dated replacement for the worker's own token without exp", () => {
+    const sa = makeServiceAccount({ id: 'us-watch', name: 'watcher', now, ageDays: 1 });
+    const [item] = run({ listing: { serviceAccounts: [sa], pats: [] }, heldTokens: [{ credentialId: 'us-watch', expiresAt: null, label: 'watcher token' }] });
+    expect(item).toMatchObject({ isOwnIdentity: true, state: 'unknown' });
+    expect(item!.action).toMatch(/^the worker's own watcher token has no exp.*set lifetime \(daysValid\) and update the worker's configuration$/);
+  });
+
+  it('shows an unreadable listed item as unknown, keeping what the store knows, and never rotates it', () => {
+    const [item] = run({
+      listing: { serviceAccounts: [], pats: [], unreadable: [{ kind: 'service-account', id: 'us-bad', problem: 'userInfo.isActive: expected boolean' }] },
+      store: indexStore([makeStored({ secretName: 'bad', credentialId: 'us-bad', now, expiresInDays: 5 })]),
+    });
+    expect(item).toMatchObject({ key: 'sa:us-bad', name: 'us-bad', state: 'unknown', strategy: 'notify', expirySource: 'token', daysLeft: 5, threshold: null, secretName: 'bad' });
+    expect(item!.reason).toMatch(/^Dfns' answer for it could not be read \(userInfo\.isActive: expected boolean\); expires in 5 days/);
   });
 
   it('will not replace a PAT of another user, and lists a PAT seen by two identities once', () => {

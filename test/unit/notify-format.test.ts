@@ -5,7 +5,7 @@ import { dashboardLink } from '../../src/notify/format-credential.js';
 import { escapeMrkdwn, truncateMrkdwn, unescapeMrkdwn } from '../../src/notify/format-text.js';
 import { expiryPhrase, formatDuration, formatUtc, relativeTime } from '../../src/notify/format-time.js';
 import { renderNotification } from '../../src/notify/format.js';
-import { exampleCredential, exampleNotifications } from '../../src/notify/examples.js';
+import { exampleCredential, exampleNotifications } from '../fixtures/notifications.js';
 import type { CredentialSummary, Notification, RenderedMessage } from '../../src/notify/types.js';
 
 const NOW = Date.UTC(2025, 2, 10, 12, 0, 0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
-import { exampleCredential, exampleNotifications } from '../../src/notify/examples.js';
+import { exampleCredential, exampleNotifications } from '../fixtures/notifications.js';
 import { LogNotifier } from '../../src/notify/log-notifier.js';
 import type { Notification } from '../../src/notify/types.js';
 

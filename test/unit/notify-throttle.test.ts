@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Sleep } from '../../src/clock.js';
 import { NotifyRateLimitedError } from '../../src/notify/errors.js';
-import { exampleNotifications } from '../../src/notify/examples.js';
+import { exampleNotifications } from '../fixtures/notifications.js';
 import { createWebhookPacer, pacedNotifier } from '../../src/notify/throttle.js';
 import type { Notification, Notifier } from '../../src/notify/types.js';
 

@@ -22,14 +22,19 @@ export function principalKey(caller: Caller): string {
   return caller.kind === 'user' ? `user:${caller.user.userId}` : `token:${caller.token.tokenId}`;
 }
 
-/** The Key credentials this caller signs with (see the model in state.ts), active or not. */
-export function credentialsOfCaller(state: SimState, caller: Caller): CredentialRecord[] {
-  if (caller.kind === 'pat') return state.credentialsOf(caller.token.tokenId);
-  return state.credentialsOf(caller.user.userId);
+/**
+ * The Key credentials this caller signs with (see the model in state.ts), active or not. Under
+ * the `patKeysOn: 'linked-user'` reading a PAT also signs with its owner's keys, because that is
+ * where the keys it registers go.
+ */
+export function credentialsOfCaller(state: SimState, caller: Caller, patKeysOn: 'pat' | 'linked-user'): CredentialRecord[] {
+  if (caller.kind !== 'pat') return state.credentialsOf(caller.user.userId);
+  const own = state.credentialsOf(caller.token.tokenId);
+  return patKeysOn === 'linked-user' ? [...own, ...state.credentialsOf(caller.user.userId)] : own;
 }
 
-export function activeCredentialsOfCaller(state: SimState, caller: Caller): CredentialRecord[] {
-  return credentialsOfCaller(state, caller).filter((c) => c.isActive);
+export function activeCredentialsOfCaller(state: SimState, caller: Caller, patKeysOn: 'pat' | 'linked-user'): CredentialRecord[] {
+  return credentialsOfCaller(state, caller, patKeysOn).filter((c) => c.isActive);
 }
 
 /**

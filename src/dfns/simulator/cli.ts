@@ -3,13 +3,14 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { DEFAULT_KNOBS, DOCUMENTED_SHAPES, validateKnobsPatch } from './knobs.js';
 import { loadSeedFile } from './seed.js';
 import { startSimulator } from './simulator.js';
 import type { RunningSimulator, SimKnobs } from './types.js';
 
 /**
  * `dfns-rotator simulator --port N --seed FILE [--tokens-out FILE] [--latency MS]
- * [--fault-rate X] [--rate-limit N] [--host H]`. Starts the simulator on the real clock and
+ * [--fault-rate X] [--rate-limit N] [--host H] [--documented-shapes] [--knob NAME=VALUE]…`. Starts the simulator on the real clock and
  * returns it; the caller (src/cli.ts) owns process signals and calls `close()`.
  */
 export interface SimulatorCliIo {
@@ -19,7 +20,33 @@ export interface SimulatorCliIo {
 
 export const SIMULATOR_USAGE =
   'usage: dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] ' +
-  '[--latency MS] [--fault-rate 0..1] [--rate-limit N]';
+  '[--latency MS] [--fault-rate 0..1] [--rate-limit N] [--documented-shapes] [--knob NAME=VALUE]...';
+
+/** `--knob omitKind=true`, `--knob patKeysOn=linked-user`: the value is JSON when it parses as JSON, else a string. */
+function knobFlags(values: readonly string[], problems: string[]): Partial<SimKnobs> {
+  const patch: Record<string, unknown> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) {
+      problems.push(`--knob: expected NAME=VALUE (e.g. omitKind=true), got "${value}"`);
+      continue;
+    }
+    const text = value.slice(eq + 1);
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // a bare string, e.g. patKeysOn=linked-user
+    }
+    patch[value.slice(0, eq)] = parsed;
+  }
+  try {
+    return validateKnobsPatch(patch);
+  } catch (err) {
+    problems.push(...(err instanceof ConfigError ? err.problems : [(err as Error).message]).map((p) => `--knob ${p}`));
+    return {};
+  }
+}
 
 function numberFlag(value: string | undefined, flag: string, check: (n: number) => boolean, rule: string, problems: string[]): number | undefined {
   if (value === undefined) return undefined;
@@ -44,6 +71,8 @@ export async function runSimulatorCli(argv: string[], io: SimulatorCliIo): Promi
         latency: { type: 'string' },
         'fault-rate': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'documented-shapes': { type: 'boolean' },
+        knob: { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -56,9 +85,11 @@ export async function runSimulatorCli(argv: string[], io: SimulatorCliIo): Promi
   const latency = numberFlag(values.latency, 'latency', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0 (ms)', problems);
   const faultRate = numberFlag(values['fault-rate'], 'fault-rate', (n) => n >= 0 && n <= 1, 'a number 0..1', problems);
   const rateLimit = numberFlag(values['rate-limit'], 'rate-limit', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1 (requests per minute)', problems);
+  const knobPatch = knobFlags(values.knob ?? [], problems);
   if (problems.length > 0) throw new ConfigError(problems, 'simulator arguments');
 
-  const knobs: Partial<SimKnobs> = {};
+  // Flags override the seed file's knobs; --knob overrides --documented-shapes.
+  const knobs: Partial<SimKnobs> = { ...(values['documented-shapes'] ? DOCUMENTED_SHAPES : {}), ...knobPatch };
   if (latency !== undefined) knobs.latencyMs = latency;
   if (faultRate !== undefined) knobs.faultRate = faultRate;
   if (rateLimit !== undefined) knobs.rateLimitPerMinute = rateLimit;
@@ -69,6 +100,8 @@ export async function runSimulatorCli(argv: string[], io: SimulatorCliIo): Promi
     host: values.host ?? '127.0.0.1', port: port ?? 0, seed, knobs, clock: systemClock, logger: io.logger,
   });
   io.out(`Dfns simulator listening on ${sim.url} (org ${sim.orgId})`);
+  const changed = Object.entries(sim.knobs).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(DEFAULT_KNOBS[k as keyof SimKnobs]));
+  if (changed.length > 0) io.out(`knobs: ${changed.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
   const tokensOut = values['tokens-out'];
   if (tokensOut !== undefined) {
     try {

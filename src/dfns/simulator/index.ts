@@ -4,7 +4,7 @@
  */
 export { startSimulator } from './simulator.js';
 export { loadSeedFile, parseSeed } from './seed.js';
-export { runSimulatorCli, type SimulatorCliIo } from './cli.js';
-export { DEFAULT_KNOBS, SIM_OPERATIONS, FAULT_KINDS } from './knobs.js';
+export { runSimulatorCli, SIMULATOR_USAGE, type SimulatorCliIo } from './cli.js';
+export { DEFAULT_KNOBS, DOCUMENTED_SHAPES, SIM_OPERATIONS, FAULT_KINDS } from './knobs.js';
 export { DROPPED_STATUS } from './types.js';
 export type { FaultKind, RunningSimulator, SeedFile, SimKnobs, SimOperation, SimStats, SimulatorOptions } from './types.js';

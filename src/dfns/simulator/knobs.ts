@@ -26,6 +26,12 @@ export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
   listIncludesExternalId: false,
   userActionPathIncludesQuery: false,
   defaultDaysValid: 730,
+  createAnswerOmitsCredId: false,
+  userInfoOmitsName: false,
+  tenantIdInsteadOfOrgId: false,
+  omitKind: false,
+  patKeysOn: 'pat',
+  unreadableItems: Object.freeze([]) as unknown as string[],
   loginTokenSeconds: 3600,
   userActionTtlSeconds: 300,
   randomSeed: 1,
@@ -33,7 +39,8 @@ export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
 
 const operation = z.enum(SIM_OPERATIONS);
 
-const knobsPatchSchema = z.strictObject({
+/** A partial set of knobs, strict: an unknown knob name is an error (a seed file's `knobs` too). */
+export const knobsPatchSchema = z.strictObject({
   latencyMs: z.number().int().min(0).max(60_000),
   rateLimitPerMinute: z.number().int().min(1).nullable(),
   retryAfterSeconds: z.union([z.number().int().min(0), z.literal('until-reset'), z.null()]),
@@ -45,11 +52,31 @@ const knobsPatchSchema = z.strictObject({
   serviceAccountInheritsPermissions: z.boolean(),
   listIncludesExternalId: z.boolean(),
   userActionPathIncludesQuery: z.boolean(),
-  defaultDaysValid: z.number().int().min(1, 'must be 1..730').max(730, 'must be 1..730'),
+  defaultDaysValid: z.number().int('must be a whole number of days').min(1, 'must be >= 1 (or null: no exp)').nullable(),
+  createAnswerOmitsCredId: z.boolean(),
+  userInfoOmitsName: z.boolean(),
+  tenantIdInsteadOfOrgId: z.boolean(),
+  omitKind: z.boolean(),
+  patKeysOn: z.enum(['pat', 'linked-user']),
+  unreadableItems: z.array(z.string().min(1)),
   loginTokenSeconds: z.number().int().min(1),
   userActionTtlSeconds: z.number().int().min(1),
   randomSeed: z.number().int(),
 }).partial();
+
+/**
+ * Every answer shape Dfns' documentation shows, at once (dfns-api.md §9): what a client must
+ * survive. `sim.setKnobs(DOCUMENTED_SHAPES)`, `"knobs": {...}` in a seed file, or
+ * `dfns-rotator simulator --documented-shapes`.
+ */
+export const DOCUMENTED_SHAPES: Readonly<Partial<SimKnobs>> = Object.freeze({
+  createAnswerOmitsCredId: true,
+  userInfoOmitsName: true,
+  tenantIdInsteadOfOrgId: true,
+  omitKind: true,
+  retryAfterSeconds: null,
+  defaultDaysValid: null,
+});
 
 /** Validates a knob patch; throws ConfigError naming every bad knob. */
 export function validateKnobsPatch(patch: unknown): Partial<SimKnobs> {
@@ -68,5 +95,6 @@ export function mergeKnobs(base: SimKnobs, patch: Partial<SimKnobs>): SimKnobs {
   next.faultKinds = [...next.faultKinds];
   next.faultOperations = [...next.faultOperations];
   next.policyPending = [...next.policyPending];
+  next.unreadableItems = [...next.unreadableItems];
   return next;
 }

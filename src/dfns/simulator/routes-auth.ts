@@ -84,7 +84,7 @@ export const authRoutes: Route[] = [
     method: 'POST', path: '/auth/action/init', operation: 'ActionInit', auth: true, userAction: false,
     handler: (env, req) => {
       const body = parseBody(actionInitBody, req);
-      const credentials = activeCredentialsOfCaller(env.state, req.caller);
+      const credentials = activeCredentialsOfCaller(env.state, req.caller, env.knobs.patKeysOn);
       if (credentials.length === 0) throw unauthorized(MSG.noCredential);
       const { record, identifier } = env.book.issueChallenge(
         {
@@ -106,7 +106,7 @@ export const authRoutes: Route[] = [
       if (record.purpose.kind !== 'action') throw badRequest(MSG.challengeInvalid);
       const principal = principalKey(req.caller);
       if (record.purpose.principal !== principal) throw badRequest(MSG.challengeInvalid, { reason: 'challenge issued to another caller' });
-      verifyKeyAssertion(body.firstFactor, record.challenge, activeCredentialsOfCaller(env.state, req.caller));
+      verifyKeyAssertion(body.firstFactor, record.challenge, activeCredentialsOfCaller(env.state, req.caller, env.knobs.patKeysOn));
       const userAction = env.book.issueUserAction(principal, record.purpose.action, req.now, ttl(env));
       return ok({ userAction });
     },

@@ -13,7 +13,8 @@ import type { CredentialRecord } from './state.js';
  * /auth/credentials (Key kind only). The API reference refuses SA and PAT tokens here while the
  * rotation guide has SAs add keys to themselves (dfns-api.md §5, UNCONFIRMED): refused with 403
  * unless the tokensMayManageCredentials knob. No permission is required (current docs). A new
- * credential belongs to the caller as modelled in state.ts (a PAT's own credentials for a PAT).
+ * credential belongs to the caller as modelled in state.ts (a PAT's own credentials for a PAT,
+ * or its owner's under the patKeysOn 'linked-user' knob).
  */
 const CREDENTIAL_KINDS = ['Fido2', 'Key', 'Password', 'Totp', 'RecoveryKey', 'PasswordProtectedKey'] as const;
 
@@ -32,7 +33,7 @@ function allowTokens(env: SimEnv, req: AuthedRequest): void {
 }
 
 function findOwnCredential(env: SimEnv, req: AuthedRequest, uuid: string): CredentialRecord {
-  const cred = credentialsOfCaller(env.state, req.caller).find((c) => c.credentialUuid === uuid);
+  const cred = credentialsOfCaller(env.state, req.caller, env.knobs.patKeysOn).find((c) => c.credentialUuid === uuid);
   if (!cred) throw notFound(`Credential ${uuid} not found`);
   return cred;
 }
@@ -105,7 +106,8 @@ export const credentialRoutes: Route[] = [
         isActive: true,
         dateCreated: req.now,
       };
-      if (req.caller.kind === 'pat') cred.ownerTokenId = req.caller.token.tokenId;
+      // patKeysOn 'linked-user': the rotation guide's "on the PAT's linked user".
+      if (req.caller.kind === 'pat' && env.knobs.patKeysOn === 'pat') cred.ownerTokenId = req.caller.token.tokenId;
       env.state.addCredential(cred);
       return ok(credentialView(cred));
     },
@@ -114,7 +116,7 @@ export const credentialRoutes: Route[] = [
     method: 'GET', path: '/auth/credentials', operation: 'ListCredentials', auth: true, userAction: false,
     handler: (env, req) => {
       allowTokens(env, req);
-      return ok({ items: credentialsOfCaller(env.state, req.caller).map(credentialView) });
+      return ok({ items: credentialsOfCaller(env.state, req.caller, env.knobs.patKeysOn).map(credentialView) });
     },
   },
   setActiveRoute('ActivateCredential', true),

@@ -4,7 +4,7 @@ import { PERM, requireCallerKind, requirePermission } from './permissions.js';
 import { policyGate } from './policy.js';
 import { addPat, copyAssignments, newAssignment } from './records.js';
 import { ok, parseBody, type AuthedRequest, type Route, type SimEnv } from './router.js';
-import { tokenView } from './views.js';
+import { spoilIfListed, tokenView } from './views.js';
 import { daysValidField, expiryFrom, keyMaterialFrom, nameField, permissionById, secondsValidField } from './validation.js';
 import type { TokenRecord } from './state.js';
 
@@ -65,7 +65,8 @@ export const patRoutes: Route[] = [
     handler: (env, req) => {
       const owner = ownerIdOf(req);
       const opts = env.view();
-      const items = owner === null ? [] : env.state.livePatsOf(owner).map((t) => tokenView(env.state, t, opts));
+      const items = owner === null ? [] : env.state.livePatsOf(owner).map((t) =>
+        spoilIfListed(env.knobs.unreadableItems, t.name, tokenView(env.state, t, opts), (v) => Object.assign(v, { isActive: 'yes' })));
       return ok({ items });
     },
   },

@@ -4,7 +4,7 @@ import { PERM, requireCallerKind, requirePermission } from './permissions.js';
 import { policyGate } from './policy.js';
 import { addServiceAccount, copyAssignments, newAssignment } from './records.js';
 import { ok, parseBody, type AuthedRequest, type Route, type SimEnv } from './router.js';
-import { serviceAccountView } from './views.js';
+import { serviceAccountView, spoilIfListed } from './views.js';
 import { daysValidField, expiryFrom, keyMaterialFrom, nameField, permissionById } from './validation.js';
 import type { UserRecord } from './state.js';
 
@@ -50,7 +50,9 @@ export const serviceAccountRoutes: Route[] = [
       const items = [];
       for (const id of env.state.serviceAccountIds) {
         const user = env.state.users.get(id);
-        if (user) items.push(serviceAccountView(env.state, user, opts));
+        if (user) {
+          items.push(spoilIfListed(env.knobs.unreadableItems, user.name, serviceAccountView(env.state, user, opts), (v) => Object.assign(v.userInfo, { isActive: 'yes' })));
+        }
       }
       return ok({ items });
     },

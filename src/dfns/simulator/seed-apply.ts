@@ -12,7 +12,7 @@ import type { SeedFile } from './types.js';
 /** Builds the org from a validated seed (see seed.ts). `now` is the simulator clock at start. */
 export function buildSeededState(
   seed: SeedFile,
-  ctx: { now: number; defaultDaysValid: number; jwt: JwtIssuer },
+  ctx: { now: number; defaultDaysValid: number | null; jwt: JwtIssuer },
 ): { state: SimState; seededTokens: LazyTokenMap } {
   const state = new SimState(seed.orgId ?? newId('or'));
   const seededTokens = new LazyTokenMap();
@@ -64,7 +64,8 @@ export function buildSeededState(
     });
   const lifetime = (ageDays: number | undefined, daysValid: number | undefined, noExpiry: boolean | undefined) => {
     const dateCreated = ctx.now - (ageDays ?? 0) * DAY_MS;
-    return { dateCreated, exp: noExpiry ? null : dateCreated + (daysValid ?? ctx.defaultDaysValid) * DAY_MS };
+    const days = noExpiry ? null : daysValid ?? ctx.defaultDaysValid;
+    return { dateCreated, exp: days === null ? null : dateCreated + days * DAY_MS };
   };
   // A key whose private half is dropped at once: the item can be listed and its token used for reads.
   const throwaway = (): KeyMaterial => {

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
+import { knobsPatchSchema } from './knobs.js';
 import { parsePublicKeyPem } from './signatures.js';
 import type { SeedFile } from './types.js';
 
@@ -16,6 +17,8 @@ const name = z.string().min(1, 'must not be empty');
 const count = z.number().int('must be an integer').min(0, 'must be >= 0').max(1_000_000, 'must be <= 1000000');
 
 const seedSchema = z.strictObject({
+  /** Knobs the simulator starts with (the documented answer shapes, for a CLI run): see docs/simulator.md. */
+  knobs: knobsPatchSchema.optional(),
   orgId: z.string().regex(/^or-/, 'must start with "or-"').optional(),
   permissions: z.array(z.strictObject({
     id: z.string().regex(/^pm-/, 'must start with "pm-"').optional(),

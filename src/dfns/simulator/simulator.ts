@@ -24,8 +24,9 @@ const ROUTER = new Router([...authRoutes, ...serviceAccountRoutes, ...patRoutes,
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const clock = simulatorClock(options.clock);
-  let knobs: SimKnobs = mergeKnobs({ ...DEFAULT_KNOBS }, validateKnobsPatch(options.knobs ?? {}));
   const seed = parseSeed(options.seed ?? {});
+  // The seed's knobs first, then the caller's: a test or CLI flag overrides what the file says.
+  let knobs: SimKnobs = mergeKnobs(mergeKnobs({ ...DEFAULT_KNOBS }, validateKnobsPatch(seed.knobs ?? {})), validateKnobsPatch(options.knobs ?? {}));
   const jwt = new JwtIssuer();
   const { state, seededTokens } = buildSeededState(seed, { now: clock.now(), defaultDaysValid: knobs.defaultDaysValid, jwt });
   const book = new ChallengeBook(jwt);
@@ -41,7 +42,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return knobs;
     },
     now: () => clock.now(),
-    view: () => ({ includeExternalId: knobs.listIncludesExternalId }),
+    view: () => ({
+      includeExternalId: knobs.listIncludesExternalId,
+      createAnswerOmitsCredId: knobs.createAnswerOmitsCredId,
+      userInfoOmitsName: knobs.userInfoOmitsName,
+      tenantIdInsteadOfOrgId: knobs.tenantIdInsteadOfOrgId,
+      omitKind: knobs.omitKind,
+    }),
   };
   const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger });
   const host = options.host ?? '127.0.0.1';

@@ -53,8 +53,35 @@ export interface SimKnobs {
   listIncludesExternalId: boolean;
   /** UNCONFIRMED: is the signed userActionHttpPath compared with the query string? Default false (SDK signs pathname). */
   userActionPathIncludesQuery: boolean;
-  /** UNCONFIRMED: days a token is valid when daysValid/secondsValid are omitted. Default 730. */
-  defaultDaysValid: number;
+  /**
+   * UNCONFIRMED: days a token is valid when daysValid/secondsValid are omitted (seeded items
+   * included). Default 730. Null: such tokens carry no `exp` at all (the current reference
+   * documents no default).
+   */
+  defaultDaysValid: number | null;
+  /**
+   * Documented shape (GitBook Create Service Account / Create PAT examples): create answers carry
+   * `credId: ""`, `publicKey: ""` and `kind: "CustomerEmployee"` on the new token. Default false.
+   */
+  createAnswerOmitsCredId: boolean;
+  /** Documented shape (GitBook examples): `userInfo` carries `username` only, no `name`. Default false. */
+  userInfoOmitsName: boolean;
+  /** Documented shape (newer reference, Go SDK): `tenantId` instead of `orgId` in `userInfo` and tokens. Default false. */
+  tenantIdInsteadOfOrgId: boolean;
+  /** Documented shape (current reference examples): no `kind` in `userInfo` or tokens. Default false. */
+  omitKind: boolean;
+  /**
+   * UNCONFIRMED (rotation guide vs reference): where a PAT's keys live. `pat` (default): a PAT
+   * signs with its own keys, and a key it registers is its own. `linked-user`: "on the PAT's
+   * linked user": a key a PAT registers goes to its owner, and a PAT may sign with any of its
+   * owner's keys.
+   */
+  patKeysOn: 'pat' | 'linked-user';
+  /**
+   * Fault: names of service accounts / PATs whose items in list answers are malformed
+   * (`isActive: "yes"`, a shape no client can read), to test that one bad item hides no other.
+   */
+  unreadableItems: string[];
   /** Lifetime of operator login tokens, seconds. Default 3600 (UNCONFIRMED in Dfns). */
   loginTokenSeconds: number;
   /** Lifetime of a user action challenge and of a signed user action, seconds. Default 300. */
@@ -65,6 +92,8 @@ export interface SimKnobs {
 
 /** Seed file: see README "Simulator seed file". Public keys are PEM; private keys never appear. */
 export interface SeedFile {
+  /** Knobs to start with; `startSimulator({ knobs })` and CLI flags override them. */
+  knobs?: Partial<SimKnobs>;
   orgId?: string;
   /** Named permissions (operations are Dfns permission names, e.g. `Auth:ServiceAccounts:Create`). */
   permissions?: { id?: string; name: string; operations: string[] }[];

@@ -36,8 +36,9 @@ export function permissionById(state: SimState, permissionId: string): Permissio
   return permission;
 }
 
-/** Token `exp` (epoch ms): secondsValid wins over daysValid; both absent -> the default. */
-export function expiryFrom(now: number, input: { daysValid?: number; secondsValid?: number }, defaultDaysValid: number): number {
+/** Token `exp` (epoch ms): secondsValid wins over daysValid; both absent -> the default (null: no `exp`). */
+export function expiryFrom(now: number, input: { daysValid?: number; secondsValid?: number }, defaultDaysValid: number | null): number | null {
   if (input.secondsValid !== undefined) return now + input.secondsValid * 1000;
-  return now + (input.daysValid ?? defaultDaysValid) * DAY_MS;
+  const days = input.daysValid ?? defaultDaysValid;
+  return days === null ? null : now + days * DAY_MS;
 }

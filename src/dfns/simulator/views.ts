@@ -4,10 +4,27 @@ import type { Assignment, CredentialRecord, SimState, TokenRecord, UserRecord } 
  * Answers in the shapes of @dfns/sdk's generated auth types (ServiceAccount = {userInfo,
  * accessTokens}, PAT = AccessToken, Credential). `publicKey` of a token is the `SHA256:`
  * fingerprint, as Dfns lists it; `accessToken` only appears in create answers. `externalId` is
- * added only with the listIncludesExternalId knob (absent from the SDK types; UNCONFIRMED).
+ * added only with the listIncludesExternalId knob (absent from the SDK types; UNCONFIRMED). The
+ * other options reproduce shapes Dfns' own documentation prints (knobs of the same names,
+ * docs/simulator.md "Answer shapes").
  */
 export interface ViewOptions {
   includeExternalId: boolean;
+  createAnswerOmitsCredId: boolean;
+  userInfoOmitsName: boolean;
+  tenantIdInsteadOfOrgId: boolean;
+  omitKind: boolean;
+}
+
+/** `orgId`, or `tenantId` in its place. */
+function orgField(orgId: string, opts: ViewOptions): { orgId: string } | { tenantId: string } {
+  return opts.tenantIdInsteadOfOrgId ? { tenantId: orgId } : { orgId };
+}
+
+/** The unreadableItems fault: `isActive` as a string, which no client can take for a boolean. */
+export function spoilIfListed<T extends object>(names: readonly string[], name: string, item: T, spoil: (item: T) => void): T {
+  if (names.includes(name)) spoil(item);
+  return item;
 }
 
 function assignmentsView(state: SimState, assignments: readonly Assignment[]) {
@@ -25,18 +42,20 @@ function iso(ms: number): string {
 
 export function tokenView(state: SimState, token: TokenRecord, opts: ViewOptions, accessToken?: string) {
   const cred = state.credentialsByCredId.get(token.credId);
-  const publicKey = cred ? state.credentials.get(cred)?.key.fingerprint ?? '' : '';
+  // The documented create example: the new token's credId and publicKey are "", its kind the user's.
+  const documentedCreate = accessToken !== undefined && opts.createAnswerOmitsCredId;
+  const publicKey = documentedCreate ? '' : cred ? state.credentials.get(cred)?.key.fingerprint ?? '' : '';
   const assignments = token.kind === 'Pat' ? token.assignments : state.users.get(token.linkedUserId)?.assignments ?? [];
   return {
     ...(accessToken === undefined ? {} : { accessToken }),
     dateCreated: iso(token.dateCreated),
-    credId: token.credId,
+    credId: documentedCreate ? '' : token.credId,
     isActive: token.isActive,
-    kind: token.kind,
+    ...(opts.omitKind ? {} : { kind: documentedCreate ? 'CustomerEmployee' : token.kind }),
     linkedUserId: token.linkedUserId,
     linkedAppId: token.linkedAppId,
     name: token.name,
-    orgId: token.orgId,
+    ...orgField(token.orgId, opts),
     permissionAssignments: assignmentsView(state, assignments),
     publicKey,
     tokenId: token.tokenId,
@@ -47,11 +66,11 @@ export function tokenView(state: SimState, token: TokenRecord, opts: ViewOptions
 export function userInfoView(state: SimState, user: UserRecord, opts: ViewOptions) {
   return {
     username: user.username,
-    name: user.name,
+    ...(opts.userInfoOmitsName ? {} : { name: user.name }),
     userId: user.userId,
-    kind: 'CustomerEmployee' as const,
+    ...(opts.omitKind ? {} : { kind: 'CustomerEmployee' as const }),
     credentialUuid: user.credentialUuid,
-    orgId: user.orgId,
+    ...orgField(user.orgId, opts),
     isActive: user.isActive,
     isServiceAccount: user.isServiceAccount,
     isRegistered: true,
