@@ -114,7 +114,7 @@ export async function startDashboardFixture(options: DashboardFixtureOptions = {
     ...(options.auth === null ? { insecureNoAuth: true } : {}),
     queues: Object.values(queues),
     readiness: options.readiness ?? (async () => ({ redis: { ok: true }, workers: { ok: true }, store: { ok: true } })),
-    loadInventory: () => results.load(),
+    loadInventory: (page) => results.page(page),
     ...(options.rotations ? { loadRecentRotations: async () => options.rotations! } : {}),
     registry,
     logger: options.logger ?? silentLogger,
