@@ -18,8 +18,9 @@ export const startCommand: Command = {
     const logger = ctx.logger.child({}, { level: config.log.level });
     const daemon = await startDaemon({ config, logger });
     ctx.out(`dfns-rotator is running (Redis ${describeRedis(config.redis)}, prefix ${config.redis.prefix})`);
-    for (const id of daemon.startup.identities) ctx.out(`  ${id.ok ? 'ok  ' : 'FAIL'} ${id.identity}: ${id.detail}`);
+    for (const id of daemon.startup.identities) ctx.out(`  ${id.ok ? 'ok  ' : id.degraded ? 'DEGRADED (retrying in the background)' : 'FAIL'} ${id.identity}: ${id.detail}`);
     ctx.out(`  secrets in the store: ${daemon.startup.secrets}`);
+    if (daemon.startup.persistence.ok === false) ctx.out(`  WARNING: ${daemon.startup.persistence.message}`);
     if (!daemon.startup.evictionOk) ctx.out(`  WARNING: Redis maxmemory-policy is ${daemon.startup.evictionPolicy ?? 'unknown'}, not noeviction: jobs can be lost`);
     ctx.out(`  scan schedule: ${config.schedule.scan}${config.schedule.timezone ? ` (${config.schedule.timezone})` : ' (UTC)'}`);
     if (daemon.server) ctx.out(`  dashboard: ${daemon.server.url}/dashboard  inventory: ${daemon.server.url}/inventory  metrics: ${daemon.server.url}/metrics`);

@@ -4,6 +4,7 @@ import { QUEUE_NAMES, type QueueName } from '../jobs/job-data.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
 import { TERMINAL_STEPS } from '../jobs/rotation-types.js';
 import type { CredentialState } from '../model.js';
+import { readIdentityHealth, type IdentityHealthEntry } from '../daemon/identity-health.js';
 import { checkEvictionPolicy } from '../redis/connection.js';
 import type { RedisParts } from './redis-parts.js';
 import { scanIntervalMs } from './scan-interval.js';
@@ -37,6 +38,8 @@ export interface StatusReport {
   };
   /** Notifications not yet delivered (waiting, delayed or being sent). */
   notifyBacklog: number;
+  /** Each Dfns identity as the daemon last found it (degraded ones are being retried). */
+  identities: IdentityHealthEntry[];
   problems: string[];
 }
 
@@ -47,14 +50,15 @@ const RECENT_FAILED_JOBS = 200;
 
 const isInFlight = (r: RotationRecord) => !TERMINAL_STEPS.has(r.step) && r.step !== 'retire-scheduled' && r.step !== 'deactivated';
 
-export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'schedule'>, now: number): Promise<StatusReport> {
+export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'schedule' | 'redis'>, now: number): Promise<StatusReport> {
   const intervalMs = scanIntervalMs(config.schedule.scan, config.schedule.timezone);
-  const [eviction, stored, lastSuccessAt, records, failedJobs] = await Promise.all([
+  const [eviction, stored, lastSuccessAt, records, failedJobs, identities] = await Promise.all([
     checkEvictionPolicy(parts.redis),
     parts.results.summary(),
     parts.results.lastSuccessAt(),
     parts.rotations.recent(RECENT_ROTATIONS),
     parts.queues.rotate.getFailed(0, RECENT_FAILED_JOBS - 1),
+    readIdentityHealth(parts.redis, config.redis.prefix),
   ]);
   const queues = {} as Record<QueueName, QueueCounts>;
   for (const name of QUEUE_NAMES) {
@@ -92,6 +96,7 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
       recentFailures,
     },
     notifyBacklog: queues.notify.waiting + queues.notify.delayed + queues.notify.active,
+    identities,
     problems: [],
   };
   return { ...report, problems: statusProblems(report) };
@@ -110,6 +115,9 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
   if (failures > 0) problems.push(`${failures} rotation${failures === 1 ? '' : 's'} failed in the last 24 hours (see \`dfns-rotator history\`)`);
   // Only a policy read and found wrong: managed Redis that hides INFO would otherwise fail every check.
   if (report.redis.evictionPolicy !== null && report.redis.evictionProblem) problems.push(report.redis.evictionProblem);
+  for (const id of report.identities ?? []) {
+    if (id.state !== 'ok') problems.push(`Dfns identity ${id.identity} is ${id.state} since ${new Date(id.at).toISOString()}: ${id.detail}${id.state === 'degraded' ? ' (the daemon retries it in the background)' : ''}`);
+  }
   return problems;
 }
 

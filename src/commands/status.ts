@@ -13,7 +13,8 @@ Shows the last scan (age, counts by state, identity errors), each queue's jobs, 
 flight, failures of the last 24 hours, the notification backlog and Redis' eviction policy.
 Exit code, for a cron or monitoring check: 0 healthy; 1 when the last scan finished longer ago
 than twice the scan interval (or never), when a rotation failed in the last 24 hours, when Redis
-runs with a maxmemory-policy other than noeviction, or when Redis cannot be reached.`;
+runs with a maxmemory-policy other than noeviction, when a Dfns identity is degraded or failed
+(as the daemon last found it), or when Redis cannot be reached.`;
 
 const utc = (at: number) => `${new Date(at).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
@@ -33,6 +34,7 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
     }
     for (const e of s.identityErrors) lines.push(`  identity error: ${e.identity}: ${e.message}`);
   }
+  for (const id of r.identities) lines.push(`Dfns identity ${id.identity}: ${id.state}${id.state === 'ok' ? '' : ` since ${utc(id.at)}: ${id.detail}`}`);
   lines.push('');
   const counts = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
   for (const line of renderTable(['QUEUE', ...counts.map((c) => c.toUpperCase())], QUEUE_NAMES.map((q) => [q, ...counts.map((c) => String(r.queues[q][c]))]))) lines.push(line);

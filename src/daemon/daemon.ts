@@ -3,10 +3,13 @@ import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { describeError } from '../errors.js';
 import { createRuntime, type Runtime, type RuntimeOptions, type WorkerSettings } from '../jobs/runtime.js';
+import { queueUnfinishedRotations } from '../jobs/pending-adoption.js';
 import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../jobs/schedule.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { identityReadiness, redisIdentityHealth, type IdentityHealth } from './identity-health.js';
+import { IDENTITY_RETRY_MS, retryDegradedIdentities } from './identity-retry.js';
 import { probeRedis, runStartupChecks, StartupError, type StartupReport } from './startup-checks.js';
 
 export interface DaemonOptions {
@@ -24,6 +27,10 @@ export interface DaemonOptions {
   /** Passed to the dashboard (the demo serves plain HTTP on loopback). */
   server?: { port?: number; secureCookies?: boolean; trustProxy?: boolean | number | string };
   collectProcessMetrics?: boolean;
+  /** Bound of each start-up check (default 15 s). */
+  startupTimeoutMs?: number;
+  /** First wait before retrying an identity that was degraded at start (default 30 s, doubling). */
+  identityRetryMs?: number;
 }
 
 export interface Daemon {
@@ -32,6 +39,8 @@ export interface Daemon {
   schedule: Schedule | null;
   registry: Registry;
   startup: StartupReport;
+  /** Each Dfns identity's state (degraded ones are retried in the background). */
+  identityHealth: IdentityHealth;
   /** Graceful and idempotent: readiness off, no new ticks, active jobs finish (or are left to resume), then connections close. */
   stop(reason?: string): Promise<void>;
 }
@@ -70,7 +79,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let startup: StartupReport;
   try {
-    startup = await runStartupChecks(runtime, logger);
+    startup = await runStartupChecks(runtime, logger, options.startupTimeoutMs !== undefined ? { timeoutMs: options.startupTimeoutMs } : {});
   } catch (err) {
     await runtime.close();
     throw err;
@@ -79,7 +88,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const last = await runtime.results.load().catch(() => null);
   if (last) late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
 
+  const identityHealth = redisIdentityHealth(runtime.redis, config.redis.prefix, clock, logger);
+  for (const r of startup.identities) await identityHealth.set({ identity: r.identity, state: r.ok ? 'ok' : r.degraded ? 'degraded' : 'failed', detail: r.detail });
+  const stopRetries = retryDegradedIdentities(runtime, startup.identities, identityHealth, logger, {
+    firstDelayMs: options.identityRetryMs ?? IDENTITY_RETRY_MS,
+    ...(options.startupTimeoutMs !== undefined ? { timeoutMs: options.startupTimeoutMs } : {}),
+  });
+
   runtime.startWorkers(options.workers);
+  // The store is the durable truth: rotations it shows under way (their record lost with Redis, or
+  // their job given up) are resumed now rather than at the next scan.
+  await runtime.store
+    .list()
+    .then((summaries) => queueUnfinishedRotations(runtime.scanDeps, summaries, 'start'))
+    .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not look for unfinished rotations at start; the next scan does'));
   let server: HttpServer | null = null;
   let schedule: Schedule | null = null;
   try {
@@ -98,6 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             await runtime.store.get('readyz-probe');
             return { ok: true };
           },
+          dfns: () => identityReadiness(identityHealth),
         }),
         loadInventory: (page) => runtime.results.page(page),
         loadRecentRotations: () => runtime.rotations.recent(50),
@@ -123,6 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
     }
   } catch (err) {
+    stopRetries();
     await schedule?.stop().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await runtime.close();
@@ -137,8 +161,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     schedule,
     registry,
     startup,
+    identityHealth,
     stop(reason = 'stop requested') {
       stopping ??= (async () => {
+        stopRetries();
         logger.info({ reason }, 'shutting down: finishing active jobs');
         server?.setShuttingDown();
         await schedule?.stop().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'stopping the schedule failed'));

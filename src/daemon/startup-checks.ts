@@ -1,8 +1,8 @@
-import { describeError, RotatorError } from '../errors.js';
+import { describeError, errorCode, RotatorError } from '../errors.js';
 import type { Runtime } from '../jobs/runtime.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from '../config/types.js';
-import { checkEvictionPolicy, createRedis, describeRedis, redisFix } from '../redis/connection.js';
+import { checkEvictionPolicy, checkPersistence, createRedis, describeRedis, redisFix, type PersistenceCheck } from '../redis/connection.js';
 
 /** The daemon cannot work at all (Redis unreachable, store unreadable, no identity can list). */
 export class StartupError extends RotatorError {
@@ -13,7 +13,10 @@ export class StartupError extends RotatorError {
 
 export interface IdentityReport {
   identity: string;
+  role: 'operator' | 'watcher';
   ok: boolean;
+  /** Not ok, but only because Dfns would not answer in time (rate limited, 5xx, slow): the daemon starts and retries. */
+  degraded?: boolean;
   /** What it can see, or why it failed: "12 service accounts, 2 PATs". */
   detail: string;
 }
@@ -22,6 +25,8 @@ export interface StartupReport {
   redis: string;
   evictionPolicy: string | null;
   evictionOk: boolean;
+  /** Null when Redis would not say (CONFIG disabled, as on some managed services). */
+  persistence: PersistenceCheck;
   secrets: number;
   identities: IdentityReport[];
 }
@@ -46,10 +51,14 @@ export async function probeRedis(settings: RedisSettings, timeoutMs = 10_000): P
   }
 }
 
+/** A check got no answer in time; the work may still be under way (e.g. waiting out a 429's Retry-After). */
+export class StartupTimeoutError extends StartupError {}
+
 async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  work.catch(() => undefined); // a late failure after the timeout is the caller's no longer
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new StartupTimeoutError(`${what}: no answer within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([work, timeout]);
@@ -75,6 +84,8 @@ export async function runStartupChecks(runtime: Runtime, logger: Logger, options
   if (!eviction.ok) {
     logger.warn({ redis: where, policy: eviction.policy }, `!!! ${eviction.message} !!!`);
   }
+  const persistence = await checkPersistence(runtime.redis).catch((err: unknown): PersistenceCheck => ({ ok: null, aof: null, rdb: null, message: `could not read Redis' persistence settings: ${describeError(err)}` }));
+  if (persistence.ok === false) logger.warn({ redis: where }, `!!! ${persistence.message} !!!`);
 
   let secrets: number;
   try {
@@ -83,37 +94,43 @@ export async function runStartupChecks(runtime: Runtime, logger: Logger, options
     throw new StartupError(`cannot read the secret store (${runtime.store.description}): ${describeError(err)}`);
   }
 
-  const identities: IdentityReport[] = [];
-  const operator = await runtime.identities.operator().catch((err: unknown) => {
-    identities.push({ identity: `operator ${runtime.config.operator?.username ?? ''}`.trim(), ok: false, detail: describeError(err) });
-    return null;
-  });
-  if (operator) {
-    try {
-      const [sas, pats] = await withTimeout('operator', timeoutMs, Promise.all([operator.listServiceAccounts(), operator.listPersonalAccessTokens()]));
-      identities.push({ identity: operator.identity, ok: true, detail: `logged in; sees ${sas.length} service accounts and ${pats.length} of its own PATs` });
-    } catch (err) {
-      identities.push({ identity: operator.identity, ok: false, detail: describeError(err) });
-    }
-  }
-  const watcher = await runtime.identities.watcher().catch((err: unknown) => {
-    identities.push({ identity: 'watcher', ok: false, detail: describeError(err) });
-    return null;
-  });
-  if (watcher) {
-    try {
-      const sas = await withTimeout('watcher', timeoutMs, watcher.listServiceAccounts());
-      identities.push({ identity: watcher.identity, ok: true, detail: `sees ${sas.length} service accounts` });
-    } catch (err) {
-      identities.push({ identity: watcher.identity, ok: false, detail: describeError(err) });
-    }
-  }
+  const identities = (await Promise.all([checkIdentity(runtime, 'operator', timeoutMs), checkIdentity(runtime, 'watcher', timeoutMs)])).filter((r): r is IdentityReport => r !== null);
   for (const r of identities) {
     if (r.ok) logger.info({ identity: r.identity }, `Dfns identity ready: ${r.detail}`);
+    else if (r.degraded) logger.warn({ identity: r.identity }, `Dfns identity degraded (starting anyway, retrying in the background): ${r.detail}`);
     else logger.error({ identity: r.identity }, `Dfns identity failed: ${r.detail}`);
   }
-  if (identities.length > 0 && identities.every((r) => !r.ok)) {
+  if (identities.length > 0 && identities.every((r) => !r.ok && !r.degraded)) {
     throw new StartupError(`no Dfns identity works: ${identities.map((r) => `${r.identity}: ${r.detail}`).join('; ')}`);
   }
-  return { redis: where, evictionPolicy: eviction.policy, evictionOk: eviction.ok, secrets, identities };
+  return { redis: where, evictionPolicy: eviction.policy, evictionOk: eviction.ok, persistence, secrets, identities };
+}
+
+/** Dfns would answer later: a rate limit, a server error, or no answer in time. */
+function isTransient(err: unknown): boolean {
+  const code = errorCode(err);
+  return err instanceof StartupTimeoutError || code === 'DFNS_RATE_LIMITED' || code === 'DFNS_SERVER' || code === 'DFNS_TIMEOUT';
+}
+
+/** Can this identity log in and list? Null when it is not configured. */
+export async function checkIdentity(runtime: Pick<Runtime, 'identities' | 'config'>, which: 'operator' | 'watcher', timeoutMs: number): Promise<IdentityReport | null> {
+  const label = which === 'operator' ? `operator ${runtime.config.operator?.username ?? ''}`.trim() : 'watcher';
+  const failed = (identity: string, err: unknown): IdentityReport => ({ identity, role: which, ok: false, ...(isTransient(err) ? { degraded: true } : {}), detail: describeError(err) });
+  let port;
+  try {
+    port = await withTimeout(label, timeoutMs, which === 'operator' ? runtime.identities.operator() : runtime.identities.watcher());
+  } catch (err) {
+    return failed(label, err);
+  }
+  if (!port) return null;
+  try {
+    if (which === 'operator') {
+      const [sas, pats] = await withTimeout(label, timeoutMs, Promise.all([port.listServiceAccounts(), port.listPersonalAccessTokens()]));
+      return { identity: port.identity, role: which, ok: true, detail: `logged in; sees ${sas.length} service accounts and ${pats.length} of its own PATs` };
+    }
+    const sas = await withTimeout(label, timeoutMs, port.listServiceAccounts());
+    return { identity: port.identity, role: which, ok: true, detail: `sees ${sas.length} service accounts` };
+  } catch (err) {
+    return failed(port.identity, err);
+  }
 }

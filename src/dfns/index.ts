@@ -30,3 +30,5 @@ export {
   DEFAULT_KEY_ALGORITHM,
 } from './keys.js';
 export type { KeyPairPem } from './keys.js';
+export { judgeCandidate, lookUpCreate, serviceAccountCandidate, patCandidate, CREATE_CLOCK_SKEW_MS } from './create-reconcile.js';
+export type { Candidate, CreateIdentity, CreateLookup, Verdict } from './create-reconcile.js';

@@ -85,6 +85,10 @@ export interface CreateServiceAccountInput {
   permissionId?: string;
   /** `rotator:<rotationId>`: correlation for reconciling a create whose answer was lost. */
   externalId?: string;
+  /** Reconciliation only (not sent): externalIds of earlier attempts of the same create, which also prove a record ours. */
+  earlierExternalIds?: readonly string[];
+  /** Reconciliation only (not sent): epoch ms when the first attempt began; a record created before it is not ours. */
+  createdAfter?: number;
 }
 
 export interface CreatePersonalAccessTokenInput {
@@ -94,6 +98,9 @@ export interface CreatePersonalAccessTokenInput {
   secondsValid?: number;
   permissionId?: string;
   externalId?: string;
+  /** As for service accounts: reconciliation only, not sent. */
+  earlierExternalIds?: readonly string[];
+  createdAfter?: number;
 }
 
 /** What a create returns: the record, plus the access token Dfns shows exactly once. */
@@ -137,7 +144,7 @@ export interface DfnsPort {
   /** Every item Dfns listed, read one by one: a malformed item is reported, never hides the others. */
   listServiceAccountsDetailed(): Promise<ListAnswer<ServiceAccountRecord>>;
   getServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
-  /** Operator only. A lost answer is reconciled by listing: see `findCreatedServiceAccount`. */
+  /** Operator only. A lost answer is reconciled by listing, on evidence only: see `create-reconcile.ts`. */
   createServiceAccount(input: CreateServiceAccountInput): Promise<Created<ServiceAccountRecord>>;
   activateServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;
   deactivateServiceAccount(serviceAccountId: string): Promise<ServiceAccountRecord>;

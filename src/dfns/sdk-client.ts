@@ -20,7 +20,7 @@ import {
 } from './answers.js';
 import { buildKeyAttestation, newCredId } from './attestation.js';
 import type { CallRunner, CallSpec, TokenSource } from './call-runner.js';
-import { createLostError, findCreatedRecord } from './create-reconcile.js';
+import { createLostError, lookUpCreate, patCandidate, serviceAccountCandidate, type CreateIdentity } from './create-reconcile.js';
 import { resolveCreatedCredId } from './created-cred-id.js';
 import { DfnsClientError, DfnsForbiddenError } from './errors.js';
 import type { Logger } from '../logger.js';
@@ -102,11 +102,7 @@ export class SdkDfnsPort implements DfnsPort {
           return { record: toServiceAccountRecord(sa), accessToken: createdServiceAccountToken(sa) };
         },
         reconcile: async (cause) => {
-          const found = findCreatedRecord(await this.listServiceAccounts(), (sa) => ({
-            name: sa.name,
-            ...(sa.externalId !== undefined ? { externalId: sa.externalId } : {}),
-            publicKeys: sa.accessTokens.map((t) => t.publicKey),
-          }), input);
+          const [found] = lookUpCreate(await this.listServiceAccounts(), serviceAccountCandidate, createIdentity(input)).ours;
           if (found) throw createLostError(op, 'serviceAccount', found.id, cause.code);
           return undefined;
         },
@@ -182,11 +178,7 @@ export class SdkDfnsPort implements DfnsPort {
           return { record: toAccessTokenRecord(pat), accessToken: pat.accessToken };
         },
         reconcile: async (cause) => {
-          const found = findCreatedRecord(await this.listPersonalAccessTokens(), (pat) => ({
-            name: pat.name,
-            ...(pat.externalId !== undefined ? { externalId: pat.externalId } : {}),
-            publicKeys: [pat.publicKey],
-          }), input);
+          const [found] = lookUpCreate(await this.listPersonalAccessTokens(), patCandidate, createIdentity(input)).ours;
           if (found) throw createLostError(op, 'personalAccessToken', found.tokenId, cause.code);
           return undefined;
         },
@@ -352,6 +344,16 @@ export class SdkDfnsPort implements DfnsPort {
     }
     return this.#signer;
   }
+}
+
+/** What proves a listed record is this create's (never its name alone: see create-reconcile.ts). */
+function createIdentity(input: CreateServiceAccountInput | CreatePersonalAccessTokenInput): CreateIdentity {
+  return {
+    name: input.name,
+    externalIds: [...(input.externalId !== undefined ? [input.externalId] : []), ...(input.earlierExternalIds ?? [])],
+    publicKeyPem: input.publicKeyPem,
+    ...(input.createdAfter !== undefined ? { createdAfter: input.createdAfter } : {}),
+  };
 }
 
 /** A challenge for a harmless read: what `proveSigning` signs and `signingCredentialIds` asks about. */

@@ -9,7 +9,7 @@ import { jobIds } from './ids.js';
 import type { Identities } from './identities.js';
 import { describeIssues, retireJobSchema } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
-import { deactivateIfActive, ignoreGone } from './rotation-effects.js';
+import { deactivateIfActive, ignoreGone } from './effect-context.js';
 import { applyEvent, nextRetireEffect } from './rotation-machine.js';
 import { rotationCredential } from './rotation-notices.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';

@@ -16,6 +16,7 @@ import type { NotifyEnqueuer } from './notify-job.js';
 import { runEffect } from './rotation-effects.js';
 import { applyEvent, isTerminal, nextEffect } from './rotation-machine.js';
 import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
+import { adoptOrphanedPending } from './pending-adoption.js';
 import { planRotation, resolveSecretName, RotationPlanError, type PlanDeps } from './rotation-plan.js';
 import type { RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
@@ -113,7 +114,8 @@ export function createRotateProcessor(deps: RotateDeps) {
         if (!event) break;
         record = applyEvent(record, event, deps.clock.now());
         deps.metrics.rotationStep(effect.type, (deps.clock.now() - started) / 1000);
-        record = await save(deps, record, event.type, event.type === 'permanent-failure' ? 'failed' : 'ok', event.type === 'permanent-failure' ? event.error.message : undefined);
+        const detail = event.type === 'permanent-failure' ? event.error.message : 'note' in event ? event.note : undefined;
+        record = await save(deps, record, event.type, event.type === 'permanent-failure' ? 'failed' : 'ok', detail);
         await job.updateProgress({ step: record.step }).catch(() => undefined);
       }
     } catch (err) {
@@ -142,6 +144,9 @@ async function joinOrStart(
   jobId: string,
   data: { reason: string; requestedBy?: string | undefined; strategy?: 'replace' | 'rekey' | undefined; requestedAt: number },
 ): Promise<Joined> {
+  // The store first: a pending version whose rotation record Redis lost is adopted (and claimed
+  // for this job) before anything new is planned for the secret.
+  await adoptOrphanedPending(deps, secretName, jobId);
   for (let tries = 0; tries < 3; tries++) {
     const claim = await deps.rotations.claimActive(secretName, rotationId, jobId);
     const holder = claim.rotationId;
@@ -226,4 +231,25 @@ async function onThrown(deps: RotateDeps, job: Job, record: RotationRecord, err:
     await deps.notify.enqueue(rotationFailedNotice(stuck, { stuck: true }), `rotation-stuck:${record.rotationId}:${record.step}`).catch(() => undefined);
     await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'stuck', outcome: 'failed', rotationId: record.rotationId, secretName: record.secretName, step: record.step, detail: describeError(err) }).catch(() => undefined);
   }
+}
+
+/** BullMQ's reason for a job whose worker died (lock lost) more often than `maxStalledCount` allows. */
+export function isStalledFailure(err: unknown): boolean {
+  return /stalled more than allowable limit/i.test(describeError(err));
+}
+
+/**
+ * A rotate job failed because its workers kept dying under it: BullMQ fails it without running the
+ * processor, so no attempt-exhausted alert was sent. Tell people; the rotation's record is intact
+ * and the next scan resumes it (see pending-adoption.ts), as does any manual trigger.
+ */
+export async function onRotateJobStalled(deps: Pick<RotateDeps, 'rotations' | 'notify' | 'audit' | 'clock' | 'actor' | 'logger'>, job: Pick<Job, 'id' | 'data'>): Promise<void> {
+  const rotationId = (job.data as { rotationId?: unknown } | undefined)?.rotationId;
+  const record = typeof rotationId === 'string' ? await deps.rotations.get(rotationId) : null;
+  if (!record || isTerminal(record)) return;
+  const message = `the rotate job ${String(job.id)} was interrupted more times than allowed (its worker died or lost its lock each time) and BullMQ gave up on it`;
+  deps.logger.error({ rotationId: record.rotationId, secretName: record.secretName, step: record.step, jobId: job.id }, message);
+  const stuck = { ...record, error: { code: 'JOB_STALLED', message, step: record.step } };
+  await deps.notify.enqueue(rotationFailedNotice(stuck, { stuck: true }), `rotation-stalled:${record.rotationId}:${String(job.id)}`);
+  await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'stalled', outcome: 'failed', rotationId: record.rotationId, secretName: record.secretName, step: record.step, detail: message });
 }

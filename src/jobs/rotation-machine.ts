@@ -44,7 +44,8 @@ export function externalIdFor(rotationId: string, attempt: number): string {
   return `rotator:${rotationId}${attempt > 1 ? `:${attempt}` : ''}`;
 }
 
-function createTarget(r: RotationRecord, attempt: number) {
+/** The name and externalId of create attempt `attempt`. */
+export function createTarget(r: Pick<RotationRecord, 'strategy' | 'old' | 'rotationId'>, attempt: number) {
   return {
     attempt,
     name: r.strategy === 'replace' ? replacementName(r.old.name, attempt) : `rotator-${r.rotationId}${attempt > 1 ? `-${attempt}` : ''}`,
@@ -129,13 +130,17 @@ export function applyEvent(r: RotationRecord, event: RotationEvent, now: number)
       if (event.attempt > MAX_CREATE_ATTEMPTS) {
         return { ...next, step: 'rolling-back', error: { code: 'CREATE_ATTEMPTS_EXHAUSTED', message: `gave up after ${MAX_CREATE_ATTEMPTS} create attempts whose answers were lost`, step: 'creating' } };
       }
-      return { ...next, step: 'creating', attempt: event.attempt };
+      return { ...next, step: 'creating', attempt: event.attempt, createBegunAt: r.createBegunAt ?? now };
     case 'created':
       expectStep(r, event, 'creating');
       return { ...next, step: 'created', created: { credentialId: event.credentialId, credId: event.credId, name: event.name, expiresAt: event.expiresAt, ...(event.permissionIds ? { permissionIds: event.permissionIds } : {}) } };
     case 'orphan-found':
       expectStep(r, event, 'creating');
-      return { ...next, step: 'staged', orphans: [...next.orphans, { credentialId: event.credentialId, cleaned: false }] };
+      return {
+        ...next,
+        step: 'staged',
+        orphans: [...next.orphans, ...event.credentialIds.filter((id) => !next.orphans.some((o) => o.credentialId === id)).map((credentialId) => ({ credentialId, cleaned: false }))],
+      };
     case 'nothing-created':
       expectStep(r, event, 'creating');
       // Nothing exists under this attempt's name: send the same attempt again.
@@ -212,6 +217,7 @@ export function newRotation(i: NewRotationInput): RotationRecord {
     old: i.old,
     step: 'planned',
     attempt: 0,
+    createBegunAt: null,
     pendingVersionId: null,
     created: null,
     orphans: [],

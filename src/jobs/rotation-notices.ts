@@ -26,7 +26,7 @@ export function rotationFailedNotice(r: RotationRecord, detail: { stuck?: boolea
     step: r.error?.step ?? r.step,
     error: r.error?.message ?? 'unknown error',
     impact: detail.stuck
-      ? `the rotation is stuck at step ${r.step}; the current credential is untouched and keeps working; the next trigger resumes it`
+      ? `the rotation is stuck at step ${r.step}; the current credential is untouched and keeps working; the next scan (or a manual trigger) resumes it`
       : rolledBack
         ? 'the new credential was removed; the current credential is untouched and keeps working'
         : 'nothing was changed; the current credential is untouched and keeps working',
@@ -44,5 +44,32 @@ export function rotationParkedNotice(r: RotationRecord): Extract<Notification, {
     step: 'create',
     ...(r.approvalId ? { approvalId: r.approvalId } : {}),
     action: `a Dfns policy holds the create for approval; once approved or denied, resume with: dfns-rotator rotate ${r.secretName} --resume --reason "approved"`,
+  };
+}
+
+/** A credential holds the replacement's name and nothing proves it is ours: it is left alone. */
+export function nameHolderNotice(r: RotationRecord, holder: { id: string; name: string; why: string }): Extract<Notification, { type: 'rotation-attention' }> {
+  const noun = r.kind === 'service-account' ? 'service account' : 'PAT';
+  return {
+    type: 'rotation-attention',
+    rotationId: r.rotationId,
+    credential: rotationCredential(r),
+    step: r.step,
+    problem: `the ${noun} ${holder.id} is named ${holder.name}, like this rotation's replacement, and nothing proves it is ours (${holder.why}); it may be someone else's, or a create of this rotation whose answer was lost`,
+    impact: `${holder.id} was not touched; the rotation goes on under the next name; the current credential keeps working`,
+    action: `check ${holder.id} in the Dfns dashboard: if it is in use, leave it; if nobody uses it and it was made by the rotator (around the time of rotation ${r.rotationId}), deactivate and archive it by hand`,
+  };
+}
+
+/** The new credential's token could not be written to the store (full, read-only): it is held in memory while the write is retried. */
+export function storeUnwritableNotice(r: RotationRecord, errno: string, newCredentialId: string, holdMinutes: number): Extract<Notification, { type: 'rotation-attention' }> {
+  return {
+    type: 'rotation-attention',
+    rotationId: r.rotationId,
+    credential: rotationCredential(r),
+    step: r.step,
+    problem: `the secret store refused the write of the new credential ${newCredentialId} (${errno}: the disk is full, read-only or not writable by the rotator)`,
+    impact: `the new token is held in this worker's memory only, and the write is retried for up to ${holdMinutes} minutes; nothing was retired; the current credential keeps working`,
+    action: `free space or restore write access to the store now; if the worker stops first, the next attempt removes ${newCredentialId} and creates another`,
   };
 }

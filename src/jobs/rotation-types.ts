@@ -69,6 +69,11 @@ export interface RotationRecord {
   step: RotationStep;
   /** Create attempts so far; a lost create (orphan) moves to the next attempt, with a new name. */
   attempt: number;
+  /**
+   * Epoch ms when the first create attempt began: a listed credential created before it is not
+   * this rotation's. Absent in records written before it existed.
+   */
+  createBegunAt?: number | null;
   pendingVersionId: number | null;
   /** What Dfns created (no token: that is in the store). */
   created: { credentialId: string; credId: string; name: string; expiresAt: number | null; permissionIds?: string[] } | null;
@@ -112,12 +117,15 @@ export type RotationEvent =
   | { type: 'create-begun'; attempt: number }
   /** `permissionIds`: what Dfns' create answer said the new credential was given (absent when it did not say). */
   | { type: 'created'; credentialId: string; credId: string; name: string; expiresAt: number | null; permissionIds?: string[] }
-  /** Reconciling found this attempt's credential in Dfns without its token in the store. */
-  | { type: 'orphan-found'; credentialId: string }
+  /** Credentials proven this rotation's (key, externalId, time) found in Dfns without their token in the store. */
+  | { type: 'orphan-found'; credentialIds: string[]; note?: string }
   /** Reconciling found nothing: the attempt can be sent again. */
   | { type: 'nothing-created' }
-  /** Dfns refused the name (409) and nothing of ours holds it: the next attempt uses the next name. */
-  | { type: 'name-taken' }
+  /**
+   * The attempt's name is held by a credential not proven ours (seen before creating, or a 409):
+   * it is left alone and the next attempt uses the next name. `note` says who holds it and why.
+   */
+  | { type: 'name-taken'; note?: string }
   | { type: 'orphan-cleaned'; credentialId: string }
   | { type: 'verified' }
   | { type: 'promoted'; at: number }

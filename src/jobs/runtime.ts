@@ -21,7 +21,7 @@ import { onceMarkers, type OnceMarkers } from './once.js';
 import { enqueueRotation } from './rotate-queue.js';
 import { redisRotationStore, type RotationStore } from './rotation-store.js';
 import { createRetireProcessor } from './retire.js';
-import { createRotateProcessor, type RotateDeps } from './rotate.js';
+import { createRotateProcessor, isStalledFailure, onRotateJobStalled, type RotateDeps } from './rotate.js';
 import { runScan, type ScanDeps } from './scan.js';
 import { redisScanResults, type ScanResults } from './scan-results.js';
 
@@ -221,6 +221,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         worker.on('active', (job) => logger.debug({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 }, 'job started'));
         worker.on('completed', (job) => logger.debug({ queue: name, jobId: job.id }, 'job completed'));
         worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+        if (name === 'rotate') {
+          worker.on('failed', (job, err) => {
+            if (job && isStalledFailure(err)) void onRotateJobStalled(rotateDeps, job).catch((e: unknown) => logger.warn({ jobId: job.id, err: (e as Error).message }, 'could not report a stalled rotation'));
+          });
+        }
         running.push(worker);
       }
       logger.debug({ actor, queues: running.map((w) => w.name) }, 'workers started');

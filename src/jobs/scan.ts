@@ -18,6 +18,7 @@ import { buildInventory, indexStore, type Listing, type UnreadableListed } from 
 import type { ScanJobData } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
+import { queueUnfinishedRotations } from './pending-adoption.js';
 import type { RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
 import type { Observation, ScanResults } from './scan-results.js';
@@ -183,6 +184,10 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
       }
     }
   }
+
+  // Rotations the store says are under way but nothing drives (a job that stalled for good, a
+  // record Redis lost): queue a job that resumes or adopts each.
+  if (!data.dryRun) rotationsQueued += await queueUnfinishedRotations(deps, summaries, `scan ${scanId}`);
 
   let notificationsQueued = 0;
   if (!data.dryRun) {

@@ -1,5 +1,5 @@
 import type { Sleep } from '../clock.js';
-import { errorCode } from '../errors.js';
+import { errorCode, RotatorError } from '../errors.js';
 import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
 
 /**
@@ -27,5 +27,26 @@ export async function updateSecret(
       if (!transient || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);
     }
+  }
+}
+
+/** Errors that mean the store cannot take writes for now (full, read-only, permissions): not a conflict, not corruption. */
+const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT']);
+
+/** The errno code when `err` (or its cause) says the store cannot be written; null otherwise. */
+export function unwritableCode(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && UNWRITABLE_CODES.has(code)) return code;
+  }
+  return null;
+}
+
+/** The store refused a write (ENOSPC, EROFS, EACCES…). Nothing was written; retry once it is writable again. */
+export class StoreUnwritableError extends RotatorError {
+  readonly errno: string;
+  constructor(message: string, errno: string, cause: unknown) {
+    super('STORE_UNWRITABLE', message, { cause, retryable: true });
+    this.errno = errno;
   }
 }

@@ -76,6 +76,29 @@ export function renderRotationFailed(n: Of<'rotation-failed'>, o: RenderOptions)
   return { text, blocks: limitBlocks(blocks) };
 }
 
+export function renderRotationAttention(n: Of<'rotation-attention'>, o: RenderOptions): RenderedMessage {
+  const c = n.credential;
+  const problem = esc(n.problem, PROSE_MAX);
+  const impact = esc(n.impact, PROSE_MAX);
+  const action = esc(n.action, PROSE_MAX);
+  const blocks: SlackBlock[] = [
+    headerBlock(`:warning: Rotation of ${subject(c, false)} needs attention`),
+    ...ownIdentityBlocks(c),
+    sectionBlock(`The rotation of ${credentialRef(c)} saw something at step ${code(n.step)} that a person should check.`),
+    sectionBlock(`*What:* ${problem}`),
+    sectionBlock(`*Impact:* ${impact}`),
+    sectionBlock(`*Action:* ${action}`),
+    footer(c, n.rotationId, o),
+  ];
+  const text = fallbackText([
+    ownIdentityPlain(c),
+    `Attention: the rotation of Dfns ${credentialRefPlain(c)}, step ${esc(n.step)}: ${endSentence(problem)}`,
+    `Impact: ${endSentence(impact)}`,
+    `Action: ${endSentence(action)}`,
+  ]);
+  return { text, blocks: limitBlocks(blocks) };
+}
+
 export function renderRotationParked(n: Of<'rotation-parked'>, o: RenderOptions): RenderedMessage {
   const c = n.credential;
   const approval = n.approvalId ? ` (approval ${code(n.approvalId)})` : '';

@@ -1,7 +1,7 @@
 import type { Notification, NotificationType, RenderedMessage } from './types.js';
 import type { RenderOptions } from './format-credential.js';
 import { renderExpiryBatch, renderExpiryWarning, renderScanDigest } from './format-expiry.js';
-import { renderCredentialRetired, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
+import { renderCredentialRetired, renderRotationAttention, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
 
 export type { RenderOptions } from './format-credential.js';
 
@@ -14,6 +14,7 @@ const RENDERERS: { [T in NotificationType]: Renderer<T> } = {
   'scan-digest': renderScanDigest,
   'rotation-succeeded': renderRotationSucceeded,
   'rotation-failed': renderRotationFailed,
+  'rotation-attention': renderRotationAttention,
   'rotation-parked': renderRotationParked,
   'credential-retired': renderCredentialRetired,
 };

@@ -53,6 +53,7 @@ export function notificationFields(n: Notification): Record<string, unknown> {
     case 'rotation-succeeded':
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, newCredentialId: n.newCredentialId, retireAt: n.retireAt };
     case 'rotation-failed':
+    case 'rotation-attention':
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, step: n.step };
     case 'rotation-parked':
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, step: n.step, approvalId: n.approvalId };
@@ -68,6 +69,7 @@ function levelOf(n: Notification): Level {
     case 'expiry-warning':
       return n.state === 'expired' || n.credential.isOwnIdentity ? 'error' : 'warn';
     case 'rotation-parked':
+    case 'rotation-attention':
     case 'expiry-batch':
       return 'warn';
     case 'scan-digest':

@@ -67,6 +67,15 @@ export const notificationSchema: z.ZodType<Notification> = z.discriminatedUnion(
     action: z.string(),
   }),
   z.object({
+    type: z.literal('rotation-attention'),
+    rotationId: z.string(),
+    credential,
+    step: z.string(),
+    problem: z.string(),
+    impact: z.string(),
+    action: z.string(),
+  }),
+  z.object({
     type: z.literal('rotation-parked'),
     rotationId: z.string(),
     credential,

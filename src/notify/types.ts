@@ -75,6 +75,18 @@ export type Notification =
       action: string;
     }
   | {
+      /** A rotation goes on (or waits) but a person must look at something: nothing was retired or harmed. */
+      type: 'rotation-attention';
+      rotationId: string;
+      credential: CredentialSummary;
+      step: string;
+      /** What was seen, naming ids; no secrets. */
+      problem: string;
+      /** What the rotator did about it, and what is still true. */
+      impact: string;
+      action: string;
+    }
+  | {
       type: 'rotation-parked';
       rotationId: string;
       credential: CredentialSummary;

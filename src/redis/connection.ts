@@ -84,3 +84,35 @@ export async function checkEvictionPolicy(client: RedisClient): Promise<Eviction
   }
   return { ok: true, policy: 'noeviction' };
 }
+
+/** Whether Redis keeps its data across a restart. `ok` null: it would not say (CONFIG disabled). */
+export interface PersistenceCheck {
+  ok: boolean | null;
+  aof: boolean | null;
+  rdb: boolean | null;
+  message: string;
+}
+
+/**
+ * Redis with neither AOF nor RDB snapshots loses every queued rotation, retire job and rotation
+ * record on a restart. Nothing is lost for good (the store's pending versions are adopted), but a
+ * retire scheduled for later is, so warn at start. Reads `INFO persistence` (aof_enabled) and
+ * `CONFIG GET save` (RDB schedule); managed services that disable CONFIG leave RDB unknown.
+ */
+export async function checkPersistence(client: RedisClient): Promise<PersistenceCheck> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  let aof: boolean | null = true;
+  let rdb: boolean | null = true;
+  for (const node of nodes) {
+    const info = await node.info('persistence');
+    const enabled = /^aof_enabled:(\d)/m.exec(info)?.[1];
+    aof = enabled === undefined ? null : aof === true && enabled === '1';
+    const save = await node.config('GET', 'save').then((r) => (r as string[])[1] ?? null, () => null);
+    rdb = save === null ? null : rdb === true && save.trim() !== '';
+  }
+  if (aof === false && rdb === false) {
+    return { ok: false, aof, rdb, message: 'Redis runs with neither AOF nor RDB persistence: a Redis restart loses every queued rotation and scheduled retirement. Set appendonly yes (or an RDB save schedule)' };
+  }
+  if (aof !== true && rdb !== true) return { ok: null, aof, rdb, message: 'Redis would not say whether it persists data; make sure it runs with appendonly yes' };
+  return { ok: true, aof, rdb, message: `persistence: ${[aof ? 'AOF' : null, rdb ? 'RDB' : null].filter(Boolean).join(' + ')}` };
+}

@@ -33,6 +33,7 @@ const versionMetadataSchema = z.looseObject({
   rotatedAt: epochMs.optional(),
   rotationId: z.string().optional(),
   ownerId: z.string().optional(),
+  createAttempt: z.looseObject({ attempt: z.number().int().positive(), name: z.string(), firstAt: epochMs }).optional(),
 });
 
 const secretVersionSchema = z.looseObject({

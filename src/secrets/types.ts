@@ -47,6 +47,12 @@ export interface VersionMetadata {
   rotationId?: string;
   /** For PATs: the owning user's id, so the scan lists each owner's PATs once. */
   ownerId?: string;
+  /**
+   * Pending versions only: written before each Dfns create of the rotation, so the store itself
+   * says a create may have been sent (and when the first one began) if the rotation's record is
+   * lost, and an unwritable store stops the rotation before Dfns is called.
+   */
+  createAttempt?: { attempt: number; name: string; firstAt: number };
 }
 
 export interface SecretVersion {

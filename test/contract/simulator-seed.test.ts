@@ -166,6 +166,27 @@ describe('simulator knobs on answers', () => {
   });
 });
 
+describe('simulator knob listedPublicKey', () => {
+  it('lists a token key as a SHA256 fingerprint (default), a PEM, or not at all', async () => {
+    const operatorKey = makeKey();
+    const sim = await startSimulator({ seed: operatorSeed(operatorKey) });
+    try {
+      const dfns = await operatorClient(sim, operatorKey);
+      const key = makeKey();
+      const sa = await dfns.auth.createServiceAccount({ body: { name: 'keyed', publicKey: key.publicKeyPem } });
+      const listedKey = async () => (await dfns.auth.listServiceAccounts()).items.find((i) => i.userInfo.userId === sa.userInfo.userId)!.accessTokens[0]!.publicKey;
+      expect(await listedKey()).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+      sim.setKnobs({ listedPublicKey: 'pem' });
+      expect(await listedKey()).toBe(key.publicKeyPem);
+      sim.setKnobs({ listedPublicKey: 'empty' });
+      expect(await listedKey()).toBe('');
+      expect(() => sim.setKnobs({ listedPublicKey: 'hex' as never })).toThrow(/listedPublicKey/);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('simulator CLI', () => {
   it('starts from a seed file, prints its URL and org, and writes seeded tokens with mode 0600', async () => {
     const dir = await makeTempDir();

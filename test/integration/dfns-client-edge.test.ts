@@ -80,7 +80,7 @@ const TOKEN = `${b64({ alg: 'EdDSA' })}.${b64({ exp: 4_102_444_800, [DFNS_APP_ME
 function saAnswer(name: string, id = 'us-orphan', accessToken?: string) {
   return {
     userInfo: { userId: id, username: id, name, orgId: ORG, isActive: true, permissionAssignments: [] },
-    accessTokens: [{ tokenId: 'to-1', kind: 'ServiceAccount', name, isActive: true, dateCreated: '2025-01-01T00:00:00Z', credId: 'c', linkedUserId: id, orgId: ORG, publicKey: 'SHA256:x', permissionAssignments: [], ...(accessToken ? { accessToken } : {}) }],
+    accessTokens: [{ tokenId: 'to-1', kind: 'ServiceAccount', name, isActive: true, dateCreated: '2025-01-01T00:00:00Z', credId: 'c', linkedUserId: id, orgId: ORG, publicKey: key.publicKeyPem, permissionAssignments: [], ...(accessToken ? { accessToken } : {}) }],
   };
 }
 

@@ -3,7 +3,7 @@ import { DAY_MS } from '../../src/clock.js';
 import { DfnsApiError, DfnsCreateOutcomeLostError, DfnsTimeoutError } from '../../src/dfns/errors.js';
 import { generateKeyPair } from '../../src/dfns/keys.js';
 import type { DfnsPort } from '../../src/dfns/port.js';
-import { expectNoSecrets, maxInAnyWindow, startHarness, type Harness } from '../helpers/dfns-client.js';
+import { expectNoSecrets, maxInAnyWindow, OPERATOR, startHarness, type Harness } from '../helpers/dfns-client.js';
 
 /** The client against a misbehaving simulator: injected faults, latency, rate limits. */
 let h: Harness | undefined;
@@ -124,7 +124,7 @@ describe('a create whose answer is lost', () => {
     expect(named.map((sa) => sa.id)).toEqual([lost.recordId]);
   }
 
-  it('is reconciled by name when listings carry no externalId', () => lostCreate(false));
+  it('is reconciled by its public key fingerprint when listings carry no externalId', () => lostCreate(false));
   it('is reconciled by externalId when listings carry it', () => lostCreate(true));
 
   it('of a PAT is reconciled the same way', async () => {
@@ -134,6 +134,37 @@ describe('a create whose answer is lost', () => {
     expect(err).toMatchObject({ code: 'DFNS_CREATE_LOST', recordKind: 'personalAccessToken' });
     const listed = await operator.listPersonalAccessTokens();
     expect(listed.find((p) => p.name === 'ci-2')?.tokenId).toBe((err as DfnsCreateOutcomeLostError).recordId);
+  });
+
+  // Issue 8: a name match is never evidence. An unrelated credential holding the name must not
+  // be claimed as the lost create (and so retired) when the create is retried and answered 409.
+  it.each([
+    { kind: 'service account', listIncludesExternalId: false },
+    { kind: 'service account', listIncludesExternalId: true },
+    { kind: 'PAT', listIncludesExternalId: false },
+    { kind: 'PAT', listIncludesExternalId: true },
+  ])('never claims a foreign $kind holding the name (externalId listed: $listIncludesExternalId)', async ({ kind, listIncludesExternalId }) => {
+    const sa = kind === 'service account';
+    h = await startHarness({
+      knobs: { faultRate: 1, faultKinds: ['server-error'], faultOperations: [sa ? 'CreateServiceAccount' : 'CreatePat'], listIncludesExternalId },
+      seed: () => (sa ? { serviceAccounts: [{ name: 'payments-g2' }] } : { pats: [{ name: 'payments-g2', owner: OPERATOR }] }),
+    });
+    const harness = h;
+    const operator = h.operator({
+      onRequest: (e) => {
+        harness.events.push(e);
+        // The first create is answered 503 (outcome unknown); the resend meets the name holder: 409.
+        if (e.step === 'call' && e.method === 'POST' && (e.status ?? 0) >= 500) harness.sim.setKnobs({ faultRate: 0 });
+      },
+    });
+    const foreignBefore = sa ? (await operator.listServiceAccounts()).find((x) => x.name === 'payments-g2')! : (await operator.listPersonalAccessTokens()).find((x) => x.name === 'payments-g2')!;
+    const input = { name: 'payments-g2', publicKeyPem: (await generateKeyPair()).publicKeyPem, externalId: 'rotator:01FOREIGN' };
+    const err = await (sa ? operator.createServiceAccount(input) : operator.createPersonalAccessToken(input)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DFNS_CONFLICT' });
+    expect(err).not.toBeInstanceOf(DfnsCreateOutcomeLostError);
+    const foreignId = sa ? (foreignBefore as { id: string }).id : (foreignBefore as { tokenId: string }).tokenId;
+    const after = sa ? await operator.getServiceAccount(foreignId) : await operator.getPersonalAccessToken(foreignId);
+    expect(after.isActive).toBe(true);
   });
 
   it('that never reached Dfns is looked up, not found, and sent again', async () => {

@@ -75,11 +75,27 @@ describe('rotation machine: crash and resume', () => {
   });
 
   it('cleans an orphan (created, token lost) and retries under a new name', () => {
-    let r = run(creating(), { type: 'orphan-found', credentialId: 'us-orphan' });
+    let r = run(creating(), { type: 'orphan-found', credentialIds: ['us-orphan'] });
     expect(nextEffect(r, { resumed: false })).toEqual({ type: 'clean-orphan', credentialId: 'us-orphan' });
     r = run(r, { type: 'orphan-cleaned', credentialId: 'us-orphan' }, { type: 'create-begun', attempt: 2 });
     expect(nextEffect(r, { resumed: false })).toEqual({ type: 'create', attempt: 2, name: 'payments-bot-g2-2', externalId: 'rotator:01JROT:2' });
     expect(r.orphans).toEqual([{ credentialId: 'us-orphan', cleaned: true }]);
+  });
+
+  it('cleans every proven orphan once, even when a later lookup lists one again', () => {
+    let r = run(creating(), { type: 'orphan-found', credentialIds: ['us-o1', 'us-o2'], note: 'both hold our key' });
+    r = run(r, { type: 'orphan-cleaned', credentialId: 'us-o1' }, { type: 'orphan-cleaned', credentialId: 'us-o2' }, { type: 'create-begun', attempt: 2 });
+    r = run(r, { type: 'orphan-found', credentialIds: ['us-o2', 'us-o3'] });
+    expect(r.orphans).toEqual([{ credentialId: 'us-o1', cleaned: true }, { credentialId: 'us-o2', cleaned: true }, { credentialId: 'us-o3', cleaned: false }]);
+    expect(nextEffect(r, { resumed: false })).toEqual({ type: 'clean-orphan', credentialId: 'us-o3' });
+  });
+
+  it('remembers when the first create attempt began (a credential created before it is not ours)', () => {
+    let r = run(fresh(), { type: 'staged', pendingVersionId: 2 });
+    r = applyEvent(r, { type: 'create-begun', attempt: 1 }, t0 + 5_000);
+    expect(r.createBegunAt).toBe(t0 + 5_000);
+    r = applyEvent(applyEvent(r, { type: 'name-taken' }, t0 + 6_000), { type: 'create-begun', attempt: 2 }, t0 + 9_000);
+    expect(r).toMatchObject({ attempt: 2, createBegunAt: t0 + 5_000 });
   });
 
   it('moves to the next name when Dfns says the name is taken by something not ours', () => {
@@ -90,7 +106,7 @@ describe('rotation machine: crash and resume', () => {
 
   it('gives up after too many lost creates, rolling back', () => {
     let r = run(fresh(), { type: 'staged', pendingVersionId: 2 });
-    for (let a = 1; a <= 5; a++) r = run(r, { type: 'create-begun', attempt: a }, { type: 'orphan-found', credentialId: `us-o${a}` }, { type: 'orphan-cleaned', credentialId: `us-o${a}` });
+    for (let a = 1; a <= 5; a++) r = run(r, { type: 'create-begun', attempt: a }, { type: 'orphan-found', credentialIds: [`us-o${a}`] }, { type: 'orphan-cleaned', credentialId: `us-o${a}` });
     r = run(r, { type: 'create-begun', attempt: 6 });
     expect(r).toMatchObject({ step: 'rolling-back', error: { code: 'CREATE_ATTEMPTS_EXHAUSTED' } });
     expect(nextEffect(r, { resumed: true })).toEqual({ type: 'rollback' });

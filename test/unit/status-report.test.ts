@@ -5,7 +5,7 @@ import { hours, statusProblems, type StatusReport } from '../../src/commands/sta
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);
 
-function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null }): Omit<StatusReport, 'problems'> {
+function report(patch: { lastFinishedAt?: number | null; failures?: number; evictionPolicy?: string | null; evictionProblem?: string | null; identities?: readonly StatusReport['identities'][number][] }): Omit<StatusReport, 'problems'> {
   const counts = { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 };
   return {
     at: NOW,
@@ -18,6 +18,7 @@ function report(patch: { lastFinishedAt?: number | null; failures?: number; evic
       recentFailures: Array.from({ length: patch.failures ?? 0 }, (_, i) => ({ rotationId: null, secretName: `s${i}`, step: 'failed', error: 'x', at: NOW })),
     },
     notifyBacklog: 0,
+    identities: [...(patch.identities ?? [])],
   };
 }
 
@@ -42,6 +43,10 @@ describe('status problems', () => {
     ['evicting Redis', { evictionPolicy: 'allkeys-lru', evictionProblem: 'policy is allkeys-lru' }, ['policy is allkeys-lru']],
     // Managed Redis that hides INFO: warned about, but not a failing check for ever.
     ['unreadable policy', { evictionPolicy: null, evictionProblem: 'could not read maxmemory_policy' }, []],
+    // Issue 8: a daemon started on a rate-limited Dfns reports the identity degraded.
+    ['identity ok', { identities: [{ identity: 'operator a@b', state: 'ok', detail: 'fine', at: NOW }] }, []],
+    ['degraded identity', { identities: [{ identity: 'operator a@b', state: 'degraded', detail: 'rate limited', at: NOW }] }, ['Dfns identity operator a@b is degraded since 2025-06-02T12:00:00.000Z: rate limited (the daemon retries it in the background)']],
+    ['failed identity', { identities: [{ identity: 'watcher', state: 'failed', detail: '401', at: NOW }] }, ['Dfns identity watcher is failed since 2025-06-02T12:00:00.000Z: 401']],
   ] as const)('%s', (_name, patch, expected) => {
     expect(statusProblems(report(patch))).toEqual(expected);
   });
@@ -54,5 +59,19 @@ describe('status problems', () => {
     [72 * HOUR, '3 days'],
   ])('%d ms reads as %s', (ms, text) => {
     expect(hours(ms)).toBe(text);
+  });
+});
+
+describe('status lines', () => {
+  it('show each Dfns identity, and since when and why one is degraded', async () => {
+    const { statusLines } = await import('../../src/commands/status.js');
+    const base = report({ identities: [
+      { identity: 'operator a@b', state: 'degraded', detail: 'rate limited (HTTP 429)', at: NOW - HOUR },
+      { identity: 'watcher', state: 'ok', detail: 'sees 3 service accounts', at: NOW },
+    ] });
+    const lines = statusLines({ ...base, problems: statusProblems(base) });
+    expect(lines).toContain('Dfns identity operator a@b: degraded since 2025-06-02 11:00:00 UTC: rate limited (HTTP 429)');
+    expect(lines).toContain('Dfns identity watcher: ok');
+    expect(lines.at(-1)).toMatch(/^PROBLEM: Dfns identity operator a@b is degraded/);
   });
 });

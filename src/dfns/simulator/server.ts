@@ -23,6 +23,8 @@ export interface PipelineParts {
   faults: FaultInjector;
   limiter: RateLimiter;
   logger?: Logger;
+  /** Told of each request as it arrives, before anything is decided about it. */
+  onArrival?: (arrival: { method: string; path: string; operation: SimOperation | undefined }) => void;
 }
 
 function readBody(req: IncomingMessage): Promise<string | null> {
@@ -97,6 +99,7 @@ export function createSimServer(parts: PipelineParts): Server {
     const matched = router.match(req.method ?? 'GET', url.pathname);
     const operation: SimOperation | undefined = matched?.route.operation;
     stats.arrival(arrival, operation);
+    parts.onArrival?.({ method: req.method ?? 'GET', path: url.pathname, operation });
     const knobs = env.knobs;
 
     const finish = async (reply: Reply, headers: Record<string, string> = {}) => {

@@ -9,6 +9,8 @@ import { patRoutes } from './routes-pats.js';
 import { serviceAccountRoutes } from './routes-service-accounts.js';
 import { parseSeed } from './seed.js';
 import { buildSeededState } from './seed-apply.js';
+import { addPat, addServiceAccount } from './records.js';
+import { expiryFrom, keyMaterialFrom } from './validation.js';
 import { createSimServer } from './server.js';
 import { simulatorClock } from './sim-clock.js';
 import { StatsRecorder } from './stats.js';
@@ -48,9 +50,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       userInfoOmitsName: knobs.userInfoOmitsName,
       tenantIdInsteadOfOrgId: knobs.tenantIdInsteadOfOrgId,
       omitKind: knobs.omitKind,
+      publicKey: knobs.listedPublicKey,
     }),
   };
-  const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger });
+  const arrivals = new Set<Parameters<RunningSimulator['onArrival']>[0]>();
+  const server = createSimServer({ env, router: ROUTER, stats, faults, limiter, logger: options.logger, onArrival: (a) => arrivals.forEach((l) => l(a)) });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -76,6 +80,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       if (valid.randomSeed !== undefined) faults.reseed(valid.randomSeed);
     },
     seededTokens,
+    onArrival(listener) {
+      arrivals.add(listener);
+      return () => void arrivals.delete(listener);
+    },
+    addServiceAccount(input) {
+      if (state.serviceAccountNames.has(input.name)) throw new Error(`simulator: a service account named ${input.name} exists`);
+      const now = clock.now();
+      const { user } = addServiceAccount(
+        state,
+        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: expiryFrom(now, {}, knobs.defaultDaysValid), ...(input.externalId ? { externalId: input.externalId } : {}) },
+        keyMaterialFrom(input.publicKeyPem),
+      );
+      return user.userId;
+    },
+    addPat(input) {
+      const owner = state.users.get(state.usersByUsername.get(input.owner) ?? '');
+      if (!owner) throw new Error(`simulator: no org user ${input.owner}`);
+      const now = clock.now();
+      return addPat(
+        state,
+        owner,
+        { name: input.name, assignments: [], isActive: true, dateCreated: now, exp: expiryFrom(now, {}, knobs.defaultDaysValid), ...(input.externalId ? { externalId: input.externalId } : {}) },
+        keyMaterialFrom(input.publicKeyPem),
+      ).tokenId;
+    },
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close() {

@@ -51,6 +51,11 @@ export interface SimKnobs {
   serviceAccountInheritsPermissions: boolean;
   /** UNCONFIRMED: do list/get answers include `externalId`? Default false (SDK types have none). */
   listIncludesExternalId: boolean;
+  /**
+   * How a token's `publicKey` appears in answers: `fingerprint` (`SHA256:<base64>`, as Dfns' list
+   * examples show; default), `pem`, or `empty` (the create example's `""`). UNCONFIRMED.
+   */
+  listedPublicKey: 'fingerprint' | 'pem' | 'empty';
   /** UNCONFIRMED: is the signed userActionHttpPath compared with the query string? Default false (SDK signs pathname). */
   userActionPathIncludesQuery: boolean;
   /**
@@ -172,6 +177,12 @@ export interface RunningSimulator {
   setKnobs(patch: Partial<SimKnobs>): void;
   /** Tokens minted for seeded SAs/PATs, by name: tests use them as "tokens we hold". */
   seededTokens: ReadonlyMap<string, string>;
+  /** Calls `listener` as each request arrives, before it is handled (tests: act at a precise moment). Returns the unsubscribe. */
+  onArrival(listener: (arrival: { method: string; path: string; operation: SimOperation | undefined }) => void): () => void;
+  /** Adds a service account at once, as another team would (tests: a credential the rotator must never touch). Returns its user id. */
+  addServiceAccount(input: { name: string; publicKeyPem: string; externalId?: string }): string;
+  /** Adds a PAT of an org user at once (e.g. made by that person by hand). Returns its token id. */
+  addPat(input: { owner: string; name: string; publicKeyPem: string; externalId?: string }): string;
   stats(): SimStats;
   resetStats(): void;
   close(): Promise<void>;

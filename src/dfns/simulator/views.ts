@@ -10,6 +10,7 @@ import type { Assignment, CredentialRecord, SimState, TokenRecord, UserRecord } 
  */
 export interface ViewOptions {
   includeExternalId: boolean;
+  publicKey?: 'fingerprint' | 'pem' | 'empty';
   createAnswerOmitsCredId: boolean;
   userInfoOmitsName: boolean;
   tenantIdInsteadOfOrgId: boolean;
@@ -44,7 +45,8 @@ export function tokenView(state: SimState, token: TokenRecord, opts: ViewOptions
   const cred = state.credentialsByCredId.get(token.credId);
   // The documented create example: the new token's credId and publicKey are "", its kind the user's.
   const documentedCreate = accessToken !== undefined && opts.createAnswerOmitsCredId;
-  const publicKey = documentedCreate ? '' : cred ? state.credentials.get(cred)?.key.fingerprint ?? '' : '';
+  const record = cred ? state.credentials.get(cred) : undefined;
+  const publicKey = documentedCreate || !record || opts.publicKey === 'empty' ? '' : opts.publicKey === 'pem' ? record.publicKeyPem : record.key.fingerprint;
   const assignments = token.kind === 'Pat' ? token.assignments : state.users.get(token.linkedUserId)?.assignments ?? [];
   return {
     ...(accessToken === undefined ? {} : { accessToken }),
