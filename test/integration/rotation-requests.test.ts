@@ -36,7 +36,7 @@ describe('requests per rotation', () => {
     redis.disconnect();
   });
 
-  it('rotates a service account and a PAT queued by a scan with 12 requests each, and both work', async () => {
+  it('rotates a service account and a PAT queued by a scan with the 12 requests of the protocol each (plus the name check), and both work', async () => {
     const rotate = rt.workers().find((w) => w.name === 'rotate')!;
     await rotate.pause();
     const summary = await runJob<ScanSummary>(rt.queues.scan, 'scan', { trigger: 'manual' });
@@ -51,17 +51,24 @@ describe('requests per rotation', () => {
     expect(rotation.filter((r) => r.status !== 200)).toEqual([]);
     const byOperation: Record<string, number> = {};
     for (const r of rotation) byOperation[r.operation] = (byOperation[r.operation] ?? 0) + 1;
+    // Beside the protocol's 12, one listing per create: the check that the replacement's name is
+    // not held by a credential that is not ours (create-effects.ts, issue 8).
+    const nameChecks = { listServiceAccounts: 1, listPersonalAccessTokens: 1 };
     expect(byOperation).toEqual({
       createServiceAccount: 3,
       createPersonalAccessToken: 3,
-      listPersonalAccessTokens: 2, // verify: each new token is accepted
+      listServiceAccounts: nameChecks.listServiceAccounts,
+      listPersonalAccessTokens: 2 + nameChecks.listPersonalAccessTokens, // verify: each new token is accepted
       proveSigning: 4, // verify: each new key signs
       deactivateServiceAccount: 3,
       deactivatePersonalAccessToken: 3,
       archiveServiceAccount: 3,
       archivePersonalAccessToken: 3,
     });
-    expect(rotation).toHaveLength(24);
+    expect(rotation).toHaveLength(24 + 2);
+    // None of the three reads the answers already tell: the old permission (from the scan), the
+    // new one (from the create answer), whether the old one is active before deactivating it.
+    expect(rotation.filter((r) => r.operation === 'getServiceAccount' || r.operation === 'getPersonalAccessToken')).toEqual([]);
 
     for (const [secret, oldName] of [['sa/pay', 'pay'], ['pat/ci', 'ci']] as const) {
       const current = versionWithStage((await rt.store.get(secret))!.versions, 'current')!;
