@@ -9,9 +9,11 @@ import type { RedisClient } from './connection.js';
  * `RequestBudget` port and this adapter gets the daemon's existing ioredis connection injected.
  *
  * GCRA keeps one "theoretical arrival time" (tat): a request may start when tat - (burst - 1) ×
- * interval <= now, and moves tat on by one interval. With interval = 60 s / (N - burst + 1), at
- * most N requests start in any 60 s, `burst` of them back to back and the rest one interval apart:
- * the budget is paced over the minute, never spent in a burst at its start.
+ * interval <= now, and moves tat on by one interval. Any 60 s then holds at most burst - 1 +
+ * ⌈60 s / interval⌉ starts; with interval = 60 s / (N - burst) that is under N: `burst` back to
+ * back and the rest one interval apart, the budget paced over the minute, never spent in a burst
+ * at its start. (60 s / (N - burst + 1) would allow exactly N, and N + 1 when rounding lands a
+ * start on the window's last millisecond: measured, so not used.)
  *
  * Time is the callers' clock (passed in, so tests drive it; daemons' clocks are NTP-synced like
  * their cron schedules). The script's one key is under the configured prefix, whose `{hash tag}`
@@ -36,7 +38,7 @@ if now > at then
 end
 local whole = math.max(1, math.floor(rate))
 local burst = math.max(1, math.min(maxBurst, math.floor(whole * burstShare)))
-local interval = 60000 / (whole - burst + 1)
+local interval = 60000 / math.max(1, whole - burst)
 if tat < now then tat = now end
 local wait = math.max(tat - (burst - 1) * interval - now, paused - now)
 if wait > 0 then
