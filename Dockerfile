@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 # dfns-rotator daemon. Build: docker build -t dfns-rotator .  Run: see docker-compose.yml and the README.
+# The image runs on the current Node LTS (24); the code also supports Node 20.10+ and 22, which
+# CI tests (package.json "engines"). One major for both stages: native modules built in the
+# first must match the runtime of the second.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +13,13 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="dfns-rotator" \
+      org.opencontainers.image.description="Keeps Dfns service accounts and personal access tokens from expiring, and rotates them safely." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="docker.io/library/${NODE_IMAGE}"
 ENV NODE_ENV=production \
     DFNS_ROTATOR_STORE_DIR=/var/lib/dfns-rotator/secrets \
     DFNS_ROTATOR_HOST=0.0.0.0 \
@@ -24,7 +34,8 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-USER rotator
+# Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
+USER 10001:10001
 VOLUME ["/var/lib/dfns-rotator"]
 EXPOSE 8730
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \

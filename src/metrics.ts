@@ -13,6 +13,8 @@ export interface Metrics {
   /** One HTTP request to Dfns, by templated route (`/auth/service-accounts/:id`) and status (or `error`). */
   dfnsRequest(method: string, route: string, status: number | 'timeout' | 'network', seconds: number): void;
   notification(type: string, outcome: 'delivered' | 'retrying' | 'failed' | 'rate-limited'): void;
+  /** Secrets the last scan could not read from the store (damaged files). */
+  storeUnreadable(count: number): void;
 }
 
 export const noMetrics: Metrics = {
@@ -21,4 +23,5 @@ export const noMetrics: Metrics = {
   rotationStep: () => {},
   dfnsRequest: () => {},
   notification: () => {},
+  storeUnreadable: () => {},
 };

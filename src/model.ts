@@ -64,7 +64,20 @@ export interface InventoryItem {
   isOwnIdentity?: boolean;
   /** What a person must do, for credentials the worker will not rotate itself. */
   action?: string;
+  /** When the current version became current through a rotation; absent if it never was. */
   lastRotatedAt?: number;
+  /** When the current version was brought under management by `adopt` (not a rotation). */
+  adoptedAt?: number;
+}
+
+/** A secret the store holds but could not read: shown in the inventory as state `error`. */
+export interface DamagedSecret {
+  secretName: string;
+  /** The file (or backend path) it lives at. */
+  where: string;
+  problem: string;
+  /** The recovery step, as a person would take it. */
+  action: string;
 }
 
 export interface ScanSummary {
@@ -77,4 +90,6 @@ export interface ScanSummary {
   notificationsQueued: number;
   /** Identities that could not list (e.g. a watcher token that expired), with the reason. */
   errors: { identity: string; message: string }[];
+  /** Store secrets that could not be read this scan (absent in scans stored before it existed). */
+  damaged?: DamagedSecret[];
 }

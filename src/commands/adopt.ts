@@ -9,8 +9,9 @@ import { loadCommandConfig, parseFlags, usageError } from './args.js';
 import { buildIdentities, openStore } from './offline.js';
 import { relativeTime } from './plan-view.js';
 import type { Command, CommandContext } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
-const USAGE = `dfns-rotator adopt --secret NAME --kind service-account|pat --token-file FILE --key-file FILE
+const USAGE = `npx dfns-rotator adopt --secret NAME --kind service-account|pat --token-file FILE --key-file FILE
                    [--id us-…|to-…] [--cred-id ID] [--replace] [--config FILE]
   --secret NAME      name of the secret in the store, e.g. payments/api-bot
   --token-file FILE  the credential's access token (- reads it from stdin)
@@ -96,7 +97,7 @@ export const adoptCommand: Command = {
           ? 'expires: unknown (the token has no exp claim); the scan reports it as unknown'
           : `expires: ${new Date(adopted.expiresAt).toISOString()} (${relativeTime(adopted.expiresAt - clock.now())}), exact, from the token`,
       );
-      ctx.out(`configured strategy: ${strategy}; \`dfns-rotator plan\` shows it as managed, and what the worker will do`);
+      ctx.out(`configured strategy: ${strategy}; \`${cliCommand('plan')}\` shows it as managed, and what the worker will do`);
       const files = [flags['token-file'], flags['key-file']].filter((f) => f !== '-');
       if (files.length > 0) ctx.out(`the token and key are now in the encrypted store: delete the plaintext cop${files.length === 1 ? 'y' : 'ies'} (${files.join(', ')})`);
       return 0;

@@ -12,7 +12,9 @@ export function usageError(command: string, usage: string, problems: string[]): 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Strict `parseArgs`: unknown flags and positionals are usage errors, not ignored. */
-export function parseFlags<O extends Options>(command: string, usage: string, argv: string[], options: O) {
+type Parsed<O extends Options, P extends boolean> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: P }>>;
+
+export function parseFlags<O extends Options>(command: string, usage: string, argv: string[], options: O): Parsed<O, false>['values'] {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
@@ -21,7 +23,7 @@ export function parseFlags<O extends Options>(command: string, usage: string, ar
 }
 
 /** Like `parseFlags`, with positional arguments (returned in order); unknown flags are still usage errors. */
-export function parseFlagsAndPositionals<O extends Options>(command: string, usage: string, argv: string[], options: O) {
+export function parseFlagsAndPositionals<O extends Options>(command: string, usage: string, argv: string[], options: O): { flags: Parsed<O, true>['values']; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
     return { flags: values, positionals };

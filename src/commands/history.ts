@@ -10,7 +10,7 @@ const DEFAULT_LIMIT = 50;
 const DEFAULT_ROTATION_LIMIT = 500;
 const MAX_LIMIT = 10_000;
 
-const USAGE = `dfns-rotator history [--rotation ID] [--secret NAME] [--limit N] [--json] [--config FILE]
+const USAGE = `npx dfns-rotator history [--rotation ID] [--secret NAME] [--limit N] [--json] [--config FILE]
   --rotation ID   one rotation's entries, oldest first (its story, step by step)
   --secret NAME   entries about one secret
   --limit N       at most N entries (default ${DEFAULT_LIMIT}, or ${DEFAULT_ROTATION_LIMIT} with --rotation; max ${MAX_LIMIT})

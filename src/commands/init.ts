@@ -8,13 +8,18 @@ import { KEY_ALGORITHMS } from '../dfns/port.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/index.js';
 import { parseFlags, usageError } from './args.js';
 import type { Command } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
-const USAGE = `dfns-rotator init [--dir DIR] [--algorithm ${KEY_ALGORITHMS.join('|')}] [--force]
+const USAGE = `npx dfns-rotator init [--dir DIR] [--algorithm ${KEY_ALGORITHMS.join('|')}] [--force]
   --dir DIR          where to write the files (default ./data; created with mode 0700)
   --algorithm ALG    the operator key's algorithm (default ${DEFAULTS.keyAlgorithm})
   --force            overwrite existing files (never a store key that still has secrets)`;
 
-/** What the operator needs in Dfns to rotate (dfns-api.md §3, §4): listing, creating and retiring SAs, creating PATs, assigning the replaced SA's permission. */
+/**
+ * What the operator needs in Dfns to rotate (dfns-api.md §3, §4, §9): listing, creating and
+ * retiring SAs, creating PATs, assigning the replaced SA's permission, and reading the audit log
+ * of signed actions so an old credential is retired only once nothing signs with it.
+ */
 export const OPERATOR_PERMISSIONS = [
   'Auth:ServiceAccounts:Read',
   'Auth:ServiceAccounts:Create',
@@ -22,6 +27,7 @@ export const OPERATOR_PERMISSIONS = [
   'Auth:ServiceAccounts:Delete',
   'Auth:Pats:Create',
   'Permissions:Assign',
+  'Auth:Logs:Read',
 ] as const;
 
 export const INIT_FILES = {
@@ -102,8 +108,8 @@ export const initCommand: Command = {
     out(`DFNS_ROTATOR_DASHBOARD_TOKEN_FILE=${path(INIT_FILES.dashboardToken)}`);
     out(`REDIS_URL=${DEFAULTS.redisUrl}`);
     out('');
-    out('4. Check it: `dfns-rotator plan` lists every credential the operator can see (Redis not needed).');
-    out('   Bring existing credentials under management with `dfns-rotator adopt`.');
+    out('4. Check it: `' + cliCommand('plan') + '` lists every credential the operator can see (Redis not needed).');
+    out('   Bring existing credentials under management with `' + cliCommand('adopt') + '` (see its --help).');
     return 0;
   },
 };

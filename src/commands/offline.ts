@@ -28,7 +28,7 @@ export function openStore(config: Config, logger: Logger, clock: Clock, options:
 }
 
 /** For a read-only command: a store folder that does not exist yet is an empty store (and a note), not an error or a new folder. */
-export function openStoreReadOnly(config: Config, logger: Logger, clock: Clock): { store: Pick<SecretStore, 'list' | 'get' | 'close'>; note: string | null } {
+export function openStoreReadOnly(config: Config, logger: Logger, clock: Clock): { store: Pick<SecretStore, 'list' | 'listReadable' | 'get' | 'close'>; note: string | null } {
   const dir = config.store.kind === 'file' ? config.store.dir : null;
   if (dir !== null && !(statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
     return {

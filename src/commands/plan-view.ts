@@ -1,6 +1,6 @@
-import { DAY_MS } from '../clock.js';
+import { relativeTime as relativeTimeAt } from '../notify/format-time.js';
 import type { PlannedRotation } from '../jobs/scan-plan.js';
-import type { CredentialState, InventoryItem, ScanSummary } from '../model.js';
+import type { CredentialState, DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 
 /**
  * What `plan` shows, as pure functions of the inventory: the table cells, the summary lines and
@@ -12,12 +12,9 @@ export const PLAN_HEADERS = ['STATE', 'KIND', 'NAME', 'ID', 'OWNER', 'EXPIRES', 
 /** Most urgent first, as `byUrgency` sorts. */
 export const STATE_ORDER: readonly CredentialState[] = ['expired', 'rotate', 'warn', 'unknown', 'ok', 'inactive'];
 
-/** `in 25 days`, `in 5 hours`, `3 days ago`. Whole units, rounded down like `daysLeft`. */
+/** `in 25 days`, `in 5 hours`, `3 days ago`: the one wording and rounding of every message. */
 export function relativeTime(msLeft: number): string {
-  const abs = Math.abs(msLeft);
-  const [n, unit] = abs >= DAY_MS ? [Math.floor(abs / DAY_MS), 'day'] : abs >= 3_600_000 ? [Math.floor(abs / 3_600_000), 'hour'] : [Math.floor(abs / 60_000), 'minute'];
-  const text = n === 0 ? 'under a minute' : `${n} ${unit}${n === 1 ? '' : 's'}`;
-  return msLeft > 0 ? `in ${text}` : `${text} ago`;
+  return relativeTimeAt(msLeft, 0);
 }
 
 /** UTC date and distance, marked when it is an estimate (Dfns lists no expiry: see DESIGN.md). */
@@ -60,11 +57,18 @@ export function planRow(item: InventoryItem, now: number, planned: ReadonlyMap<s
   ];
 }
 
+/** A store secret the scan could not read, as a plan row in state `error`. */
+export function damagedRow(d: DamagedSecret): string[] {
+  return ['error', 'secret', d.secretName, '-', '-', 'unknown', 'not read', `${d.problem}; ${d.action}`];
+}
+
 /** `12 credentials: expired 1, rotate 2, …` plus what a scan would queue and what could not be listed. */
 export function summaryLines(summary: ScanSummary, planned: number, hasOwnIdentity: boolean): string[] {
   const counts = STATE_ORDER.map((s) => `${s} ${summary.counts[s]}`).join(', ');
   const lines = [`${summary.total} credential${summary.total === 1 ? '' : 's'}: ${counts}; a scan would queue ${planned} rotation${planned === 1 ? '' : 's'}`];
   if (hasOwnIdentity) lines.push('* the worker\'s own identity (its token is in its configuration, not in the store)');
+  const damaged = summary.damaged?.length ?? 0;
+  if (damaged > 0) lines.push(`${damaged} unreadable secret${damaged === 1 ? '' : 's'} in the store (state error above): ${damaged === 1 ? 'its credential is' : 'their credentials are'} watched as unmanaged and not rotated until repaired`);
   if (summary.errors.length > 0) {
     lines.push(`${summary.errors.length} identity error${summary.errors.length === 1 ? '' : 's'} (these credentials may be missing above):`);
     for (const e of summary.errors) lines.push(`  ${e.identity}: ${e.message}`);
@@ -94,5 +98,7 @@ export function failOnReason(items: readonly InventoryItem[], summary: ScanSumma
     reasons.push(`${byState.join(', ')} (${hits.slice(0, 5).map((h) => h.name).join(', ')}${hits.length > 5 ? ', …' : ''})`);
   }
   if (failOn.has('error') && summary.errors.length > 0) reasons.push(`${summary.errors.length} identity error${summary.errors.length === 1 ? '' : 's'}`);
+  const damaged = summary.damaged?.length ?? 0;
+  if (failOn.has('error') && damaged > 0) reasons.push(`${damaged} unreadable secret${damaged === 1 ? '' : 's'} in the store`);
   return reasons.length > 0 ? reasons.join('; ') : null;
 }

@@ -4,14 +4,15 @@ import { planRotations } from '../jobs/scan-plan.js';
 import type { InventoryItem } from '../model.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
 import { buildIdentities, dryRunScanDeps, openStoreReadOnly } from './offline.js';
-import { FAIL_ON_VALUES, PLAN_HEADERS, failOnReason, parseFailOn, planRow, summaryLines, type FailOn } from './plan-view.js';
+import { damagedRow, FAIL_ON_VALUES, PLAN_HEADERS, failOnReason, parseFailOn, planRow, summaryLines, type FailOn } from './plan-view.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
 
-const USAGE = `dfns-rotator plan [--config FILE] [--json] [--fail-on STATES]
+const USAGE = `npx dfns-rotator plan [--config FILE] [--json] [--fail-on STATES]
   --json            print {summary, items} as JSON instead of a table
   --fail-on STATES  exit 1 when a credential is in one of these states, comma-separated:
-                    ${FAIL_ON_VALUES.join(', ')} ("error": an identity could not list)`;
+                    ${FAIL_ON_VALUES.join(', ')} ("error": an identity could not list, or a
+                    secret in the store could not be read)`;
 
 /**
  * A dry-run scan: lists every credential, joins it with the store and prints how each is
@@ -60,7 +61,7 @@ export const planCommand: Command = {
         ctx.out(JSON.stringify({ summary: { ...summary, dryRun: true, rotationsPlanned: planned.size }, items }));
       } else {
         const now = clock.now();
-        const rows = items.map((i) => planRow(i, now, planned));
+        const rows = [...(summary.damaged ?? []).map(damagedRow), ...items.map((i) => planRow(i, now, planned))];
         for (const line of renderTable(PLAN_HEADERS, rows, { shrink: 'ACTION', ...(ctx.interactive && ctx.columns ? { maxWidth: ctx.columns } : {}) })) ctx.out(line);
         ctx.out('');
         for (const line of summaryLines(summary, planned.size, items.some((i) => i.isOwnIdentity))) ctx.out(line);

@@ -5,6 +5,7 @@ import type { RotateResult } from '../jobs/rotate.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
 import type { RedisParts } from './redis-parts.js';
 import type { ExitCode } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * `rotate --wait`: prints each step of a rotation as the audit log records it, until its job
@@ -90,7 +91,7 @@ export async function followRotation(
 
   const job = await Job.fromId(parts.queues.rotate, input.jobId);
   if (!job) {
-    io.err(`the job ${input.jobId} is gone (finished and removed?); see \`dfns-rotator history --rotation ${input.rotationId}\``);
+    io.err(`the job ${input.jobId} is gone (finished and removed?); see \`${cliCommand('history', '--rotation', input.rotationId)}\``);
     return 1;
   }
   let aborted = false;
@@ -102,7 +103,7 @@ export async function followRotation(
     const outcome = await Promise.race([job.waitUntilFinished(events).then((r: RotateResult) => ({ ok: true as const, result: r }), (err: Error) => ({ ok: false as const, err })), abort]);
     if (outcome === 'aborted') {
       aborted = true;
-      io.err(`stopped waiting; the rotation goes on in the worker: dfns-rotator history --rotation ${rotationId ?? input.rotationId}`);
+      io.err(`stopped waiting; the rotation goes on in the worker: ${cliCommand('history', '--rotation', rotationId ?? input.rotationId)}`);
       return 1;
     }
     await flush();
@@ -129,7 +130,7 @@ async function report(parts: RedisParts, result: RotateResult, input: { credenti
     }
     case 'parked':
       io.err(`rotation ${result.rotationId} is parked: a Dfns policy holds the create for approval${record?.approvalId ? ` (approval ${record.approvalId})` : ''}`);
-      io.err(`once approved in Dfns, run: dfns-rotator rotate ${input.credential} --resume --reason ${JSON.stringify(input.reason)}`);
+      io.err(`once approved in Dfns, run: ${cliCommand('rotate', input.credential, '--resume', '--reason', input.reason)}`);
       return 1;
     case 'failed':
     case 'rolled-back':

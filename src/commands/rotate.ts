@@ -11,15 +11,16 @@ import { openStoreReadOnly } from './offline.js';
 import { openRedisParts, type RedisParts } from './redis-parts.js';
 import { followRotation, openEvents, type RotateEvents } from './rotate-follow.js';
 import type { Command, CommandContext, ExitCode } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
-const USAGE = `dfns-rotator rotate <credential> --reason TEXT [--strategy replace|rekey] [--resume] [--wait] [--config FILE]
+const USAGE = `npx dfns-rotator rotate <credential> --reason TEXT [--strategy replace|rekey] [--resume] [--wait] [--config FILE]
   <credential>       a secret name (payments/api-bot), sa:<id>, pat:<id>, or a Dfns id (us-…, to-…)
   --reason TEXT      why (at least 3 characters); it goes to the audit log and Slack
   --strategy S       replace (a new credential) or rekey (a new key, same token); default: the configured one
   --resume           continue a rotation parked for policy approval, once approved in Dfns
   --wait             print each step until the rotation finishes; exit 0 when it succeeded, 1 when it
                      failed or was parked
-The daemon (\`dfns-rotator start\`) runs the rotation; this command queues it in Redis. At most one
+The daemon (\`npx dfns-rotator start\`) runs the rotation; this command queues it in Redis. At most one
 rotation of a secret waits or runs at a time: asking again reports the one under way.`;
 
 /** `cli:<os user>`, as the audit log names a person at a terminal. */
@@ -122,7 +123,7 @@ export const rotateCommand: Command = {
 
 async function follow(ctx: CommandContext, parts: RedisParts, events: RotateEvents | undefined, input: Parameters<typeof followRotation>[2]): Promise<ExitCode> {
   if (!events) {
-    ctx.out(input.rotationId ? `follow it: dfns-rotator history --rotation ${input.rotationId}` : `follow it: dfns-rotator history --secret ${input.secretName}`);
+    ctx.out(input.rotationId ? `follow it: ${cliCommand('history', '--rotation', input.rotationId)}` : `follow it: ${cliCommand('history', '--secret', input.secretName)}`);
     return 0;
   }
   return followRotation(parts, events.events, input, { out: ctx.out, err: ctx.err, signal: ctx.signal });
@@ -151,7 +152,7 @@ function parkedOrNothingToResume(live: RotationRecord | null, secretName: string
   if (live?.step === 'parked' && !resume) {
     return [
       `rotation ${live.rotationId} of "${secretName}" is parked: a Dfns policy holds its create for approval${live.approvalId ? ` (approval ${live.approvalId})` : ''}`,
-      'once it is approved in Dfns, run this again with --resume; nothing was queued',
+      `once it is approved in Dfns, run: ${cliCommand('rotate', secretName, '--resume', '--reason', 'approved')} (nothing was queued)`,
     ];
   }
   if (resume && live?.step !== 'parked') {
@@ -163,5 +164,5 @@ function parkedOrNothingToResume(live: RotationRecord | null, secretName: string
 /** A queued job waits for a daemon; say so when none listens (CLIENT LIST may be disabled on managed Redis: then stay quiet). */
 async function noteIdleWorkers(ctx: CommandContext, parts: RedisParts): Promise<void> {
   const count = await parts.queues.rotate.getWorkersCount().catch(() => null);
-  if (count === 0) ctx.err('note: no worker is connected to the rotate queue: the rotation starts when the daemon (`dfns-rotator start`) runs');
+  if (count === 0) ctx.err('note: no worker is connected to the rotate queue: the rotation starts when the daemon (`' + cliCommand('start') + '`) runs');
 }

@@ -4,7 +4,7 @@ import { loadCommandConfig, parseFlags } from './args.js';
 import type { Command } from './types.js';
 import { untilAborted } from './types.js';
 
-const USAGE = `dfns-rotator start [--config FILE]
+const USAGE = `npx dfns-rotator start [--config FILE]
   Runs the daemon: scheduled scans, rotations, retirements and notifications as BullMQ jobs on
   Redis, and the dashboard (bull-board, inventory, /livez, /readyz, /metrics). Stops gracefully on
   SIGTERM/SIGINT: active jobs finish (or, after the shutdown deadline, resume on the next start).`;

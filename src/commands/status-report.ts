@@ -1,4 +1,5 @@
 import { DAY_MS } from '../clock.js';
+import { pendingRetirements } from '../jobs/retire-facts.js';
 import type { Config } from '../config/types.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/job-data.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
@@ -8,6 +9,7 @@ import { readIdentityHealth, type IdentityHealthEntry } from '../daemon/identity
 import { checkEvictionPolicy } from '../redis/connection.js';
 import type { RedisParts } from './redis-parts.js';
 import { scanIntervalMs } from './scan-interval.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * What `status` reports, gathered from Redis (no Dfns call, no store read), and the pure rules
@@ -28,11 +30,17 @@ export interface StatusReport {
     counts: Record<CredentialState, number> | null;
     rotationsQueued: number | null;
     identityErrors: { identity: string; message: string }[];
+    /** Store secrets the last scan could not read. */
+    damagedSecrets: string[];
   };
   queues: Record<QueueName, QueueCounts>;
+  /** Queues paused (bull-board's pause, or BullMQ's): nothing on them runs until resumed. */
+  pausedQueues: QueueName[];
   rotations: {
     inFlight: Pick<RotationRecord, 'rotationId' | 'secretName' | 'step' | 'updatedAt' | 'requestedBy'>[];
     awaitingRetire: number;
+    /** Old credentials still signing at the maximum overlap: a person decides (`dfns-rotator retire`). */
+    heldRetirements: { rotationId: string; secretName: string; credential: string; lastUseAt: number | null }[];
     /** Failed or rolled back in the last 24 h, and rotate jobs that failed for good (stuck, or refused at planning). */
     recentFailures: { rotationId: string | null; secretName: string | null; step: string; error: string; at: number }[];
   };
@@ -61,7 +69,9 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
     readIdentityHealth(parts.redis, config.redis.prefix),
   ]);
   const queues = {} as Record<QueueName, QueueCounts>;
+  const pausedQueues: QueueName[] = [];
   for (const name of QUEUE_NAMES) {
+    if (await parts.queues[name].isPaused()) pausedQueues.push(name);
     const c = await parts.queues[name].getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
     queues[name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, completed: c.completed ?? 0 };
   }
@@ -88,11 +98,16 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
       counts: summary?.counts ?? null,
       rotationsQueued: summary?.rotationsQueued ?? null,
       identityErrors: summary?.errors ?? [],
+      damagedSecrets: (summary?.damaged ?? []).map((d) => d.secretName),
     },
     queues,
+    pausedQueues,
     rotations: {
       inFlight: records.filter(isInFlight).map(({ rotationId, secretName, step, updatedAt, requestedBy }) => ({ rotationId, secretName, step, updatedAt, requestedBy })),
       awaitingRetire: records.filter((r) => r.step === 'retire-scheduled' || r.step === 'deactivated').length,
+      heldRetirements: pendingRetirements(records)
+        .filter((p) => p.usage === 'held')
+        .map((p) => ({ rotationId: p.rotationId, secretName: p.secretName, credential: `${p.kind === 'service-account' ? 'sa' : 'pat'}:${p.credentialId}`, lastUseAt: p.lastUseAt })),
       recentFailures,
     },
     notifyBacklog: queues.notify.waiting + queues.notify.delayed + queues.notify.active,
@@ -111,8 +126,17 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
   } else if (report.at - scan.lastFinishedAt > scan.staleAfterMs) {
     problems.push(`the last scan finished ${hours(report.at - scan.lastFinishedAt)} ago, more than twice the scan interval (${hours(scan.intervalMs)}, schedule "${scan.schedule}"): is the daemon running?`);
   }
+  if (scan.damagedSecrets.length > 0) {
+    problems.push(`unreadable secret${scan.damagedSecrets.length === 1 ? '' : 's'} in the store: ${scan.damagedSecrets.join(', ')}; not rotated until repaired (the inventory and \`${cliCommand('plan')}\` say how)`);
+  }
+  if (report.pausedQueues.length > 0) {
+    problems.push(`queue${report.pausedQueues.length === 1 ? '' : 's'} paused: ${report.pausedQueues.join(', ')}; nothing on ${report.pausedQueues.length === 1 ? 'it' : 'them'} runs until resumed (dashboard: the queue's Resume button)`);
+  }
   const failures = report.rotations.recentFailures.length;
-  if (failures > 0) problems.push(`${failures} rotation${failures === 1 ? '' : 's'} failed in the last 24 hours (see \`dfns-rotator history\`)`);
+  if (failures > 0) problems.push(`${failures} rotation${failures === 1 ? '' : 's'} failed in the last 24 hours (see \`${cliCommand('history')}\`)`);
+  for (const h of report.rotations.heldRetirements) {
+    problems.push(`the old credential ${h.credential} of ${h.secretName} still signs actions at the maximum overlap: move its consumers, then \`${cliCommand('retire', h.rotationId, '--force', '--reason', 'its consumers have moved')}\` (or --extend HOURS)`);
+  }
   // Only a policy read and found wrong: managed Redis that hides INFO would otherwise fail every check.
   if (report.redis.evictionPolicy !== null && report.redis.evictionProblem) problems.push(report.redis.evictionProblem);
   for (const id of report.identities ?? []) {

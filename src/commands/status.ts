@@ -6,15 +6,17 @@ import { openRedisParts } from './redis-parts.js';
 import { renderTable } from './render-table.js';
 import { gatherStatus, hours, type StatusReport } from './status-report.js';
 import type { Command } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
-const USAGE = `dfns-rotator status [--json] [--config FILE]
+const USAGE = `npx dfns-rotator status [--json] [--config FILE]
   --json   print the report as one JSON object
 Shows the last scan (age, counts by state, identity errors), each queue's jobs, rotations in
 flight, failures of the last 24 hours, the notification backlog and Redis' eviction policy.
 Exit code, for a cron or monitoring check: 0 healthy; 1 when the last scan finished longer ago
-than twice the scan interval (or never), when a rotation failed in the last 24 hours, when Redis
-runs with a maxmemory-policy other than noeviction, when a Dfns identity is degraded or failed
-(as the daemon last found it), or when Redis cannot be reached.`;
+than twice the scan interval (or never), when a rotation failed in the last 24 hours, when a
+queue is paused, when the last scan found an unreadable secret in the store, when Redis runs
+with a maxmemory-policy other than noeviction, when a Dfns identity is degraded or failed (as
+the daemon last found it), or when Redis cannot be reached.`;
 
 const utc = (at: number) => `${new Date(at).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
@@ -37,13 +39,16 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
   for (const id of r.identities) lines.push(`Dfns identity ${id.identity}: ${id.state}${id.state === 'ok' ? '' : ` since ${utc(id.at)}: ${id.detail}`}`);
   lines.push('');
   const counts = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
-  for (const line of renderTable(['QUEUE', ...counts.map((c) => c.toUpperCase())], QUEUE_NAMES.map((q) => [q, ...counts.map((c) => String(r.queues[q][c]))]))) lines.push(line);
+  for (const line of renderTable(['QUEUE', ...counts.map((c) => c.toUpperCase())], QUEUE_NAMES.map((q) => [r.pausedQueues.includes(q) ? `${q} (PAUSED)` : q, ...counts.map((c) => String(r.queues[q][c]))]))) lines.push(line);
   lines.push('');
   const { inFlight, awaitingRetire, recentFailures } = r.rotations;
   lines.push(`Rotations in flight: ${inFlight.length}${awaitingRetire > 0 ? ` (and ${awaitingRetire} done, old credential awaiting retirement)` : ''}`);
   if (inFlight.length > 0) {
     const rows = inFlight.map((f) => [f.rotationId, f.secretName, f.step, `${utc(f.updatedAt)} (${relativeTime(f.updatedAt - r.at)})`, f.requestedBy]);
     for (const line of renderTable(['ROTATION', 'SECRET', 'STEP', 'SINCE', 'REQUESTED BY'], rows)) lines.push(`  ${line}`);
+  }
+  for (const h of r.rotations.heldRetirements) {
+    lines.push(`Held for a person: ${h.secretName}'s old credential ${h.credential} still signs${h.lastUseAt !== null ? ` (last ${utc(h.lastUseAt)})` : ''}: \`${cliCommand('retire', h.rotationId, '--force', '--reason', 'its consumers have moved')}\` or --extend HOURS`);
   }
   lines.push(`Failed rotations (last 24 hours): ${recentFailures.length}`);
   if (recentFailures.length > 0) {

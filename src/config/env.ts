@@ -2,7 +2,7 @@
  * Environment variables and the config path each one sets. One table, so the README's reference,
  * the error hints ("set DFNS_ORG_ID") and the parser cannot drift apart.
  */
-export type EnvKind = 'string' | 'number' | 'list' | 'bool' | 'secret-env' | 'secret-file';
+export type EnvKind = 'string' | 'number' | 'list' | 'names' | 'bool' | 'secret-env' | 'secret-file';
 
 export interface EnvVar {
   name: string;
@@ -47,6 +47,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_DEFAULT_STRATEGY', path: 'rotation.defaultStrategy', kind: 'string', help: 'replace, rekey or notify' },
   { name: 'DFNS_ROTATOR_REKEY_FALLBACK', path: 'rotation.rekeyFallback', kind: 'string', help: 'when Dfns refuses a rekey (403): replace or notify' },
   { name: 'DFNS_ROTATOR_OVERLAP_HOURS', path: 'rotation.overlapHours', kind: 'number', help: 'hours the old credential stays active after promotion' },
+  { name: 'DFNS_ROTATOR_USAGE_CHECK', path: 'rotation.usageCheck', kind: 'string', help: 'before retiring, check Dfns\' audit log that the old credential no longer signs: audit-log or off' },
+  { name: 'DFNS_ROTATOR_USAGE_GRACE_MINUTES', path: 'rotation.usageGraceMinutes', kind: 'number', help: 'minutes after promotion during which signing with the old credential does not count as use' },
+  { name: 'DFNS_ROTATOR_MAX_OVERLAP_HOURS', path: 'rotation.maxOverlapHours', kind: 'number', help: 'longest the old credential stays active while still in use; then a person decides' },
   { name: 'DFNS_ROTATOR_ARCHIVE_AFTER_HOURS', path: 'rotation.archiveAfterHours', kind: 'number', help: 'hours between deactivating and archiving a replaced credential' },
   { name: 'DFNS_ROTATOR_ROTATE_CONCURRENCY', path: 'rotation.concurrency', kind: 'number', help: 'rotations (and retirements) run at once per daemon' },
   { name: 'DFNS_ROTATOR_KEY_ALGORITHM', path: 'rotation.keyAlgorithm', kind: 'string', help: 'key algorithm of new credentials' },
@@ -60,6 +63,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'DFNS_ROTATOR_REDIS_PREFIX', path: 'redis.prefix', kind: 'string', help: 'BullMQ key prefix' },
   { name: 'DFNS_ROTATOR_HOST', path: 'server.host', kind: 'string', help: 'dashboard bind address' },
   { name: 'DFNS_ROTATOR_PORT', path: 'server.port', kind: 'number', help: 'dashboard port' },
+  { name: 'DFNS_ROTATOR_ALLOWED_HOSTS', path: 'server.allowedHosts', kind: 'names', help: 'host names the dashboard answers to besides its bind address and localhost, comma-separated' },
   { name: 'DFNS_ROTATOR_SECURE_COOKIES', path: 'server.secureCookies', kind: 'bool', help: 'mark the dashboard session cookie Secure (behind an HTTPS proxy)' },
   { name: 'DFNS_ROTATOR_CREDENTIAL_METRICS', path: 'server.credentialMetrics', kind: 'string', help: 'per-credential /metrics series: alerting (managed, own and urgent credentials) or all' },
   { name: 'DFNS_ROTATOR_DASHBOARD_TOKEN', path: 'server.auth.token', kind: 'secret-env', help: 'bearer token for the dashboard' },
@@ -124,6 +128,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
         else setPath(raw, v.path, items);
         break;
       }
+      case 'names':
+        setPath(raw, v.path, value.split(',').map((s) => s.trim()).filter(Boolean));
+        break;
       case 'secret-env':
         setPath(raw, v.path, { env: v.name });
         break;

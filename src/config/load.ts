@@ -1,12 +1,12 @@
 import { createPrivateKey } from 'node:crypto';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { validateDetailed } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import type { KeyAlgorithm } from '../dfns/port.js';
 import { ConfigError } from '../errors.js';
 import { webhookUrlProblem } from '../notify/webhook-url.js';
-import { parseStoreKey } from '../secrets/store-key.js';
 import { configFromEnv, envNamesFor } from './env.js';
+import { absolutizeFileRefs, checkStoreKey, hint, resolveSecret } from './resolve-secret.js';
 import { buildStoreConfig } from './store.js';
 import { rawConfigSchema, type RawConfig, type SecretRef } from './schema.js';
 import { SecretValue } from './secret-value.js';
@@ -97,19 +97,6 @@ function envSourceOf(path: readonly string[]): string {
   return 'environment';
 }
 
-function absolutizeFileRefs<T>(value: T, baseDir: string): T {
-  if (Array.isArray(value)) return value.map((v) => absolutizeFileRefs(v, baseDir)) as T;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-      if (k === 'file' && typeof v === 'string') return [k, isAbsolute(v) ? v : resolve(baseDir, v)];
-      if (k === 'dir' && typeof v === 'string') return [k, isAbsolute(v) ? v : resolve(baseDir, v)];
-      return [k, absolutizeFileRefs(v, baseDir)];
-    });
-    return Object.fromEntries(entries) as T;
-  }
-  return value;
-}
-
 function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
   if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
@@ -124,42 +111,13 @@ function deepMerge(base: unknown, over: unknown): unknown {
 
 function isSecretRef(v: object): boolean {
   const keys = Object.keys(v);
-  return keys.length === 1 && ['file', 'env', 'store'].includes(keys[0]!);
+  // The value must be a string: a layer holding only the `store` section (`{store: {kind}}`) is no reference.
+  return keys.length === 1 && ['file', 'env', 'store'].includes(keys[0]!) && typeof (v as Record<string, unknown>)[keys[0]!] === 'string';
 }
 
 /** Dfns organisation ids: `or-` then lowercase letters, digits and dashes (e.g. `or-yanke-mars-6ulofamogg84s87v`). */
 const DFNS_ORG_ID = /^or-[A-Za-z0-9][A-Za-z0-9-]{0,126}$/;
 
-function hint(path: string): string {
-  const names = envNamesFor(path);
-  return names.length > 0 ? ` (set ${path} in the config file or ${names.join(' / ')})` : ` (set ${path} in the config file)`;
-}
-
-function resolveSecret(ref: SecretRef, path: string, ctx: Ctx): SecretValue | null {
-  if ('env' in ref) {
-    const value = ctx.env[ref.env];
-    if (value === undefined || value === '') {
-      ctx.problems.push(`${path}: environment variable ${ref.env} is not set or empty`);
-      return null;
-    }
-    return new SecretValue(value.trim(), `env ${ref.env}`);
-  }
-  if ('file' in ref) {
-    try {
-      const text = ctx.readFile(ref.file).trim();
-      if (text === '') {
-        ctx.problems.push(`${path}: file ${ref.file} is empty`);
-        return null;
-      }
-      return new SecretValue(text, `file ${ref.file}`);
-    } catch (err) {
-      ctx.problems.push(`${path}: cannot read file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      return null;
-    }
-  }
-  ctx.problems.push(`${path}: a store reference is not allowed here`);
-  return null;
-}
 
 function resolveKeySource(ref: SecretRef, path: string, ctx: Ctx, check: (v: SecretValue) => string | null): KeySource | null {
   if ('store' in ref) return { kind: 'store', secretName: ref.store };
@@ -189,15 +147,6 @@ function checkJwt(v: SecretValue): string | null {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v.reveal()) ? null : 'not a Dfns access token (expected a JWT: three base64url parts)';
 }
 
-/** Uses the store's own parser so config and store agree on what a key is. */
-function checkStoreKey(v: SecretValue): string | null {
-  try {
-    parseStoreKey(v.reveal(), v.source);
-    return null;
-  } catch (err) {
-    return err instanceof ConfigError ? err.problems.join('; ').replace(/^store key \([^)]*\) /, '') : 'unreadable';
-  }
-}
 
 function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigInput): Config {
   const p = ctx.problems;
@@ -230,6 +179,9 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
   const rules: Rule[] = (raw.rules ?? []).map((r) => ({ ...r, keyAlgorithm: r.keyAlgorithm as KeyAlgorithm | undefined }));
   const defaultStrategy = raw.rotation?.defaultStrategy ?? 'replace';
   const rekeyFallback = raw.rotation?.rekeyFallback ?? 'notify';
+  const overlapHours = raw.rotation?.overlapHours ?? DEFAULTS.overlapHours;
+  const maxOverlapHours = raw.rotation?.maxOverlapHours ?? Math.max(DEFAULTS.maxOverlapHours, overlapHours);
+  if (maxOverlapHours < overlapHours) p.push(`rotation.maxOverlapHours: ${maxOverlapHours} is shorter than rotation.overlapHours (${overlapHours}); it is the longest an old credential still in use is kept, so at least the overlap`);
   const usesReplace = defaultStrategy === 'replace' || rekeyFallback === 'replace' || rules.some((r) => r.strategy === 'replace' || r.rekeyFallback === 'replace');
   if (usesReplace && !raw.operator) {
     p.push(`rotation: strategy "replace" creates credentials, which only an org user can do: configure operator.*, or set rotation.defaultStrategy to "notify" (DFNS_ROTATOR_DEFAULT_STRATEGY=notify) and use no "replace" rules`);
@@ -283,7 +235,10 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
     rotation: {
       defaultStrategy,
       rekeyFallback,
-      overlapHours: raw.rotation?.overlapHours ?? DEFAULTS.overlapHours,
+      overlapHours,
+      usageCheck: raw.rotation?.usageCheck ?? 'audit-log',
+      usageGraceMinutes: raw.rotation?.usageGraceMinutes ?? DEFAULTS.usageGraceMinutes,
+      maxOverlapHours,
       archiveAfterHours: raw.rotation?.archiveAfterHours ?? DEFAULTS.archiveAfterHours,
       keyAlgorithm: (raw.rotation?.keyAlgorithm as KeyAlgorithm | undefined) ?? DEFAULTS.keyAlgorithm,
       daysValid: raw.rotation?.daysValid ?? null,
@@ -350,7 +305,7 @@ function buildServer(raw: RawConfig, ctx: Ctx, needed: boolean): Config['server'
   if (needed && enabled && !auth && !a) {
     ctx.problems.push('server.auth: the dashboard can trigger rotations, so it needs credentials and has no default password: set DFNS_ROTATOR_DASHBOARD_TOKEN (or server.auth.token), or disable it with server.enabled: false');
   }
-  return { enabled, host: s.host ?? DEFAULTS.host, port: s.port ?? DEFAULTS.port, auth, secureCookies: s.secureCookies ?? false, trustProxy: s.trustProxy ?? false, credentialMetrics: s.credentialMetrics ?? 'alerting' };
+  return { enabled, host: s.host ?? DEFAULTS.host, port: s.port ?? DEFAULTS.port, auth, secureCookies: s.secureCookies ?? false, trustProxy: s.trustProxy ?? false, allowedHosts: s.allowedHosts ?? [], credentialMetrics: s.credentialMetrics ?? 'alerting' };
 }
 
 function deepFreeze<T>(value: T): T {

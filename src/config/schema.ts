@@ -130,6 +130,12 @@ export const rawConfigSchema = z.strictObject({
       defaultStrategy: strategy.optional(),
       rekeyFallback: z.enum(['replace', 'notify']).optional(),
       overlapHours: z.number().min(0).max(24 * 90).optional(),
+      /** Before retiring, ask Dfns' audit log whether the old credential still signs. */
+      usageCheck: z.enum(['audit-log', 'off']).optional(),
+      /** Signed actions of the old credential this soon after promotion do not count (consumers in mid-switch). */
+      usageGraceMinutes: z.number().min(0).max(24 * 60).optional(),
+      /** An old credential still in use is kept at most this long after promotion; then a person decides. */
+      maxOverlapHours: z.number().min(0).max(24 * 365).optional(),
       archiveAfterHours: z.number().min(0).max(24 * 365).optional(),
       keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
       daysValid: z.number().int().min(1).max(3650).optional(),
@@ -180,6 +186,8 @@ export const rawConfigSchema = z.strictObject({
       secureCookies: z.boolean().optional(),
       /** Express `trust proxy` (true, a hop count, or addresses), so rate limits see the client behind the proxy. */
       trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).optional(),
+      /** Host names served besides the bind address and localhost (the DNS-rebinding guard checks `Host`). */
+      allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address, without scheme or path')).optional(),
       port: z.number().int().min(0).max(65535).optional(),
       /** Per-credential series on /metrics: only what people alert on (default), or every credential. */
       credentialMetrics: z.enum(['alerting', 'all']).optional(),

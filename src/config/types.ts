@@ -77,6 +77,9 @@ export interface Config {
     defaultStrategy: Strategy;
     rekeyFallback: 'replace' | 'notify';
     overlapHours: number;
+    usageCheck: 'audit-log' | 'off';
+    usageGraceMinutes: number;
+    maxOverlapHours: number;
     archiveAfterHours: number;
     keyAlgorithm: KeyAlgorithm;
     /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days, so a replacement is always dated). */
@@ -96,6 +99,7 @@ export interface Config {
     auth: DashboardAuth | null;
     secureCookies: boolean;
     trustProxy: boolean | number | string;
+    allowedHosts: string[];
     /** `alerting`: an expiry series for managed, own and urgent credentials only, counts for the rest; `all`: one for every credential. */
     credentialMetrics: 'alerting' | 'all';
   };
@@ -130,6 +134,8 @@ export const DEFAULTS = {
    */
   assumedLifetimeDays: 730,
   overlapHours: 24,
+  usageGraceMinutes: 15,
+  maxOverlapHours: 24 * 7,
   archiveAfterHours: 24 * 7,
   keyAlgorithm: 'ecdsa-p256' as KeyAlgorithm,
   /** Hourly, off the top of the hour. */

@@ -4,10 +4,12 @@ import type { Config } from '../config/types.js';
 import { describeError } from '../errors.js';
 import { createRuntime, type Runtime, type RuntimeOptions, type WorkerSettings } from '../jobs/runtime.js';
 import { queueUnfinishedRotations } from '../jobs/pending-adoption.js';
+import { readStoreTolerantly } from '../jobs/store-read.js';
 import { catchUpScan, scheduleInterval, startSchedule, type Schedule } from '../jobs/schedule.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
-import { createHttpServer, createPrometheusMetrics, pingRedis, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { createHttpServer, createPrometheusMetrics, pingRedis, queuesPaused, readinessFromChecks, workersRunning, type HttpServer } from '../server/index.js';
+import { dashboardWiring } from './dashboard-wiring.js';
 import { identityReadiness, redisIdentityHealth, type IdentityHealth } from './identity-health.js';
 import { IDENTITY_RETRY_MS, retryDegradedIdentities } from './identity-retry.js';
 import { probeRedis, runStartupChecks, StartupError, type StartupReport } from './startup-checks.js';
@@ -58,6 +60,7 @@ function lateMetrics(): { metrics: Metrics; set(m: Metrics): void } {
       rotationStep: (...a) => target.rotationStep(...a),
       dfnsRequest: (...a) => target.dfnsRequest(...a),
       notification: (...a) => target.notification(...a),
+      storeUnreadable: (...a) => target.storeUnreadable(...a),
     },
   };
 }
@@ -75,7 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const late = lateMetrics();
   const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
   // Process metrics once, under their standard names (process_*, nodejs_*), as dashboards expect.
-  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), budget: runtime.budget, credentialMetrics: config.server.credentialMetrics, defaultMetrics: options.collectProcessMetrics ?? true }));
+  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), rotations: runtime.rotations, budget: runtime.budget, credentialMetrics: config.server.credentialMetrics, defaultMetrics: options.collectProcessMetrics ?? true }));
 
   let startup: StartupReport;
   try {
@@ -86,7 +89,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   const last = await runtime.results.load().catch(() => null);
-  if (last) late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
+  if (last) {
+    late.metrics.credentialsScanned(last.items, last.summary.finishedAt);
+    late.metrics.storeUnreadable(last.summary.damaged?.length ?? 0);
+  }
 
   const identityHealth = redisIdentityHealth(runtime.redis, config.redis.prefix, clock, logger);
   for (const r of startup.identities) await identityHealth.set({ identity: r.identity, state: r.ok ? 'ok' : r.degraded ? 'degraded' : 'failed', detail: r.detail });
@@ -98,9 +104,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   runtime.startWorkers(options.workers);
   // The store is the durable truth: rotations it shows under way (their record lost with Redis, or
   // their job given up) are resumed now rather than at the next scan.
-  await runtime.store
-    .list()
-    .then((summaries) => queueUnfinishedRotations(runtime.scanDeps, summaries, 'start'))
+  // (Read tolerantly: a damaged file elsewhere must not keep these from resuming.)
+  await readStoreTolerantly(runtime.store)
+    .then(({ summaries }) => queueUnfinishedRotations(runtime.scanDeps, summaries, 'start'))
     .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not look for unfinished rotations at start; the next scan does'));
   let server: HttpServer | null = null;
   let schedule: Schedule | null = null;
@@ -115,6 +121,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         readiness: readinessFromChecks({
           redis: () => pingRedis(runtime.redis),
           workers: () => workersRunning(runtime.workers()),
+          queues: () => queuesPaused(Object.values(runtime.queues)),
           // A cheap read through the store's own code path (its folder, its key id check).
           store: async () => {
             await runtime.store.get('readyz-probe');
@@ -129,6 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         clock,
         secureCookies: options.server?.secureCookies ?? config.server.secureCookies,
         trustProxy: options.server?.trustProxy ?? config.server.trustProxy,
+        ...(await dashboardWiring(runtime, config)),
       }).catch((err: unknown) => {
         throw listenError(err, config.server.host, port);
       });

@@ -1,5 +1,6 @@
 import { describeError, errorCode, RotatorError } from '../errors.js';
 import type { Runtime } from '../jobs/runtime.js';
+import { readStoreTolerantly } from '../jobs/store-read.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from '../config/types.js';
 import { checkEvictionPolicy, checkPersistence, createRedis, describeRedis, redisFix, type PersistenceCheck } from '../redis/connection.js';
@@ -89,7 +90,11 @@ export async function runStartupChecks(runtime: Runtime, logger: Logger, options
 
   let secrets: number;
   try {
-    secrets = (await runtime.store.list()).length;
+    // One damaged file must not stop the daemon (every other credential would go unwatched): the
+    // scan reports it as an inventory item in state error and alerts once. A wrong key fails here.
+    const { summaries, damaged } = await readStoreTolerantly(runtime.store);
+    secrets = summaries.length;
+    for (const d of damaged) logger.error({ secretName: d.secretName, where: d.where }, `!!! unreadable secret in the store: ${d.problem}; ${d.action} !!!`);
   } catch (err) {
     throw new StartupError(`cannot read the secret store (${runtime.store.description}): ${describeError(err)}`);
   }

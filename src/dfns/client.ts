@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { Random } from './backoff.js';
 import { CallRunner, type TokenSource } from './call-runner.js';
 import { readTokenIdentity } from './jwt.js';
+import { KeySigner } from './key-signer.js';
 import { InvalidKeyError, detectKeyAlgorithm } from './keys.js';
 import { loginSchema, parseAnswer } from './answers.js';
 import { OperatorSession } from './operator-session.js';
@@ -82,7 +83,7 @@ export function createDfnsClient(options: DfnsClientOptions): DfnsPort {
   let holds: 'service-account' | 'pat' | undefined;
   if (identity.kind === 'operator') {
     signer = { credId: identity.credId, privateKeyPem: identity.privateKeyPem };
-    const authSigner = new sdk.keysigner.AsymmetricKeySigner({ credId: identity.credId, privateKey: identity.privateKeyPem });
+    const authSigner = new KeySigner({ credId: identity.credId, privateKey: identity.privateKeyPem });
     const authenticator = new sdk.sdk.DfnsAuthenticator({ baseUrl, orgId: options.orgId, signer: authSigner });
     tokens = new OperatorSession({
       clock,

@@ -119,6 +119,34 @@ export interface NewKeyCredentialInput {
   credId?: string;
 }
 
+/** One row of Dfns' audit log of signed actions (reads are never logged). */
+export interface ActionLogEntry {
+  /** Epoch ms. */
+  datePerformed: number;
+  /** `uj-…` */
+  id: string;
+  /** The user who signed: a service account's id, or a PAT's owner. */
+  userId: string;
+  username: string;
+  /** "Primary Credential ID": the signing Key credential (`cr-…`, its credentialUuid). */
+  credentialId: string;
+  actionPath: string;
+  summary: string;
+}
+
+export interface ActionLogQuery {
+  /** Epoch ms, inclusive. */
+  startTime: number;
+  endTime: number;
+  userId?: string;
+}
+
+export interface ActionLogPage {
+  entries: ActionLogEntry[];
+  /** Dfns cut the answer at its row cap (`X-Dfns-Result-Truncated`): later rows are missing. */
+  truncated: boolean;
+}
+
 /** A list item Dfns answered in a shape the worker cannot read: skipped, and reported by id (never its values). */
 export interface UnreadableItem {
   /** Position in `items`. */
@@ -171,6 +199,12 @@ export interface DfnsPort {
    * user-action challenge is created and signed, and the resulting action token is discarded.
    */
   proveSigning(): Promise<void>;
+
+  /**
+   * Dfns' audit log of signed actions in a time range (`GET /auth/action/logs`, CSV; needs
+   * `Auth:Logs:Read`, a 403 otherwise). Reads never appear in it: it tells who *signed*.
+   */
+  listActionLogs(query: ActionLogQuery): Promise<ActionLogPage>;
 
   /**
    * The Key credential ids Dfns lets this identity sign with: `allowCredentials.key` of a

@@ -3,15 +3,20 @@ import { dirname, sep } from 'node:path';
 import { createSeamFetch } from './transport.js';
 
 type SdkModule = typeof import('@dfns/sdk');
-type KeySignerModule = typeof import('@dfns/sdk-keysigner');
+
+/** `@dfns/sdk/utils/fetch.js` (not in the package's typed entry points). */
+interface FetchUtils {
+  simpleFetch(resource: string, options: { method: 'GET'; apiOptions: { baseUrl?: string; orgId?: string; authToken?: string } }): Promise<{ text(): Promise<string>; headers: { get(name: string): string | null } }>;
+}
 
 export interface LoadedSdk {
   sdk: SdkModule;
-  keysigner: KeySignerModule;
+  /** The SDK's own request chain (URL, auth header, errors), for answers its generated client cannot read (CSV). */
+  fetch: FetchUtils;
 }
 
 /**
- * Loads a private instance of `@dfns/sdk` (and `@dfns/sdk-keysigner`) whose `cross-fetch` is the
+ * Loads a private instance of `@dfns/sdk` whose `cross-fetch` is the
  * transport seam's wrapped fetch.
  *
  * Why not patch `require('cross-fetch').fetch` in place: the SDK does not look fetch up per call.
@@ -37,7 +42,6 @@ export function loadSdk(): LoadedSdk {
 function loadPrivateSdk(): LoadedSdk {
   const require = createRequire(import.meta.url);
   const sdkEntry = require.resolve('@dfns/sdk');
-  const keysignerEntry = require.resolve('@dfns/sdk-keysigner');
   const sdkRequire = createRequire(sdkEntry);
   const crossFetchPath = sdkRequire.resolve('cross-fetch');
   const crossFetch = sdkRequire('cross-fetch') as {
@@ -57,7 +61,7 @@ function loadPrivateSdk(): LoadedSdk {
   Object.assign(wrappedExports, { fetch: wrappedExports, default: wrappedExports });
 
   const cache = require.cache;
-  const privateDirs = [packageDir(sdkEntry), packageDir(keysignerEntry)];
+  const privateDirs = [packageDir(sdkEntry)];
   const isPrivate = (key: string) => privateDirs.some((dir) => key.startsWith(dir));
   const saved = new Map<string, NodeJS.Module | undefined>();
   for (const key of Object.keys(cache)) if (isPrivate(key)) saved.set(key, cache[key]);
@@ -71,8 +75,8 @@ function loadPrivateSdk(): LoadedSdk {
     fake.exports = wrappedExports;
     cache[crossFetchPath] = fake as unknown as NodeJS.Module;
     const sdk = require(sdkEntry) as SdkModule;
-    const keysigner = require(keysignerEntry) as KeySignerModule;
-    return { sdk, keysigner };
+    const fetch = sdkRequire('./utils/fetch.js') as FetchUtils;
+    return { sdk, fetch };
   } finally {
     // Put the cache back: remove our private instance, restore whatever was there before.
     for (const key of Object.keys(cache)) if (isPrivate(key)) delete cache[key];

@@ -98,7 +98,7 @@ export async function adoptCredential(deps: AdoptDeps, input: AdoptInput): Promi
   const now = deps.clock.now();
   const { versions, versionId } = addCurrent(existing, input.secretName, secret, {
     createdAt: now,
-    rotatedAt: now,
+    adoptedAt: now,
     expiresAt: expiry.kind === 'expires' ? expiry.expiresAt : null,
     credId,
     credentialId,

@@ -64,10 +64,29 @@ function expiryFrom(input: ClassifyInput, created: number, assumedLifetimeDays: 
 }
 
 /** The smallest threshold `msLeft` is inside (thresholds are in days, strictly decreasing). */
-export function thresholdFor(msLeft: number, warnDays: readonly number[]): number | null {
+export function thresholdFor(msLeft: number, warnDays: readonly number[], lifetimeMs: number | null = null): number | null {
   let hit: number | null = null;
-  for (const d of warnDays) if (msLeft <= d * DAY_MS) hit = hit === null ? d : Math.min(hit, d);
+  for (const d of warnDays) {
+    // A threshold at or above the lifetime would fire the moment the credential is created.
+    if (lifetimeMs !== null && d * DAY_MS >= lifetimeMs) continue;
+    if (msLeft <= d * DAY_MS) hit = hit === null ? d : Math.min(hit, d);
+  }
   return hit;
+}
+
+/** A lifetime is a length, not a countdown: whole days, rounded (a JWT `exp` is in seconds). */
+function lifetimeDays(lifetimeMs: number): number {
+  return Math.max(1, Math.round(lifetimeMs / DAY_MS));
+}
+
+/**
+ * The rotate-before window, capped at a third of the lifetime (cert-manager renews at 2/3 of a
+ * certificate's life by default): a 30-day PAT under a 14-day window would otherwise be due
+ * for rotation 16 days after its birth, and its replacement again 16 days after that.
+ */
+export function rotateWindowMs(rotateBeforeDays: number, lifetimeMs: number | null): number {
+  const configured = rotateBeforeDays * DAY_MS;
+  return lifetimeMs === null ? configured : Math.min(configured, lifetimeMs / 3);
 }
 
 
@@ -95,10 +114,14 @@ export function classifyCredential(input: ClassifyInput, policy: ClassifyPolicy,
     state = 'expired';
     reason = `${expiryPhrase(now + msLeft, now)}${estimated}`;
   } else {
-    threshold = thresholdFor(msLeft, policy.warnDays);
-    if (msLeft <= policy.rotateBeforeDays * DAY_MS) {
+    // Lifetime: creation to expiry (exact for a held token, the assumed lifetime for an estimate).
+    const lifetimeMs = expiresAt !== null && !Number.isNaN(created) && expiresAt > created ? expiresAt - created : null;
+    threshold = thresholdFor(msLeft, policy.warnDays, lifetimeMs);
+    const windowMs = rotateWindowMs(policy.rotateBeforeDays, lifetimeMs);
+    if (msLeft <= windowMs) {
       state = 'rotate';
-      reason = `${expiryPhrase(now + msLeft, now)}${estimated}, inside the ${policy.rotateBeforeDays}-day rotation window`;
+      const window = windowMs < policy.rotateBeforeDays * DAY_MS ? `the last third of its ${lifetimeDays(lifetimeMs!)}-day lifetime` : `the ${policy.rotateBeforeDays}-day rotation window`;
+      reason = `${expiryPhrase(now + msLeft, now)}${estimated}, inside ${window}`;
     } else if (keyTooOld) {
       state = 'rotate';
       reason = `key is ${Math.floor(keyAgeDays!)} days old (max ${policy.maxKeyAgeDays}); ${expiryPhrase(now + msLeft, now)}${estimated}`;

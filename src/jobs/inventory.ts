@@ -3,6 +3,7 @@ import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord
 import { credentialKey, type CredentialKind, type InventoryItem, type Strategy } from '../model.js';
 import type { SecretSummary, Stage } from '../secrets/types.js';
 import { classifyCredential, type ExpiryEvidence } from './classify.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * Pure join of what Dfns lists with what the store holds, classified with each credential's
@@ -40,6 +41,7 @@ export interface StoreEntry {
   expiresAt: number | null;
   keyCreatedAt: number;
   lastRotatedAt?: number;
+  adoptedAt?: number;
 }
 
 /** credentialId → where the store holds it. A credential in two secrets is a misconfiguration: the newest version wins. */
@@ -60,6 +62,7 @@ export function indexStore(summaries: readonly SecretSummary[]): Map<string, Sto
         expiresAt: v.metadata.expiresAt ?? null,
         keyCreatedAt: v.metadata.createdAt,
         lastRotatedAt: v.metadata.rotatedAt,
+        adoptedAt: v.metadata.adoptedAt,
         versionCreatedAt: v.metadata.createdAt,
       });
     }
@@ -128,7 +131,7 @@ function unreadableItem(item: InventoryItem, problem: string): InventoryItem {
     threshold: null,
     strategy: 'notify',
     reason: `Dfns' answer for it could not be read (${problem})${known}`,
-    action: "check it in the Dfns dashboard: the worker does not rotate a credential whose record it cannot read (`dfns-rotator plan` shows it again once Dfns' answer is readable)",
+    action: "check it in the Dfns dashboard: the worker does not rotate a credential whose record it cannot read (`" + cliCommand('plan') + "` shows it again once Dfns' answer is readable)",
   };
 }
 
@@ -156,7 +159,14 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
   );
   const role = stored?.stage ?? 'unmanaged';
   const managed = role === 'current';
-  const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label);
+  // A replaced credential (previous) or one being created (pending) belongs to its rotation: it
+  // is not due for rotation or warning itself, and must not be counted as such.
+  if ((role === 'previous' || role === 'pending') && (c.state === 'warn' || c.state === 'rotate')) {
+    c.state = 'ok';
+    c.threshold = null;
+    c.reason = role === 'previous' ? `replaced: ${c.reason.replace(/, inside .*$/, '')}; retired after the overlap window` : `being created by a rotation: ${c.reason}`;
+  }
+  const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label, stored?.secretName);
   const item: InventoryItem = {
     key: credentialKey(f.kind, f.id),
     kind: f.kind,
@@ -180,6 +190,7 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
   if (action && STATES_WITH_ACTION.has(c.state)) item.action = action;
   if (evidence.kind === 'token-without-exp' && c.state === 'unknown') item.action = undatedAdvice(own?.label, stored?.secretName);
   if (stored?.lastRotatedAt !== undefined && managed) item.lastRotatedAt = stored.lastRotatedAt;
+  if (stored?.adoptedAt !== undefined && managed) item.adoptedAt = stored.adoptedAt;
   return item;
 }
 
@@ -189,8 +200,8 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
  */
 function undatedAdvice(ownLabel: string | undefined, secretName: string | undefined): string {
   if (ownLabel) return `the worker's own ${ownLabel} has no exp, so its expiry is unknown: create a replacement with a set lifetime (daysValid) and update the worker's configuration`;
-  const name = secretName ?? '<secret>';
-  return `its token has no exp, so its expiry is unknown: rotate it onto a dated token (\`dfns-rotator rotate ${name}\`; the replacement gets rotation.daysValid, else 365 days)`;
+  const rotate = secretName ? cliCommand('rotate', secretName, '--reason', 'token has no known expiry') : `${cliCommand('rotate')} <secret> --reason 'token has no known expiry'`;
+  return `its token has no exp, so its expiry is unknown: rotate it onto a dated token (\`${rotate}\`; the replacement gets rotation.daysValid, else 365 days)`;
 }
 
 /**
@@ -204,6 +215,7 @@ function effectiveStrategy(
   role: InventoryItem['role'],
   operatorUsername: string | null,
   ownLabel: string | undefined,
+  secretName: string | undefined,
 ): { strategy: Strategy; action?: string } {
   if (role === 'previous') return { strategy: 'notify', action: 'replaced already; the old credential is retired after the overlap window' };
   if (role === 'pending') return { strategy: 'notify', action: 'a rotation is creating this credential' };
@@ -211,11 +223,11 @@ function effectiveStrategy(
     const what = ownLabel
       ? `this is the worker's own ${ownLabel}: create a new token and update the worker's configuration before it expires`
       : f.kind === 'pat'
-        ? `ask ${f.owner ?? 'its owner'} to create a new personal access token and update its consumers, or adopt it with \`dfns-rotator adopt\``
-        : 'create a replacement in the Dfns dashboard and update its consumers, or bring it under management with `dfns-rotator adopt`';
+        ? `ask ${f.owner ?? 'its owner'} to create a new personal access token and update its consumers, or adopt it with \`${cliCommand('adopt')} --help\``
+        : `create a replacement in the Dfns dashboard and update its consumers, or bring it under management with \`${cliCommand('adopt')} --help\``;
     return { strategy: 'notify', action: what };
   }
-  if (configured === 'notify') return { strategy: 'notify', action: 'strategy is notify: rotate it by hand (`dfns-rotator rotate`) or change its rule' };
+  if (configured === 'notify') return { strategy: 'notify', action: `strategy is notify: rotate it by hand (\`${cliCommand('rotate', secretName ?? f.id, '--reason', 'manual rotation')}\`) or change its rule` };
   if (configured === 'replace' && f.kind === 'pat' && operatorUsername !== null && f.owner !== operatorUsername) {
     return { strategy: 'notify', action: `only ${f.owner ?? 'its owner'} can create a replacement PAT; use strategy rekey, or have its owner rotate it` };
   }

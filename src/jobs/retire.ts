@@ -13,7 +13,8 @@ import { deactivateIfActive, ignoreGone } from './effect-context.js';
 import { applyEvent, nextRetireEffect } from './rotation-machine.js';
 import { rotationCredential } from './rotation-notices.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
-import type { RotationEvent, RotationRecord } from './rotation-types.js';
+import type { RetireUsage, RotationEvent, RotationRecord } from './rotation-types.js';
+import { checkRetireUsage } from './retire-usage.js';
 import { updateSecret } from './secret-writes.js';
 
 export interface RetireDeps {
@@ -47,7 +48,7 @@ export function createRetireProcessor(deps: RetireDeps) {
 
     for (;;) {
       const effect = nextRetireEffect(record, deps.clock.now(), archiveAfterMs);
-      if (effect.type === 'finished') return { rotationId: record.rotationId, step: record.step };
+      if (effect.type === 'finished' || effect.type === 'held') return { rotationId: record.rotationId, step: record.step };
       if (effect.type === 'wait') {
         if (record.promotedAt === null) throw new UnrecoverableError(`refusing to retire: ${effect.why}`);
         const due = record.step === 'deactivated' ? (record.deactivatedAt ?? 0) + archiveAfterMs : (record.retireAt ?? 0);
@@ -56,6 +57,15 @@ export function createRetireProcessor(deps: RetireDeps) {
         throw new DelayedError();
       }
       if (effect.type === 'deactivate-old') {
+        if (record.usage?.status !== 'forced') {
+          const decision = await checkRetireUsage(deps, record);
+          const checked = applyEvent(record, decision.event, deps.clock.now());
+          // Alert before saving: a crash in between repeats the same decision, and the alert's
+          // dedupe key makes the second one a no-op; the other order could lose it.
+          if (decision.alert) await notifyStillInUse(deps, checked, decision.alert);
+          record = await save(deps, checked, usageAction(decision.event.usage), decision.event);
+          if (!decision.retire) continue;
+        }
         await deactivateOld(deps, record);
         const deactivated: RotationEvent = { type: 'deactivated', at: deps.clock.now() };
         record = await save(deps, applyEvent(record, deactivated, deps.clock.now()), 'deactivated old credential', deactivated);
@@ -78,6 +88,31 @@ export function createRetireProcessor(deps: RetireDeps) {
       }
     }
   };
+}
+
+function usageAction(u: RetireUsage): string {
+  switch (u.status) {
+    case 'in-use': return 'retire postponed: the old credential still signs actions';
+    case 'held': return 'retire held: the old credential still signs actions at the maximum overlap';
+    case 'unused': return u.note ? `usage ${u.note}` : 'usage checked: the old credential signed nothing since promotion';
+    case 'not-visible': return 'usage not visible: retiring after the overlap alone';
+    case 'forced': return 'retire forced';
+    case 'off': return 'usage check off';
+  }
+}
+
+async function notifyStillInUse(deps: RetireDeps, r: RotationRecord, outcome: 'postponed' | 'held'): Promise<void> {
+  const maxRetireAt = (r.promotedAt ?? deps.clock.now()) + deps.config.rotation.maxOverlapHours * 3_600_000;
+  await deps.notify.enqueue({
+    type: 'retire-postponed',
+    rotationId: r.rotationId,
+    credential: rotationCredential(r),
+    outcome,
+    lastUseAt: r.usage?.lastUseAt ?? deps.clock.now(),
+    retireAt: outcome === 'postponed' ? r.retireAt : null,
+    maxRetireAt,
+    newCredentialId: r.created?.credentialId ?? null,
+  }, `retire-${outcome}:${r.rotationId}:${r.usage?.postponements ?? 0}`);
 }
 
 async function deactivateOld(deps: RetireDeps, r: RotationRecord): Promise<void> {

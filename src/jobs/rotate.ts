@@ -166,7 +166,9 @@ async function joinOrStart(
     }
     if (existing) return { kind: 'record', record: existing }; // our own (a retried or restarted job)
     const secret = await deps.store.get(secretName);
-    const rotatedAt = (secret && versionWithStage(secret.versions, 'current')?.metadata.rotatedAt) ?? 0;
+    const current = secret ? versionWithStage(secret.versions, 'current')?.metadata : undefined;
+    // An adopted version counts from its adoption: a request older than that asked about the credential it replaced.
+    const rotatedAt = current?.rotatedAt ?? current?.adoptedAt ?? 0;
     if (rotatedAt > data.requestedAt) {
       await deps.rotations.releaseActive(secretName, rotationId);
       return { kind: 'skipped', rotatedAt };

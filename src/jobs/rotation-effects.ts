@@ -170,6 +170,7 @@ export async function runEffect(deps: EffectDeps, r: RotationRecord, effect: Rot
     case 'deactivate-old':
     case 'archive-old':
     case 'wait':
+    case 'held':
     case 'finished':
       return null;
   }

@@ -7,6 +7,7 @@ import {
   type RotationRecord,
   type RotationStep,
 } from './rotation-types.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * The rotation protocol of DESIGN.md as a pure state machine: `nextEffect` says what to do from
@@ -95,6 +96,9 @@ export function nextRetireEffect(r: RotationRecord, now: number, archiveAfterMs:
     case 'promoted':
     case 'announced':
     case 'retire-scheduled':
+      if (r.usage?.status === 'held') {
+        return { type: 'held', why: `the old credential still signs actions at the maximum overlap: retire it by hand with \`${cliCommand('retire', r.rotationId, '--force', '--reason', 'its consumers have moved')}\`` };
+      }
       if (r.retireAt !== null && now < r.retireAt) return { type: 'wait', why: `overlap window ends at ${new Date(r.retireAt).toISOString()}` };
       return { type: 'deactivate-old' };
     case 'deactivated':
@@ -163,6 +167,9 @@ export function applyEvent(r: RotationRecord, event: RotationEvent, now: number)
     case 'retire-scheduled':
       expectStep(r, event, 'announced');
       return { ...next, step: 'retire-scheduled', retireAt: event.retireAt };
+    case 'usage-checked':
+      expectStep(r, event, 'promoted', 'announced', 'retire-scheduled');
+      return { ...next, usage: { ...event.usage }, ...(event.retireAt !== null ? { retireAt: event.retireAt } : {}) };
     case 'deactivated':
       expectStep(r, event, 'promoted', 'announced', 'retire-scheduled');
       return { ...next, step: 'deactivated', deactivatedAt: event.at };

@@ -2,6 +2,7 @@ import type { CredentialPolicy } from '../config/policy.js';
 import { credentialKey } from '../model.js';
 import type { CredentialSummary, Notification } from '../notify/types.js';
 import type { RotationRecord } from './rotation-types.js';
+import { cliCommand } from '../cli-name.js';
 
 /** How a rotation names its credential on Slack: the old one, which is what people know. */
 export function rotationCredential(r: RotationRecord, policy?: Pick<CredentialPolicy, 'strategy'>): CredentialSummary {
@@ -31,8 +32,8 @@ export function rotationFailedNotice(r: RotationRecord, detail: { stuck?: boolea
         ? 'the new credential was removed; the current credential is untouched and keeps working'
         : 'nothing was changed; the current credential is untouched and keeps working',
     action: detail.stuck
-      ? `check Dfns and the worker logs, then re-trigger: dfns-rotator rotate ${r.secretName} --reason "retry"`
-      : `fix the cause, then rotate by hand: dfns-rotator rotate ${r.secretName} --reason "..." (automatic retries resume after a cooldown)`,
+      ? `check Dfns and the worker logs, then re-trigger: ${cliCommand('rotate', r.secretName, '--reason', 'retry after failure')}`
+      : `fix the cause, then rotate by hand: ${cliCommand('rotate', r.secretName, '--reason', 'retry after fixing the cause')} (automatic retries resume after a cooldown)`,
   };
 }
 
@@ -43,7 +44,7 @@ export function rotationParkedNotice(r: RotationRecord): Extract<Notification, {
     credential: rotationCredential(r),
     step: 'create',
     ...(r.approvalId ? { approvalId: r.approvalId } : {}),
-    action: `a Dfns policy holds the create for approval; once approved or denied, resume with: dfns-rotator rotate ${r.secretName} --resume --reason "approved"`,
+    action: `a Dfns policy holds the create for approval; once approved or denied, resume with: ${cliCommand('rotate', r.secretName, '--resume', '--reason', 'approved')}`,
   };
 }
 

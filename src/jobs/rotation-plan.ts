@@ -7,8 +7,10 @@ import type { SecretStore, SecretVersion } from '../secrets/types.js';
 import type { CredentialKind } from '../model.js';
 import type { Identities } from './identities.js';
 import type { Observation } from './scan-results.js';
+import { readStoreTolerantly } from './store-read.js';
 import { newRotation } from './rotation-machine.js';
 import type { RotationRecord, RotationStrategy } from './rotation-types.js';
+import { cliCommand } from '../cli-name.js';
 
 /** The rotation cannot start (nothing was changed anywhere): the message says why and what to do. */
 export class RotationPlanError extends RotatorError {
@@ -35,13 +37,14 @@ export const OBSERVATION_MAX_AGE_MS = 2 * 3_600_000;
  * Finds the managed secret a job names: a secret name, a credential key (`sa:us-…`,
  * `pat:to-…`), or a bare Dfns id (`us-…`, `to-…`) held as some secret's current version.
  */
-export async function resolveSecretName(store: Pick<SecretStore, 'get' | 'list'>, credential: string): Promise<string> {
+export async function resolveSecretName(store: Pick<SecretStore, 'get' | 'list' | 'listReadable'>, credential: string): Promise<string> {
   if (await store.get(credential).catch(() => null)) return credential;
   const id = credential.replace(/^(sa|pat):/, '');
-  const summaries = await store.list();
+  // A damaged file elsewhere in the store must not stop a rotation of this one.
+  const { summaries } = await readStoreTolerantly(store);
   const match = summaries.find((s) => s.versions.some((v) => v.stages.includes('current') && v.metadata.credentialId === id));
   if (match) return match.name;
-  throw new RotationPlanError(`no managed credential "${credential}": give a secret name, sa:<id>, pat:<id> or a Dfns id of a credential in the store (see \`dfns-rotator plan\`)`);
+  throw new RotationPlanError(`no managed credential "${credential}": give a secret name, sa:<id>, pat:<id> or a Dfns id of a credential in the store (see \`${cliCommand('plan')}\`)`);
 }
 
 /** Days between the token's `iat` and `exp`, the lifetime the replacement keeps. */

@@ -88,8 +88,32 @@ export interface RotationRecord {
   /** When the retire job deactivates the old credential. */
   retireAt: number | null;
   deactivatedAt: number | null;
+  /** What Dfns' audit log told about the old credential before retiring it (absent: not checked yet). */
+  usage?: RetireUsage;
   /** Optimistic-concurrency counter of the record itself. */
   revision: number;
+}
+
+/**
+ * Whether consumers moved off the old credential, as far as Dfns' audit log of signed actions
+ * shows (reads are invisible to it). Ids and times only.
+ */
+export interface RetireUsage {
+  /**
+   * `unused`: no signed action since promotion (+ grace); `in-use`: it still signs, retirement
+   * postponed; `held`: still in use at the maximum overlap, a person decides; `forced`: a person
+   * decided to retire anyway; `not-visible`: the audit log could not be read (no `Auth:Logs:Read`),
+   * the overlap rule alone applies; `off`: the check is disabled in the config.
+   */
+  status: 'unused' | 'in-use' | 'held' | 'forced' | 'not-visible' | 'off';
+  checkedAt: number;
+  /** The log was read up to here; the next check starts from it. */
+  checkedUntil: number | null;
+  /** Last signed action of the old credential seen after promotion (+ grace), epoch ms. */
+  lastUseAt: number | null;
+  postponements: number;
+  /** Why the log could not be read, or who forced. */
+  note?: string;
 }
 
 /** What the rotate/retire processors must do next. Computed from the record alone. */
@@ -110,6 +134,8 @@ export type RotationEffect =
   | { type: 'archive-old' }
   /** Nothing to do in this job: the rotation waits (parked, or retire not yet due) or is finished. */
   | { type: 'wait'; why: string }
+  /** The old credential is still in use at the maximum overlap: nothing happens until a person forces it. */
+  | { type: 'held'; why: string }
   | { type: 'finished' };
 
 export type RotationEvent =
@@ -132,6 +158,8 @@ export type RotationEvent =
   | { type: 'announced' }
   | { type: 'retire-scheduled'; retireAt: number }
   | { type: 'rolled-back' }
+  /** The audit log was read before retiring; `retireAt` moves when the old credential is still in use. */
+  | { type: 'usage-checked'; usage: RetireUsage; retireAt: number | null }
   | { type: 'deactivated'; at: number }
   | { type: 'archived' }
   /** `rekey` refused (403) and the policy falls back to `replace`: the staged key is reused. */

@@ -1,5 +1,6 @@
 import type { CredentialState, InventoryItem } from '../model.js';
 import type { CredentialSummary, Notification } from '../notify/types.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * Pure decisions of a scan: which managed credentials to rotate, and which warnings are due.
@@ -71,9 +72,9 @@ export function planWarnings(
     if (markerKey === null) continue;
     const nextAction =
       auto && item.state === 'unknown'
-        ? `its token carries no expiry, so the worker cannot tell when to rotate it: rotate it once by hand (\`dfns-rotator rotate ${item.secretName}\`) to get a token with a known expiry`
+        ? `its token carries no expiry, so the worker cannot tell when to rotate it: rotate it once by hand (\`${cliCommand('rotate', item.secretName, '--reason', 'token has no known expiry')}\`) to get a token with a known expiry`
         : auto
-          ? `the worker rotates it (strategy ${item.strategy}) but has not managed to yet: check \`dfns-rotator history --secret ${item.secretName}\` for the last rotation's error`
+          ? `the worker rotates it (strategy ${item.strategy}) but has not managed to yet: check \`${cliCommand('history', '--secret', item.secretName)}\` for the last rotation's error`
           : (item.action ?? 'rotate it by hand');
     out.push({
       markerKey,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEFAULTS } from '../config/types.js';
 import type { Clock } from '../clock.js';
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
@@ -6,7 +7,7 @@ import type { DfnsPort, PersonalAccessTokenRecord, ServiceAccountRecord, Unreada
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { InventoryItem, ScanSummary } from '../model.js';
+import type { DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretSummary } from '../secrets/types.js';
 import type { Notification } from '../notify/types.js';
@@ -22,10 +23,11 @@ import { queueUnfinishedRotations } from './pending-adoption.js';
 import type { RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
 import type { Observation, ScanResults } from './scan-results.js';
+import { readStoreTolerantly } from './store-read.js';
 
 export interface ScanDeps {
   identities: Identities;
-  store: Pick<SecretStore, 'list' | 'get'>;
+  store: Pick<SecretStore, 'list' | 'get' | 'listReadable'>;
   policyFor: (subject: PolicySubject) => CredentialPolicy;
   /** Queues a rotation; false when one for that secret is already waiting or running. */
   requestRotation: (request: { secretName: string; reason: string; requestedBy: string; rotationId: string; requestedAt: number }) => Promise<boolean>;
@@ -150,10 +152,11 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   const errors: ScanSummary['errors'] = [];
   // The store is read while Dfns answers the listings (its file reads overlap the network wait);
   // a store error still fails the scan, where it is awaited.
-  const storeRead = deps.store.list();
+  const storeRead = readStoreTolerantly(deps.store);
   storeRead.catch(() => undefined); // only marks it handled until awaited: the await below still throws
-  const listing = await listAll(deps, storeRead, errors);
-  const summaries = await storeRead;
+  const listing = await listAll(deps, storeRead.then((r) => r.summaries), errors);
+  const { summaries, damaged } = await storeRead;
+  for (const d of damaged) deps.logger.error({ secretName: d.secretName, where: d.where, problem: d.problem }, `unreadable secret in the store: ${d.action}`);
   if (listing.serviceAccounts === null && listing.pats.length === 0) throw new ScanBlindError(errors);
   if (listing.serviceAccounts === null) errors.push({ identity: 'scan', message: 'service accounts were not listed: their expiry is not watched this time' });
 
@@ -196,7 +199,8 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   }
 
   const finishedAt = deps.clock.now();
-  const summary: ScanSummary = { scanId, startedAt, finishedAt, counts: countStates(items), total: items.length, rotationsQueued, notificationsQueued, errors };
+  if (!data.dryRun) notificationsQueued += await alertDamaged(deps, damaged);
+  const summary: ScanSummary = { scanId, startedAt, finishedAt, counts: countStates(items), total: items.length, rotationsQueued, notificationsQueued, errors, ...(damaged.length > 0 ? { damaged } : {}) };
   if (!data.dryRun && deps.digest === 'daily') {
     const day = new Date(finishedAt).toISOString().slice(0, 10);
     const digest = {
@@ -214,6 +218,7 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   if (!data.dryRun) {
     await deps.results.save({ summary, items });
     deps.metrics.credentialsScanned(items, finishedAt);
+    deps.metrics.storeUnreadable(damaged.length);
   }
   // The whole scan, saving its result and updating the gauges included.
   deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: deps.clock.now() - startedAt }, 'scan finished');
@@ -245,6 +250,16 @@ function observations(listing: Listing, items: readonly InventoryItem[], operato
 /** Null when the answer did not say (planning then asks Dfns). */
 function permissionIdsOf(record: { permissionAssignments?: { permissionId: string }[] | null | undefined }): string[] | null {
   return record.permissionAssignments ? record.permissionAssignments.map((p) => p.permissionId) : null;
+}
+
+/** One alert per damaged secret and problem, not one per scan: the inventory keeps showing it. */
+async function alertDamaged(deps: ScanDeps, damaged: readonly DamagedSecret[]): Promise<number> {
+  let queued = 0;
+  for (const d of damaged) {
+    const marker = `damaged:${d.secretName}:${createHash('sha256').update(d.problem).digest('hex').slice(0, 16)}`;
+    if (await queueOnce(deps, marker, () => deps.notify.enqueue({ type: 'store-damaged', secretName: d.secretName, where: d.where, problem: d.problem, action: d.action }))) queued += 1;
+  }
+  return queued;
 }
 
 /** A parked rotation waits for a person; a recently failed one is not retried every scan. */

@@ -1,5 +1,6 @@
 import type { Sleep } from '../clock.js';
 import { errorCode, RotatorError } from '../errors.js';
+import { storeOutageCode } from '../secrets/errors.js';
 import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
 
 /**
@@ -23,18 +24,31 @@ export async function updateSecret(
       return { name, revision, versions };
     } catch (err) {
       const code = errorCode(err);
-      const transient = code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
+      // Retryable store errors: a concurrent write, a busy lock, a store's own retryable answer. A store
+      // that is out or unwritable after its own retries is not retried here (that would multiply the
+      // adapter's retries): the caller's held-token path waits it out (see unwritableCode).
+      const retryable = err instanceof RotatorError && err.retryable && unwritableCode(err) === null;
+      const transient = retryable || code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
       if (!transient || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);
     }
   }
 }
 
-/** Errors that mean the store cannot take writes for now (full, read-only, permissions): not a conflict, not corruption. */
-const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT']);
+/**
+ * Errors that mean the store cannot take writes for now (full, read-only, permissions): not a
+ * conflict, not corruption. The file store's errno codes, and a remote store's outage or refusal
+ * after its own retries (AWS Secrets Manager throttling, 5xx or unreachable; IAM refusing the write).
+ */
+const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT', 'SECRET_STORE_UNAVAILABLE', 'SECRET_STORE_ACCESS']);
 
-/** The errno code when `err` (or its cause) says the store cannot be written; null otherwise. */
+/**
+ * The errno code when `err` (or its cause) says the store cannot be written, or the adapter's
+ * code when the store's backend is out for now (Vault unreachable or failing); null otherwise.
+ */
 export function unwritableCode(err: unknown): string | null {
+  const outage = storeOutageCode(err);
+  if (outage) return outage;
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && UNWRITABLE_CODES.has(code)) return code;

@@ -16,6 +16,7 @@ import {
 } from './format-credential.js';
 import { code, endSentence, esc, plural } from './format-text.js';
 import { expiryPhrase, formatUtc } from './format-time.js';
+import { cliCommand } from '../cli-name.js';
 
 type ExpiryWarning = Extract<Notification, { type: 'expiry-warning' }>;
 type ScanDigest = Extract<Notification, { type: 'scan-digest' }>;
@@ -129,12 +130,12 @@ export function renderExpiryBatch(n: ExpiryBatch, o: RenderOptions): RenderedMes
     headerBlock(`:warning: ${plural(n.count, 'more credential')} crossed an expiry threshold`),
     sectionBlock(countsLine || 'See the inventory for details.'),
     ...(lines.length > 0 ? packSections('*Most urgent*', lines) : []),
-    contextBlock('Sent as one message to keep the channel readable; each is listed in the inventory and by `dfns-rotator plan`', `Scan ${code(n.scanId)} at ${formatUtc(n.at)}`, dashboardLink(o.dashboardUrl)),
+    contextBlock('Sent as one message to keep the channel readable; each is listed in the inventory and by `' + cliCommand('plan') + '`', `Scan ${code(n.scanId)} at ${formatUtc(n.at)}`, dashboardLink(o.dashboardUrl)),
   ];
   const text = fallbackText([
     `Expiry warnings: ${plural(n.count, 'more credential')} crossed an expiry threshold${countsLine ? ` (${countsLine})` : ''}.`,
     shown.length > 0 ? `Most urgent: ${shown.slice(0, 3).map((u) => `${credentialRefPlain(u.credential)} ${shortExpiry(u.credential.expiresAt, u.credential.expirySource, o.now)}`).join('; ')}.` : '',
-    'See the inventory page or `dfns-rotator plan`.',
+    `See the inventory page or \`${cliCommand('plan')}\`.`,
   ]);
   return { text, blocks: limitBlocks(blocks) };
 }

@@ -15,6 +15,7 @@ import {
 import { code, endSentence, esc } from './format-text.js';
 import { expiryPhrase, formatUtc, relativeTime } from './format-time.js';
 import type { CredentialSummary } from './types.js';
+import { cliCommand } from '../cli-name.js';
 
 type Of<T extends Notification['type']> = Extract<Notification, { type: T }>;
 
@@ -133,6 +134,32 @@ export function renderCredentialRetired(n: Of<'credential-retired'>, o: RenderOp
     footer(c, n.rotationId, o),
   ];
   const text = fallbackText([`Retired: the old Dfns ${credentialRefPlain(c)} ${done}`]);
+  return { text, blocks: limitBlocks(blocks) };
+}
+
+export function renderRetirePostponed(n: Of<'retire-postponed'>, o: RenderOptions): RenderedMessage {
+  const c = n.credential;
+  const lastUse = `${formatUtc(n.lastUseAt)} (${relativeTime(n.lastUseAt, o.now)})`;
+  const replacement = n.newCredentialId ? ` Services should be using ${code(n.newCredentialId)} from the store.` : '';
+  const plainReplacement = n.newCredentialId ? ` Services should be using ${n.newCredentialId} from the store.` : '';
+  const next =
+    n.outcome === 'postponed'
+      ? `It stays active; retirement is checked again ${formatUtc(n.retireAt!)}, and waits at most until ${formatUtc(n.maxRetireAt)}.`
+      : `The maximum overlap is reached: it stays active until a person decides. Move the service, then run ${code(cliCommand('retire', n.rotationId, '--force', '--reason', 'its consumers have moved'))}.`;
+  const plainNext =
+    n.outcome === 'postponed'
+      ? `It stays active; retirement is checked again ${formatUtc(n.retireAt!)}, and waits at most until ${formatUtc(n.maxRetireAt)}.`
+      : `The maximum overlap is reached: it stays active until a person decides. Move the service, then run ${cliCommand('retire', n.rotationId, '--force', '--reason', 'its consumers have moved')}.`;
+  const blocks: SlackBlock[] = [
+    headerBlock(`:hourglass: Old ${kindNoun(c.kind)} still in use`),
+    sectionBlock(`${credentialRef(c)} was replaced, but Dfns' audit log shows it signing an action at ${esc(lastUse)}: a service has not moved to the new credential.${replacement}`),
+    sectionBlock(next),
+    footer(c, n.rotationId, o),
+  ];
+  const text = fallbackText([
+    `Still in use: the old Dfns ${credentialRefPlain(c)} signed an action at ${lastUse} after it was replaced.${plainReplacement}`,
+    plainNext,
+  ]);
   return { text, blocks: limitBlocks(blocks) };
 }
 

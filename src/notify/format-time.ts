@@ -1,26 +1,27 @@
 /**
  * Human wording for instants and durations, always relative to an injected `now` (epoch ms).
- * Whole units are floored: "in 2 days" for 2 days 23 hours. For an expiry that errs on the side
- * of urgency, never promising more time than is left.
+ * The one rounding rule of every message (banner, log, Slack, inventory, plan, status): whole
+ * units, floored: "in 2 days" for 2 days 23 hours, which for an expiry errs on the side of
+ * urgency, never promising more time than is left. Everything that words a time uses these.
  */
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** `45 minutes`, `5 hours`, `3 days`, `less than a minute`: the size of `ms`, sign ignored. */
+/** `45 minutes`, `5 hours`, `3 days`, `under a minute`: the size of `ms`, sign ignored. */
 export function formatDuration(ms: number): string {
   const abs = Math.abs(ms);
-  if (abs < MINUTE) return 'less than a minute';
+  if (abs < MINUTE) return 'under a minute';
   if (abs < HOUR) return unit(Math.floor(abs / MINUTE), 'minute');
   if (abs < DAY) return unit(Math.floor(abs / HOUR), 'hour');
   return unit(Math.floor(abs / DAY), 'day');
 }
 
-/** `in 3 days`, `2 days ago`, `now` (within a minute either side). */
+/** `in 3 days`, `2 days ago`; `in under a minute` / `just now` within a minute. */
 export function relativeTime(at: number, now: number): string {
   const diff = at - now;
-  if (Math.abs(diff) < MINUTE) return 'now';
+  if (Math.abs(diff) < MINUTE) return diff > 0 ? 'in under a minute' : 'just now';
   return diff > 0 ? `in ${formatDuration(diff)}` : `${formatDuration(diff)} ago`;
 }
 

@@ -1,7 +1,8 @@
 import type { Notification, NotificationType, RenderedMessage } from './types.js';
 import type { RenderOptions } from './format-credential.js';
 import { renderExpiryBatch, renderExpiryWarning, renderScanDigest } from './format-expiry.js';
-import { renderCredentialRetired, renderRotationAttention, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
+import { renderStoreDamaged } from './format-store.js';
+import { renderCredentialRetired, renderRetirePostponed, renderRotationAttention, renderRotationFailed, renderRotationParked, renderRotationSucceeded } from './format-rotation.js';
 
 export type { RenderOptions } from './format-credential.js';
 
@@ -17,6 +18,8 @@ const RENDERERS: { [T in NotificationType]: Renderer<T> } = {
   'rotation-attention': renderRotationAttention,
   'rotation-parked': renderRotationParked,
   'credential-retired': renderCredentialRetired,
+  'retire-postponed': renderRetirePostponed,
+  'store-damaged': renderStoreDamaged,
 };
 
 /**

@@ -59,18 +59,24 @@ export function notificationFields(n: Notification): Record<string, unknown> {
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, step: n.step, approvalId: n.approvalId };
     case 'credential-retired':
       return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, outcome: n.outcome };
+    case 'retire-postponed':
+      return { ...base, rotationId: n.rotationId, credentialKey: n.credential.key, outcome: n.outcome, lastUseAt: n.lastUseAt, retireAt: n.retireAt };
+    case 'store-damaged':
+      return { ...base, secretName: n.secretName, where: n.where };
   }
 }
 
 function levelOf(n: Notification): Level {
   switch (n.type) {
     case 'rotation-failed':
+    case 'store-damaged':
       return 'error';
     case 'expiry-warning':
       return n.state === 'expired' || n.credential.isOwnIdentity ? 'error' : 'warn';
     case 'rotation-parked':
     case 'rotation-attention':
     case 'expiry-batch':
+    case 'retire-postponed':
       return 'warn';
     case 'scan-digest':
       return n.counts.expired > 0 || n.errors.length > 0 ? 'warn' : 'info';

@@ -49,6 +49,13 @@ export const notificationSchema: z.ZodType<Notification> = z.discriminatedUnion(
     errors: z.array(z.object({ identity: z.string(), message: z.string() })),
   }),
   z.object({
+    type: z.literal('store-damaged'),
+    secretName: z.string(),
+    where: z.string(),
+    problem: z.string(),
+    action: z.string(),
+  }),
+  z.object({
     type: z.literal('rotation-succeeded'),
     rotationId: z.string(),
     credential,
@@ -88,5 +95,15 @@ export const notificationSchema: z.ZodType<Notification> = z.discriminatedUnion(
     rotationId: z.string(),
     credential,
     outcome: z.enum(['deactivated', 'archived']),
+  }),
+  z.object({
+    type: z.literal('retire-postponed'),
+    rotationId: z.string(),
+    credential,
+    outcome: z.enum(['postponed', 'held']),
+    lastUseAt: z.number(),
+    retireAt: z.number().nullable(),
+    maxRetireAt: z.number(),
+    newCredentialId: z.string().nullable(),
   }),
 ]);

@@ -95,11 +95,35 @@ export type Notification =
       action: string;
     }
   | {
+      /** A secret in the store could not be read: its credential is not rotated until repaired. */
+      type: 'store-damaged';
+      secretName: string;
+      where: string;
+      problem: string;
+      action: string;
+    }
+  | {
       type: 'credential-retired';
       rotationId: string;
       credential: CredentialSummary;
       /** `deactivated` after the overlap, `archived` later. */
       outcome: 'deactivated' | 'archived';
+    }
+  | {
+      /** The old credential still signs actions (Dfns' audit log): its retirement waits. */
+      type: 'retire-postponed';
+      rotationId: string;
+      credential: CredentialSummary;
+      /** `postponed` until `retireAt`; `held` at the maximum overlap: a person decides. */
+      outcome: 'postponed' | 'held';
+      /** Epoch ms of the old credential's last signed action seen. */
+      lastUseAt: number;
+      /** When the next check (and retirement, if unused) is due; null when held. */
+      retireAt: number | null;
+      /** The latest the overlap is stretched to (promotion + the configured maximum). */
+      maxRetireAt: number;
+      /** The new credential's id, which consumers should be using. */
+      newCredentialId: string | null;
     };
 
 export type NotificationType = Notification['type'];

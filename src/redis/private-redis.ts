@@ -45,8 +45,14 @@ async function waitForPing(url: string, child: ChildProcess, deadlineMs: number)
   throw new Error(`redis-server did not answer PING within ${deadlineMs} ms: ${String(lastError)}`);
 }
 
-/** `port`: listen there (one attempt; e.g. to restart a stopped server where its clients expect it) instead of a free port. */
-export async function startPrivateRedis(binary = 'redis-server', options: { port?: number } = {}): Promise<PrivateRedis> {
+/**
+ * `port`: listen there (one attempt; e.g. to restart a stopped server where its clients expect it) instead of a free port.
+ * `ownProcessGroup`: keep redis-server out of the caller's process group, so a Ctrl-C in the
+ * terminal reaches only the caller, which then shuts down in order (its daemon still needs
+ * Redis while it finishes) and stops Redis last. The server is still killed if the caller exits
+ * without stopping it.
+ */
+export async function startPrivateRedis(binary = 'redis-server', options: { port?: number; ownProcessGroup?: boolean } = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'dfns-rotator-redis-'));
   const attempts = options.port === undefined ? 5 : 1;
   for (let attempt = 0; attempt < attempts; attempt++) {
@@ -55,8 +61,13 @@ export async function startPrivateRedis(binary = 'redis-server', options: { port
       binary,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
         '--maxmemory-policy', 'noeviction', '--dir', dir, '--logfile', ''],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownProcessGroup === true },
     );
+    const killOnExit = () => child.kill('SIGKILL');
+    if (options.ownProcessGroup) {
+      process.once('exit', killOnExit);
+      child.once('exit', () => process.off('exit', killOnExit));
+    }
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
     const url = `redis://127.0.0.1:${port}`;
     try {

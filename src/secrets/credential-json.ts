@@ -24,6 +24,7 @@ const metadataSchema = z.looseObject({
   rotatedAt: z.number().finite().optional(),
   rotationId: z.string().optional(),
   ownerId: z.string().optional(),
+  storeRevision: z.number().int().positive().optional().describe('Vault: the revision of the record this version was published from (it never moves backwards).'),
 });
 
 export const credentialJsonSchema = z.looseObject({
@@ -46,7 +47,7 @@ export const credentialJsonSchema = z.looseObject({
 export type CredentialJson = z.infer<typeof credentialJsonSchema>;
 
 /** ManagedSecret (+ optional bookkeeping) → the consumer's JSON object. */
-export function toCredentialJson(value: ManagedSecret, metadata?: VersionMetadata & { versionId?: number }): CredentialJson {
+export function toCredentialJson(value: ManagedSecret, metadata?: VersionMetadata & { versionId?: number; storeRevision?: number }): CredentialJson {
   const id = value.kind === 'service-account' ? { serviceAccountId: value.credentialId } : { tokenId: value.credentialId };
   return {
     format: CREDENTIAL_FORMAT,
@@ -100,7 +101,7 @@ export function parseCredentialJson(input: string | unknown, where: string): { v
   };
 }
 
-function pickMetadata(m: VersionMetadata & { versionId?: number }): NonNullable<CredentialJson['metadata']> {
+function pickMetadata(m: VersionMetadata & { versionId?: number; storeRevision?: number }): NonNullable<CredentialJson['metadata']> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) if (v !== undefined) out[k] = v;
   return out as NonNullable<CredentialJson['metadata']>;

@@ -49,3 +49,17 @@ export class SecretPermissionError extends RotatorError {
     super('SECRET_PERMISSIONS', `${where}: ${problem}`);
   }
 }
+
+/**
+ * Codes of adapter errors that mean the backend cannot take writes for now, after the adapter's
+ * own retries (Vault unreachable or answering 5xx/429): an outage, like a full disk for the file
+ * store, not a refusal of this write. Only errors marked retryable count. A backend adds its own.
+ */
+export const STORE_OUTAGE_CODES: ReadonlySet<string> = new Set(['VAULT_UNREACHABLE', 'VAULT_ERROR', 'VAULT_NOT_PUBLISHED']);
+
+/** The code when `err` is a retryable store outage (see STORE_OUTAGE_CODES); null otherwise. */
+export function storeOutageCode(err: unknown): string | null {
+  if (!err || typeof err !== 'object') return null;
+  const { code, retryable } = err as { code?: unknown; retryable?: unknown };
+  return typeof code === 'string' && retryable === true && STORE_OUTAGE_CODES.has(code) ? code : null;
+}

@@ -5,12 +5,14 @@ import { systemClock, realSleep, type Clock, type Sleep } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { ensurePrivateDir, octal, writeFileAtomic, FILE_MODE, type AtomicWriteOptions } from './atomic-write.js';
-import { SecretConflictError, SecretCorruptError, SecretLockError, SecretNameError, SecretPermissionError } from './errors.js';
+import { SecretConflictError, SecretCorruptError, SecretKeyError, SecretLockError, SecretNameError, SecretPermissionError } from './errors.js';
 import { FileCipher } from './file-crypto.js';
 import { acquireLock, processIdentity, processIsAlive, tryAcquireLock, type LockOptions } from './file-lock.js';
 import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
-import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from './types.js';
+import type { SecretRecord, SecretStore, SecretSummary, SecretVersion, StoreListing, UnreadableSecret } from './types.js';
+import { cliCommand } from '../cli-name.js';
+import { mapLimited } from './map-limited.js';
 
 export interface FileSecretStoreOptions {
   dir: string;
@@ -75,23 +77,42 @@ export class FileSecretStore implements SecretStore {
   }
 
   async list(): Promise<SecretSummary[]> {
+    const { summaries, unreadable } = await this.listReadable();
+    if (unreadable.length > 0) throw unreadable[0]!.error;
+    return summaries;
+  }
+
+  async listReadable(): Promise<StoreListing> {
     await this.#open();
     const entries = (await readdir(this.#dir)).map((file) => ({ file, entry: classifyEntry(file) }));
     const leftovers = entries.filter((e) => e.entry.type === 'temp').map((e) => e.file);
     if (leftovers.length > 0) await this.#removeLeftovers(leftovers);
     const files = entries.flatMap(({ file, entry }) => (entry.type === 'data' ? [{ file, name: entry.name }] : []));
+    const unreadable: UnreadableSecret[] = [];
     const summaries = await mapLimited(files, LIST_CONCURRENCY, async ({ file, name }) => {
+      const where = join(this.#dir, file);
       try {
         checkSecretName(name);
       } catch (err) {
-        if (err instanceof SecretNameError) throw new SecretCorruptError(join(this.#dir, file), 'the file name does not decode to a valid secret name');
+        if (!(err instanceof SecretNameError)) throw err;
+        unreadable.push({ name: file, where, error: new SecretCorruptError(where, 'the file name does not decode to a valid secret name') });
+        return null;
+      }
+      try {
+        const record = await this.#read(name);
+        if (!record) return null; // replaced or removed between readdir and open
+        return summarize(record);
+      } catch (err) {
+        // Damage confined to this file; anything else (the folder unreadable, EIO) fails the listing.
+        if (err instanceof SecretCorruptError || err instanceof SecretKeyError) {
+          unreadable.push({ name, where, error: err });
+          return null;
+        }
         throw err;
       }
-      const record = await this.#read(name);
-      if (!record) return null; // replaced or removed between readdir and open
-      return summarize(record);
     });
-    return summaries.filter((s): s is SecretSummary => s !== null).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return { summaries: summaries.filter((s): s is SecretSummary => s !== null).sort(byName), unreadable: unreadable.sort(byName) };
   }
 
   async get(name: string): Promise<SecretRecord | null> {
@@ -174,7 +195,7 @@ export class FileSecretStore implements SecretStore {
   async #prepare(): Promise<void> {
     if (!this.#createDir) {
       const info = await stat(this.#dir).catch(() => null);
-      if (!info?.isDirectory()) throw new ConfigError([`store.dir: ${this.#dir} does not exist or is not a folder (is the volume mounted? run \`dfns-rotator init\` to create a store)`]);
+      if (!info?.isDirectory()) throw new ConfigError([`store.dir: ${this.#dir} does not exist or is not a folder (is the volume mounted? run \`${cliCommand('init')}\` to create a store)`]);
     }
     const widened = await ensurePrivateDir(this.#dir);
     if (widened !== null) {
@@ -222,17 +243,4 @@ function isValidName(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -1,6 +1,8 @@
 import type { Clock, Sleep } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { FileSecretStore } from './file-store.js';
+import { AwsSecretsManagerStore } from './aws/aws-store.js';
+import { VaultSecretStore } from './vault/vault-store.js';
 import type { SecretStore } from './types.js';
 import type { StoreConfig, VaultAuthConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -12,6 +14,8 @@ export * from './errors.js';
 export * from './stages.js';
 export { generateStoreKey, parseStoreKey, storeKeyId, storeKeyToText } from './store-key.js';
 export { FileSecretStore, type FileSecretStoreOptions } from './file-store.js';
+export { AwsSecretsManagerStore, type AwsSecretsManagerStoreOptions } from './aws/aws-store.js';
+export { VaultSecretStore, type VaultSecretStoreOptions } from './vault/vault-store.js';
 
 export interface FileStoreSettings {
   kind: 'file';
@@ -52,18 +56,28 @@ export interface SecretStoreDeps {
   logger?: Logger;
   clock?: Clock;
   sleep?: Sleep;
+  /**
+   * Static AWS keys for the aws-secrets-manager store: only the demo and tests (talking to the
+   * local Secrets Manager) pass them; otherwise the AWS SDK's default chain finds credentials.
+   */
+  awsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 type Factory<K extends StoreKind> = (settings: Extract<SecretStoreSettings, { kind: K }>, deps: SecretStoreDeps) => SecretStore;
 
-const notBuiltYet = (kind: string) => (): SecretStore => {
-  throw new ConfigError([`store.kind: the ${kind} store is not available in this build`]);
-};
-
 const FACTORIES: { [K in StoreKind]: Factory<K> } = {
   file: (settings, deps) => new FileSecretStore({ dir: settings.dir, key: settings.key, createDir: settings.createDir, ...deps }),
-  vault: notBuiltYet('vault'),
-  'aws-secrets-manager': notBuiltYet('aws-secrets-manager'),
+  vault: (settings, deps) => new VaultSecretStore({ ...settings, ...deps }),
+  'aws-secrets-manager': (settings, deps) =>
+    new AwsSecretsManagerStore({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      kmsKeyId: settings.kmsKeyId,
+      namePrefix: settings.namePrefix,
+      ...(deps.awsCredentials ? { credentials: deps.awsCredentials } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    }),
 };
 
 export function createSecretStore(settings: SecretStoreSettings, deps: SecretStoreDeps = {}): SecretStore {

@@ -31,6 +31,7 @@ const versionMetadataSchema = z.looseObject({
   credId: z.string().optional(),
   credentialId: z.string().nullable().optional(),
   rotatedAt: epochMs.optional(),
+  adoptedAt: epochMs.optional(),
   rotationId: z.string().optional(),
   ownerId: z.string().optional(),
   createAttempt: z.looseObject({ attempt: z.number().int().positive(), name: z.string(), firstAt: epochMs }).optional(),

@@ -59,7 +59,7 @@ export function addCurrent(
   }
   const versionId = nextVersionId(versions);
   const moved = versions.map((v) => relabel(v, (s) => (s === 'current' ? 'previous' : s === 'previous' ? null : s)));
-  return { versions: prune([...moved, { versionId, stages: ['current'], metadata: { ...metadata, rotatedAt: metadata.rotatedAt ?? metadata.createdAt }, value }]), versionId };
+  return { versions: prune([...moved, { versionId, stages: ['current'], metadata: metadata.adoptedAt !== undefined ? metadata : { ...metadata, rotatedAt: metadata.rotatedAt ?? metadata.createdAt }, value }]), versionId };
 }
 
 /** Fills in the pending version (e.g. the token Dfns just returned). Only the pending version may change in place. */

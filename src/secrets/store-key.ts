@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { cliCommand } from '../cli-name.js';
 
 /** AES-256 needs exactly 32 bytes. */
 export const STORE_KEY_BYTES = 32;
@@ -53,7 +54,7 @@ export function storeKeyId(key: Buffer): string {
 function checkStrength(key: Buffer, source: string): Buffer {
   if (key.length !== STORE_KEY_BYTES) throw keyProblem(source, `must be ${STORE_KEY_BYTES} bytes, got ${key.length}`);
   // All bytes equal (zeros, 0xff…) means a placeholder was left in place, not a random key.
-  if (key.every((b) => b === key[0])) throw keyProblem(source, 'is a placeholder (every byte the same); generate a key with `dfns-rotator init`');
+  if (key.every((b) => b === key[0])) throw keyProblem(source, 'is a placeholder (every byte the same); generate a key with `' + cliCommand('init') + '`');
   return key;
 }
 

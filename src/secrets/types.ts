@@ -42,8 +42,10 @@ export interface VersionMetadata {
   expiresAt?: number | null;
   credId?: string;
   credentialId?: string | null;
-  /** Epoch ms when this version became `current`. */
+  /** Epoch ms when a rotation made this version `current`. */
   rotatedAt?: number;
+  /** Epoch ms when `adopt` stored this version (adopted, not rotated: no rotatedAt). */
+  adoptedAt?: number;
   rotationId?: string;
   /** For PATs: the owning user's id, so the scan lists each owner's PATs once. */
   ownerId?: string;
@@ -77,11 +79,31 @@ export interface SecretSummary {
   versions: { versionId: number; stages: Stage[]; metadata: VersionMetadata; kind: CredentialKind; name: string }[];
 }
 
+/** A secret the store holds but could not read, and why (no secret material in either). */
+export interface UnreadableSecret {
+  /** The secret's name, or the file/key that could not be decoded to one. */
+  name: string;
+  /** Where it is: a file path, a Vault path. */
+  where: string;
+  error: Error;
+}
+
+export interface StoreListing {
+  summaries: SecretSummary[];
+  unreadable: UnreadableSecret[];
+}
+
 export interface SecretStore {
   /** e.g. `file:/var/lib/dfns-rotator/secrets`; no secrets in it. */
   readonly description: string;
-  /** Every secret's labels and metadata, no values. */
+  /** Every secret's labels and metadata, no values. Throws when any secret is unreadable. */
   list(): Promise<SecretSummary[]>;
+  /**
+   * Like `list`, but a secret that cannot be read (a damaged file, data the key does not open)
+   * is reported beside the others instead of failing the whole listing, so one bad file does
+   * not leave every other credential unwatched. Adapters without it are read with `list`.
+   */
+  listReadable?(): Promise<StoreListing>;
   /** The whole record, or null when there is no such secret. */
   get(name: string): Promise<SecretRecord | null>;
   /**

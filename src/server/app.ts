@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import type { DashboardAuth } from '../config/types.js';
 import { ConfigError } from '../errors.js';
+import type { AuditLog } from '../jobs/audit.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
 import type { ScanPage, StoredScan } from '../jobs/scan-results.js';
 import type { Logger } from '../logger.js';
@@ -16,7 +17,12 @@ import { LoginBackoff, type BackoffSettings } from './login-backoff.js';
 import { loginRoutes } from './login-routes.js';
 import type { Readiness } from './readiness.js';
 import { securityHeaders } from './security-headers.js';
-import { createSessions } from './session.js';
+import { addJobGuard } from './add-job-guard.js';
+import { dashboardAudit } from './dashboard-audit.js';
+import { allowedHostNames, hostAllowList } from './host-check.js';
+import { boundedJson } from './json-body.js';
+import { createSessions, sessionKeyFor } from './session.js';
+import { memoryDashboardState, type DashboardState } from './shared-state.js';
 
 export interface AppOptions {
   /** Required in production. null only together with `insecureNoAuth: true`, on a loopback host. */
@@ -42,6 +48,14 @@ export interface AppOptions {
   livezFailsWhenShuttingDown?: boolean;
   /** Per-queue descriptions and add-job schemas; defaults to `queueHints()`. */
   queueHints?: Record<string, QueueHint>;
+  /** Revoked sessions and sign-in failures, shared by replicas (Redis); in memory when absent. */
+  dashboardState?: DashboardState;
+  /** Where dashboard triggers are recorded ("requested" entries). */
+  audit?: Pick<AuditLog, 'record'>;
+  /** Resolves a rotate job's credential to its secret (a typo is refused at Add job, not in the worker). */
+  resolveSecret?: (credential: string) => Promise<string>;
+  /** Host names served besides the bound address and loopback (DNS-rebinding guard). */
+  allowedHosts?: readonly string[];
 }
 
 export interface App {
@@ -60,14 +74,21 @@ export function createApp(options: AppOptions): App {
   const auth = checkAuthOptions(options);
   const clock = options.clock ?? systemClock;
   const state: HealthState = { shuttingDown: false };
-  const sessions = createSessions(options.sessionTtlMs !== undefined ? { ttlMs: options.sessionTtlMs } : {});
-  const backoff = new LoginBackoff(clock, options.loginBackoff);
+  const shared = options.dashboardState ?? memoryDashboardState();
+  const sessions = createSessions({
+    state: shared,
+    ...(auth ? { key: sessionKeyFor(auth) } : {}),
+    ...(options.sessionTtlMs !== undefined ? { ttlMs: options.sessionTtlMs } : {}),
+  });
+  const backoff = new LoginBackoff(clock, options.loginBackoff, shared);
   const logger = options.logger;
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(securityHeaders());
+  app.use(securityHeaders({ hsts: options.secureCookies ?? false }));
+  // Before every route, the probes excepted (they answer any Host): see host-check.ts.
+  app.use(hostAllowList(allowedHostNames(options.host, options.allowedHosts)));
   app.use(
     healthRoutes({
       readiness: options.readiness,
@@ -97,6 +118,12 @@ export function createApp(options: AppOptions): App {
       clock,
       logger,
     }),
+  );
+  app.use(
+    DASHBOARD_PATH,
+    boundedJson(),
+    dashboardAudit({ clock, logger, ...(options.audit ? { audit: options.audit } : {}) }),
+    addJobGuard({ clock, logger, ...(options.audit ? { audit: options.audit } : {}), ...(options.resolveSecret ? { resolveSecret: options.resolveSecret } : {}) }),
   );
   app.use(DASHBOARD_PATH, dashboardRouter(options.queues, options.queueHints ?? queueHints()));
 

@@ -1,8 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { DashboardAuth } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { challengeHeader, checkCredentials, type AuthVia } from './credentials.js';
+import { challengeHeader, checkCredentials, identityOf, type AuthVia } from './credentials.js';
 import { escapeHtml, renderPage } from './html.js';
 import type { LoginBackoff } from './login-backoff.js';
 import { isStateChanging, requestSite } from './same-origin.js';
@@ -18,41 +19,52 @@ export interface AuthDeps {
 }
 
 /**
- * Guards every route mounted after it. Order matters: credentials are checked (and a client in
- * backoff refused) before anything else, so no unauthenticated request reaches bull-board; then
- * a state-changing request carried by ambient browser credentials (session cookie, cached basic
- * auth) must come from our own origin.
+ * Guards every route mounted after it. Order matters: credentials are checked before anything
+ * else, so no unauthenticated request reaches bull-board; then a state-changing request carried
+ * by ambient browser credentials (session cookie, cached basic auth) must come from our own
+ * origin. A correct credential always passes, whatever failed before it from the same address
+ * (behind a proxy that may be everyone): only wrong ones are counted and slowed down. Guessing
+ * is then only as hard as the secret, so start-up requires a token of 16+ characters or a
+ * password of 12+ (`init` and the demo mint 24 random bytes).
  */
 export function requireAuth(deps: AuthDeps): RequestHandler {
   return (req, res, next) => {
-    const auth = deps.auth;
-    if (!auth) {
-      if (refuseCrossSite(req, res, 'none')) return;
-      return next();
-    }
-    const now = deps.clock.now();
-    const check = checkCredentials(req.headers, auth, deps.sessions, now);
-    if (!check.ok && check.presented === null) return unauthenticated(req, res, auth, check.problem);
-
-    // A bearer token or basic credentials were presented: refuse a client in backoff whatever
-    // it sent (so guessing cannot go faster), and count a wrong one. Sessions are HMAC-checked
-    // values nobody can guess, so they skip this. The key separates schemes, so a scraper with a
-    // wrong token does not lock people out of the login form on the same host.
-    if (!check.ok || check.via !== 'session') {
-      const backoffKey = `${req.ip ?? 'unknown'}|${check.ok ? check.via : check.presented}`;
-      const verdict = deps.backoff.check(backoffKey);
-      if (!verdict.allowed) return tooManyAttempts(res, verdict.retryAfterMs);
-      if (!check.ok) {
-        deps.backoff.failure(backoffKey);
-        deps.logger.warn({ ip: req.ip, method: req.method, path: req.path, scheme: check.presented, problem: check.problem }, 'dashboard authentication failed');
-        return unauthenticated(req, res, auth, check.problem);
-      }
-      deps.backoff.success(backoffKey);
-    }
-    if (refuseCrossSite(req, res, check.via)) return;
-    res.locals.authVia = check.via;
-    next();
+    guard(deps, req, res).then((ok) => (ok ? next() : undefined), next);
   };
+}
+
+async function guard(deps: AuthDeps, req: Request, res: Response): Promise<boolean> {
+  const auth = deps.auth;
+  if (!auth) {
+    res.locals.identity = identityOf(null);
+    return !refuseCrossSite(req, res, 'none');
+  }
+  let check;
+  try {
+    check = await checkCredentials(req.headers, auth, deps.sessions, deps.clock.now());
+  } catch (err) {
+    // Only a session needs the shared state (is it revoked?): fail closed, and say what still works.
+    deps.logger.warn({ err: describeError(err), path: req.path }, 'cannot check a dashboard session: the shared state (Redis) did not answer');
+    res.status(503).json({ error: 'cannot check the session right now (Redis did not answer); try again, or send Authorization: Bearer <token>' });
+    return false;
+  }
+  if (!check.ok && check.presented === null) {
+    unauthenticated(req, res, auth, check.problem);
+    return false;
+  }
+  // The key separates schemes, so a scraper with a wrong token does not slow down people at
+  // the login form on the same host. Sessions are HMAC-checked values nobody can guess.
+  if (!check.ok) {
+    const verdict = await deps.backoff.failureBestEffort(`${req.ip ?? 'unknown'}|${check.presented}`, deps.logger);
+    deps.logger.warn({ ip: req.ip, method: req.method, path: req.path, scheme: check.presented, problem: check.problem }, 'dashboard authentication failed');
+    if (!verdict.allowed) tooManyAttempts(res, verdict.retryAfterMs);
+    else unauthenticated(req, res, auth, check.problem);
+    return false;
+  }
+  if (refuseCrossSite(req, res, check.via)) return false;
+  res.locals.authVia = check.via;
+  res.locals.identity = identityOf(auth);
+  return true;
 }
 
 /** True when it answered: a state-changing request on ambient credentials from another site. */
@@ -95,5 +107,5 @@ function unauthenticated(req: Request, res: Response, auth: DashboardAuth, probl
 export function tooManyAttempts(res: Response, retryAfterMs: number): void {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   res.status(429).setHeader('Retry-After', String(seconds));
-  res.json({ error: `too many failed sign-in attempts from this address; try again in ${seconds} s` });
+  res.json({ error: `too many wrong credentials from this address; try again in ${seconds} s (the right one is always accepted)` });
 }

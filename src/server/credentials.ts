@@ -18,7 +18,7 @@ export type CredentialCheck =
  * Token auth takes `Bearer <token>`; basic auth takes `Basic base64(user:password)`. All
  * comparisons are constant-time, and user and password are both compared before deciding.
  */
-export function checkCredentials(headers: IncomingHttpHeaders, auth: DashboardAuth, sessions: Sessions, now: number): CredentialCheck {
+export async function checkCredentials(headers: IncomingHttpHeaders, auth: DashboardAuth, sessions: Sessions, now: number): Promise<CredentialCheck> {
   const header = headers.authorization;
   if (typeof header === 'string' && header.trim() !== '') {
     const space = header.indexOf(' ');
@@ -41,7 +41,7 @@ export function checkCredentials(headers: IncomingHttpHeaders, auth: DashboardAu
   }
   const cookie = readCookie(headers.cookie, SESSION_COOKIE);
   if (cookie) {
-    return sessions.verify(cookie, now) ? { ok: true, via: 'session' } : { ok: false, presented: null, problem: 'session expired or invalid: log in again' };
+    return (await sessions.verify(cookie, now)) ? { ok: true, via: 'session' } : { ok: false, presented: null, problem: 'session expired or invalid: log in again' };
   }
   return { ok: false, presented: null, problem: 'authentication required' };
 }
@@ -58,6 +58,12 @@ export function checkLoginForm(form: Record<string, unknown>, auth: DashboardAut
   const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
   if (auth.kind === 'token') return safeEqual(field('token').trim(), auth.token.reveal());
   return checkBasic(field('username'), field('password'), auth);
+}
+
+/** Who is acting, for the audit log and job data: the basic-auth user, or the holder of the token. */
+export function identityOf(auth: DashboardAuth | null): string {
+  if (!auth) return 'dashboard:no-auth';
+  return auth.kind === 'basic' ? `dashboard:${auth.username}` : 'dashboard:token';
 }
 
 export function challengeHeader(auth: DashboardAuth): string {

@@ -38,5 +38,8 @@ export function dashboardRouter(queues: readonly Queue[], hints: Record<string, 
       },
     },
   });
-  return serverAdapter.getRouter() as Router;
+  // bull-board's adapter is an Express app of its own, which announces itself on every answer.
+  const router = serverAdapter.getRouter() as Router & { disable?: (setting: string) => unknown };
+  router.disable?.('x-powered-by');
+  return router;
 }

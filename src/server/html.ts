@@ -58,7 +58,7 @@ tr:last-child td{border-bottom:0}
 .badge.ok{background:var(--ok-bg);color:var(--ok)}.badge.warn{background:var(--warn-bg);color:var(--warn)}
 .badge.rotate{background:var(--rotate-bg);color:var(--rotate)}.badge.expired{background:var(--expired-bg);color:var(--expired)}
 .badge.unknown{background:var(--unknown-bg);color:var(--unknown)}.badge.inactive{background:var(--inactive-bg);color:var(--inactive)}
-.badge.own{background:#e8effc;color:var(--accent)}
+.badge.own{background:#e8effc;color:var(--accent)}.badge.error{background:var(--expired);color:#fff}.count.error .n{color:var(--expired)}
 .tag{display:inline-block;border:1px solid var(--line);border-radius:4px;padding:0 5px;font-size:11px;color:var(--muted)}
 .tag.estimate{border-color:#e3c77a;color:var(--warn);background:#fffaeb}
 a{color:var(--accent)}

@@ -22,6 +22,7 @@ export interface HttpServer {
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const host = options.host ?? DEFAULTS.host;
   const { app, setShuttingDown } = createApp({ ...options, host });
+  warnIfPlainHttpOffHost(options, host);
   const server = createServer(app);
   await listen(server, options.port ?? DEFAULTS.port, host);
   const { port } = server.address() as AddressInfo;
@@ -41,6 +42,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       return closing;
     },
   };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Off loopback, without a TLS proxy in front (which `secureCookies`/`trustProxy` say there is),
+ * the token, the login form and the session cookie cross the network in clear text.
+ */
+function warnIfPlainHttpOffHost(options: HttpServerOptions, host: string): void {
+  if (LOOPBACK_HOSTS.has(host) || host.startsWith('127.')) return;
+  if (options.secureCookies || Boolean(options.trustProxy)) return;
+  options.logger.warn(
+    { host, secureCookies: false, trustProxy: false },
+    `DASHBOARD ON PLAIN HTTP OFF THIS HOST: bound to ${host} without secureCookies or trustProxy, so the dashboard token and session cookie cross the network unencrypted. Put an HTTPS proxy in front and set server.secureCookies: true and server.trustProxy, or bind to 127.0.0.1 (in a container whose port is published on the host's 127.0.0.1 only, as docker-compose.yml does, nothing crosses the network)`,
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

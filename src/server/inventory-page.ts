@@ -1,6 +1,6 @@
 import type { ScanPage, StoredScan } from '../jobs/scan-results.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
-import type { CredentialState } from '../model.js';
+import type { CredentialState, DamagedSecret } from '../model.js';
 import { escapeHtml as e, mainNav, renderPage } from './html.js';
 import { formatDate, formatRelative, inventoryRows, type InventoryRow } from './inventory-view.js';
 
@@ -36,7 +36,7 @@ export function renderInventoryPage(input: InventoryPageInput): string {
     parts.push(scanSection(input.scan, input.now));
     const nav = 'page' in input.scan ? pageNav(input.scan.page, input.scan.summary.total) : '';
     parts.push(nav);
-    parts.push(credentialTable(inventoryRows(input.scan.items, input.rotations ?? [], input.now)));
+    parts.push(credentialTable(inventoryRows(input.scan.items, input.rotations ?? [], input.now), input.scan.summary.damaged ?? []));
     parts.push(nav);
   }
   if (input.rotations) parts.push(rotationsSection(input.rotations, input.now));
@@ -77,14 +77,32 @@ function scanSection(scan: StoredScan, now: number): string {
       : `<div class="alert error" role="alert"><b>Some identities could not list their credentials</b>; the inventory below may be incomplete.<ul>${s.errors
           .map((err) => `<li><b>${e(err.identity)}</b>: ${e(err.message)}</li>`)
           .join('')}</ul></div>`;
+  const damaged = s.damaged?.length ?? 0;
+  const damagedCount = damaged === 0 ? '' : `<div class="count error"><div class="n">${e(damaged)}</div><div class="muted">error</div></div>`;
   return `<p class="muted">Last scan finished ${e(formatDate(s.finishedAt))} (${e(formatRelative(s.finishedAt, now))}), took ${e(took)} s · scan <span class="mono">${e(s.scanId)}</span> · ${e(s.rotationsQueued)} rotation(s) and ${e(s.notificationsQueued)} notification(s) queued</p>
 ${errors}
-<div class="counts"><div class="count"><div class="n">${e(s.total)}</div><div class="muted">total</div></div>${counts}</div>`;
+<div class="counts"><div class="count"><div class="n">${e(s.total)}</div><div class="muted">total</div></div>${damagedCount}${counts}</div>`;
 }
 
-function credentialTable(rows: readonly InventoryRow[]): string {
-  if (rows.length === 0) return '<div class="alert info">The last scan found no credentials.</div>';
-  const body = rows
+/** A secret the store could not read: first in the table, in state `error`, with its recovery step. */
+function damagedRow(d: DamagedSecret): string {
+  return `<tr data-state="error">
+<td><b>${e(d.secretName)}</b><div class="muted small">secret <span class="mono">${e(d.secretName)}</span></div></td>
+<td><span class="muted">store secret</span></td>
+<td class="mono"><span class="muted">unreadable</span></td>
+<td><span class="muted">—</span></td>
+<td><span class="badge error">error</span><div class="muted small">${e(d.problem)}</div></td>
+<td><span class="tag">unknown</span></td>
+<td>not read: not rotated</td>
+<td><span class="muted">—</span></td>
+<td>${withCode(d.action)}</td>
+</tr>`;
+}
+
+function credentialTable(rows: readonly InventoryRow[], damaged: readonly DamagedSecret[]): string {
+  if (rows.length === 0 && damaged.length === 0) return '<div class="alert info">The last scan found no credentials.</div>';
+  const body = [...damaged.map(damagedRow), ...rows
+
     .map(({ item, expiry, management, lastRotation, nextAction }) => {
       const own = item.isOwnIdentity ? ` <span class="badge own" title="the worker signs in with this credential">worker identity</span>` : '';
       const secret = item.secretName ? `<div class="muted small">secret <span class="mono">${e(item.secretName)}</span></div>` : '';
@@ -102,7 +120,7 @@ function credentialTable(rows: readonly InventoryRow[]): string {
 <td>${lastRotation ? e(lastRotation) : '<span class="muted">—</span>'}</td>
 <td>${withCode(nextAction)}</td>
 </tr>`;
-    })
+    })]
     .join('\n');
   return `<table>
 <thead><tr><th>Credential</th><th>Kind</th><th>Dfns id</th><th>Owner</th><th>State</th><th>Expires</th><th>Management</th><th>Last rotation</th><th>Next action</th></tr></thead>

@@ -1,6 +1,8 @@
-import { DAY_MS } from '../clock.js';
+import { relativeTime } from '../notify/format-time.js';
 import { TERMINAL_STEPS, type RotationRecord } from '../jobs/rotation-types.js';
+import { pendingRetirement, type PendingRetirement } from '../jobs/retire-facts.js';
 import type { InventoryItem } from '../model.js';
+import { cliCommand } from '../cli-name.js';
 
 /**
  * What the inventory page shows for one credential, worked out from the stored scan, the recent
@@ -24,13 +26,7 @@ export function formatDate(ms: number): string {
 
 /** `in 3 days`, `5 hours ago`, `in 12 minutes`. Whole units, rounded down. */
 export function formatRelative(target: number, now: number): string {
-  const ms = target - now;
-  const abs = Math.abs(ms);
-  if (abs < 60_000) return ms < 0 ? 'just now' : 'in under a minute';
-  const [n, unit] =
-    abs >= DAY_MS ? [Math.floor(abs / DAY_MS), 'day'] : abs >= 3_600_000 ? [Math.floor(abs / 3_600_000), 'hour'] : [Math.floor(abs / 60_000), 'minute'];
-  const text = `${n} ${unit}${n === 1 ? '' : 's'}`;
-  return ms < 0 ? `${text} ago` : `in ${text}`;
+  return relativeTime(target, now);
 }
 
 export function inventoryRows(items: readonly InventoryItem[], rotations: readonly RotationRecord[], now: number): InventoryRow[] {
@@ -54,7 +50,12 @@ export function inventoryRows(items: readonly InventoryItem[], rotations: readon
       item,
       expiry,
       management,
-      lastRotation: item.lastRotatedAt !== undefined ? `${formatDate(item.lastRotatedAt)} (${formatRelative(item.lastRotatedAt, now)})` : null,
+      lastRotation:
+        item.lastRotatedAt !== undefined
+          ? `${formatDate(item.lastRotatedAt)} (${formatRelative(item.lastRotatedAt, now)})`
+          : item.adoptedAt !== undefined
+            ? `never; adopted ${formatDate(item.adoptedAt)} (${formatRelative(item.adoptedAt, now)})`
+            : null,
       nextAction: nextAction(item, rotationOf(item, rotations), now),
     };
   });
@@ -70,13 +71,37 @@ function rotationOf(item: InventoryItem, rotations: readonly RotationRecord[]): 
   return found;
 }
 
+/** Whether consumers moved off a replaced credential (as far as Dfns' audit log shows), and when it is retired. */
+export function retirementText(p: PendingRetirement, now: number): string {
+  const when = (at: number) => `${formatRelative(at, now)} (${formatDate(at)})`;
+  const lastUse = p.lastUseAt !== null ? `last signed ${formatDate(p.lastUseAt)}` : 'still signing';
+  switch (p.usage) {
+    case 'in-use':
+      return `replaced, but consumers have not moved (${lastUse}, per Dfns' audit log): retirement postponed, checked again ${p.retireAt !== null ? when(p.retireAt) : 'later'}`;
+    case 'held':
+      return `replaced, but consumers have not moved (${lastUse}, per Dfns' audit log) at the maximum overlap: a person decides, \`${cliCommand('retire', p.rotationId, '--force', '--reason', 'its consumers have moved')}\` (or --extend HOURS)`;
+    case 'not-visible':
+      return `replaced; retired ${p.retireAt !== null ? when(p.retireAt) : 'after the overlap'} by the overlap rule alone: whether consumers moved is not visible (${p.note ?? 'no audit log access'})`;
+    case 'forced':
+      return `replaced; retirement forced (${p.note ?? 'by a person'})`;
+    default:
+      return p.retireAt !== null
+        ? `replaced; retired ${when(p.retireAt)}${p.usage === 'off' ? '' : ", once Dfns' audit log shows no signed use since the promotion"}`
+        : 'replaced; retirement pending';
+  }
+}
+
 function nextAction(item: InventoryItem, rotation: RotationRecord | null, now: number): string {
   if (rotation) {
     if (rotation.step === 'parked') return `rotation ${rotation.rotationId} waits for a Dfns policy approval; re-trigger it once approved`;
-    if (rotation.retireAt !== null && ['retire-scheduled', 'announced', 'promoted'].includes(rotation.step)) {
-      return `replaced; retired ${formatRelative(rotation.retireAt, now)} (${formatDate(rotation.retireAt)})`;
+    const retiring = pendingRetirement(rotation);
+    if (retiring) return retirementText(retiring, now);
+    if (rotation.step === 'deactivated') {
+      const u = rotation.usage;
+      if (u?.status === 'not-visible') return `replaced and deactivated after the overlap alone: whether consumers had moved was not visible (${u.note ?? 'no audit log access'}); archived next`;
+      if (u?.status === 'forced') return `replaced and deactivated by a person (${u.note ?? 'forced'}); archived next`;
+      return 'replaced and deactivated; archived next';
     }
-    if (rotation.step === 'deactivated') return 'replaced and deactivated; archived next';
     return `rotation in progress (step: ${rotation.step})`;
   }
   if (item.action) return item.action;

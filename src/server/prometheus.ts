@@ -3,7 +3,9 @@ import type { RequestBudget } from '../dfns/request-budget.js';
 import type { RequestEvent, RequestObserver } from '../dfns/transport.js';
 import type { Metrics } from '../metrics.js';
 import type { CredentialState, InventoryItem } from '../model.js';
+import type { RotationStore } from '../jobs/rotation-store.js';
 import { registerQueueMetrics, type CountableQueue } from './queue-metrics.js';
+import { registerRetireMetrics } from './retire-metrics.js';
 
 export interface PrometheusOptions {
   /** BullMQ queues whose job counts are read at scrape time. */
@@ -16,6 +18,8 @@ export interface PrometheusOptions {
   budget?: Pick<RequestBudget, 'stats'>;
   /** Which credentials get their own expiry series (default `alerting`). */
   credentialMetrics?: 'alerting' | 'all';
+  /** Rotation records, for the retire-time and last-use gauges of replaced credentials (read at scrape time). */
+  rotations?: Pick<RotationStore, 'recent'>;
 }
 
 const URGENT: ReadonlySet<CredentialState> = new Set(['warn', 'rotate', 'expired']);
@@ -49,7 +53,13 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   if (options.queues && options.queues.length > 0) registerQueueMetrics(registry, options.queues, options.queueCountTimeoutMs ?? 1_000);
   if (options.budget) registerBudgetMetrics(registry, options.budget);
+  if (options.rotations) registerRetireMetrics(registry, options.rotations, options.queueCountTimeoutMs ?? 1_000);
 
+  const unreadable = new Gauge({
+    name: 'dfns_rotator_store_unreadable_secrets',
+    help: 'Secrets the last scan could not read from the store (a damaged file): their credentials are not rotated until repaired.',
+    registers,
+  });
   const expiry = new Gauge({
     name: 'dfns_rotator_credential_expiration_timestamp_seconds',
     help: 'When each credential expires (Unix seconds), one series per credential (as cert-manager does for certificates): managed, the worker\'s own and urgent ones (warn, rotate, expired in the last 30 days), or all with server.credentialMetrics: all. Exact from the token we hold (expiry_source="token"), else estimated from its creation date. Absent when unknown.',
@@ -101,6 +111,9 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusO
   });
 
   return {
+    storeUnreadable(count) {
+      unreadable.set(count);
+    },
     credentialsScanned(items, finishedAt) {
       expiry.reset();
       byState.reset();

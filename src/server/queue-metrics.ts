@@ -5,12 +5,17 @@ import { Gauge, type Registry } from 'prom-client';
 export interface CountableQueue {
   name: string;
   getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
+  /** Absent on test doubles that cannot pause. */
+  isPaused?(): Promise<boolean>;
 }
 
 /** BullMQ 6 has no `paused` state: a paused queue keeps its jobs in `waiting`. */
 export const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children'] as const satisfies readonly JobType[];
 
-type CountsResult = { ok: true; counts: Record<string, number> } | { ok: false };
+/** Rides along with the counts in one read; not a job state. */
+const PAUSED = '__paused';
+
+type CountsResult = { ok: true; counts: Record<string, number>; paused: boolean } | { ok: false };
 
 /**
  * `dfns_rotator_queue_jobs{queue,state}` and `dfns_rotator_queue_up{queue}`, read from Redis at
@@ -25,7 +30,7 @@ export function registerQueueMetrics(registry: Registry, queues: readonly Counta
   const readOne = (queue: CountableQueue): Promise<CountsResult> => {
     let read = pending.get(queue.name);
     if (!read) {
-      read = queue.getJobCounts(...JOB_STATES);
+      read = Promise.all([queue.getJobCounts(...JOB_STATES), queue.isPaused ? queue.isPaused() : false]).then(([counts, paused]) => ({ ...counts, [PAUSED]: paused ? 1 : 0 }));
       pending.set(queue.name, read);
       const done = () => pending.delete(queue.name);
       read.then(done, done);
@@ -35,7 +40,7 @@ export function registerQueueMetrics(registry: Registry, queues: readonly Counta
       timer = setTimeout(() => resolve({ ok: false }), timeoutMs);
       timer.unref();
     });
-    return Promise.race([read.then((counts): CountsResult => ({ ok: true, counts }), (): CountsResult => ({ ok: false })), timeout]).finally(() =>
+    return Promise.race([read.then((counts): CountsResult => ({ ok: true, counts, paused: counts[PAUSED] === 1 }), (): CountsResult => ({ ok: false })), timeout]).finally(() =>
       clearTimeout(timer),
     );
   };
@@ -72,6 +77,20 @@ export function registerQueueMetrics(registry: Registry, queues: readonly Counta
     async collect() {
       const results = await scrape();
       results.forEach((r, i) => this.set({ queue: queues[i]!.name }, r.ok ? 1 : 0));
+    },
+  });
+
+  new Gauge({
+    name: 'dfns_rotator_queue_paused',
+    help: '1 when the queue is paused (nothing on it runs until resumed), else 0; absent when Redis could not be read.',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+    async collect() {
+      const results = await scrape();
+      this.reset();
+      results.forEach((r, i) => {
+        if (r.ok) this.set({ queue: queues[i]!.name }, r.paused ? 1 : 0);
+      });
     },
   });
 }

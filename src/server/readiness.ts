@@ -48,6 +48,16 @@ export function workersRunning(workers: readonly { name: string; isRunning(): bo
   return stopped.length === 0 ? { ok: true, detail: `${workers.length} running` } : { ok: false, detail: `not running: ${stopped.join(', ')}` };
 }
 
+/**
+ * Paused queues (bull-board's Pause, BullMQ's `queue.pause()`), named in the details. Still
+ * `ok`: failing readiness would take the replica out of the load balancer, and with it the
+ * dashboard where the queue is resumed. `status` exits 1 and `dfns_rotator_queue_paused` is 1.
+ */
+export async function queuesPaused(queues: readonly { name: string; isPaused(): Promise<boolean> }[]): Promise<CheckResult> {
+  const paused = (await Promise.all(queues.map(async (q) => ((await q.isPaused()) ? q.name : null)))).filter((n): n is string => n !== null);
+  return paused.length === 0 ? { ok: true, detail: 'none paused' } : { ok: true, detail: `paused: ${paused.join(', ')} (nothing on them runs until resumed)` };
+}
+
 async function bounded(check: Check, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckResult>((resolve) => {

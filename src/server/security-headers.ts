@@ -10,8 +10,12 @@ const OWN_PAGES_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 's
 const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
 
-export function securityHeaders(): RequestHandler {
+/** HSTS only when the dashboard is served over HTTPS (secureCookies): on plain HTTP it is ignored at best. */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+export function securityHeaders(options: { hsts?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
+    if (options.hsts) res.setHeader('Strict-Transport-Security', HSTS);
     const dashboard = req.path === DASHBOARD_PATH || req.path.startsWith(`${DASHBOARD_PATH}/`);
     res.setHeader('Content-Security-Policy', dashboard ? DASHBOARD_CSP : OWN_PAGES_CSP);
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -1,31 +1,42 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DashboardAuth } from '../config/types.js';
+import { memoryDashboardState, type DashboardState } from './shared-state.js';
 
 /**
  * Browser sessions after a login: the cookie holds `<expiry>.<nonce>.<mac>`, an HMAC-signed
- * expiry, never the token or password itself. The key is random per process, so a restart
- * logs everyone out (there is nothing to leak or rotate). Logout revokes the nonce until the
- * session would have expired anyway.
+ * expiry, never the token or password itself. The key is derived from the configured dashboard
+ * secret (`sessionKeyFor`), so every replica behind a load balancer accepts the others' cookies,
+ * and changing the secret signs everyone out. Logout revokes the nonce in the shared state
+ * (Redis) until the session would have expired anyway, so it holds on every replica.
  */
 
 export const SESSION_COOKIE = 'dfns_rotator_session';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 3_600_000;
 
-/** Revoked nonces kept at most; beyond it the oldest are dropped (they expire within the TTL anyway). */
-const MAX_REVOKED = 10_000;
+const CLOCK_SKEW_MS = 60_000;
 
 export interface Sessions {
   /** A fresh signed cookie value and its lifetime. */
   issue(now: number): { value: string; maxAgeSeconds: number };
-  verify(value: string, now: number): boolean;
-  revoke(value: string, now: number): void;
+  verify(value: string, now: number): Promise<boolean>;
+  revoke(value: string, now: number): Promise<void>;
 }
 
-export function createSessions(options: { ttlMs?: number; key?: Buffer } = {}): Sessions {
+/**
+ * HKDF-SHA256 of the dashboard secret (RFC 5869), bound to this purpose by its `info`: the MAC
+ * key is never the secret itself, and one secret gives one key on every replica.
+ */
+export function sessionKeyFor(auth: DashboardAuth): Buffer {
+  const secret = auth.kind === 'token' ? auth.token.reveal() : `${auth.username}\u0000${auth.password.reveal()}`;
+  return Buffer.from(hkdfSync('sha256', secret, 'dfns-rotator', 'dashboard session cookie v1', 32));
+}
+
+export function createSessions(options: { ttlMs?: number; key?: Buffer; state?: DashboardState } = {}): Sessions {
   const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs < 60_000) throw new RangeError(`session ttlMs must be at least 60000, got ${ttlMs}`);
   const key = options.key ?? randomBytes(32);
-  const revoked = new Map<string, number>();
+  const state = options.state ?? memoryDashboardState();
   const mac = (payload: string) => createHmac('sha256', key).update(payload).digest();
 
   function parse(value: string, now: number): { nonce: string; expiresAt: number } | null {
@@ -36,14 +47,10 @@ export function createSessions(options: { ttlMs?: number; key?: Buffer } = {}): 
     const given = Buffer.from(macText, 'base64url');
     if (given.length !== 32 || !timingSafeEqual(given, mac(`${expText}.${nonce}`))) return null;
     const expiresAt = parseInt(expText, 36);
-    // An expiry further away than one TTL was not issued by this process's rules.
-    if (expiresAt <= now || expiresAt > now + ttlMs) return null;
+    // An expiry further away than one TTL was not issued under these rules (give or take the
+    // clock skew between replicas: a replica a little behind must accept a fresh cookie).
+    if (expiresAt <= now || expiresAt > now + ttlMs + CLOCK_SKEW_MS) return null;
     return { nonce, expiresAt };
-  }
-
-  function prune(now: number): void {
-    for (const [nonce, expiresAt] of revoked) if (expiresAt <= now) revoked.delete(nonce);
-    while (revoked.size > MAX_REVOKED) revoked.delete(revoked.keys().next().value!);
   }
 
   return {
@@ -53,15 +60,13 @@ export function createSessions(options: { ttlMs?: number; key?: Buffer } = {}): 
       const value = `${expText}.${nonce}.${mac(`${expText}.${nonce}`).toString('base64url')}`;
       return { value, maxAgeSeconds: Math.floor(ttlMs / 1000) };
     },
-    verify(value, now) {
+    async verify(value, now) {
       const session = parse(value, now);
-      return session !== null && !revoked.has(session.nonce);
+      return session !== null && !(await state.isSessionRevoked(session.nonce));
     },
-    revoke(value, now) {
+    async revoke(value, now) {
       const session = parse(value, now);
-      if (!session) return;
-      revoked.set(session.nonce, session.expiresAt);
-      prune(now);
+      if (session) await state.revokeSession(session.nonce, session.expiresAt, now);
     },
   };
 }

@@ -104,11 +104,47 @@ describe('dashboard in a browser', () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(job.name).toBe('scan');
-    expect(job.data).toEqual({ trigger: 'manual' });
+    // Attributed to the signed-in identity, with a "requested" entry in the audit log.
+    expect(job.data).toEqual({ trigger: 'manual', requestedBy: 'dashboard:token' });
     expect(job.returnvalue).toMatchObject({ total: SEEDED_NAMES.length });
+    expect(await fx.daemon.runtime.audit.read({ limit: 20 })).toContainEqual(expect.objectContaining({ actor: 'dashboard:token', action: 'scan requested' }));
     // And the dashboard shows it.
     await page.getByText('Completed', { exact: false }).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+
+    // bull-board's Duplicate pre-fills the job's own id and options: the daemon replaces them, so
+    // the copy is a new job (not silently the old one), attributed like any other.
+    await page.goto(`${fx.url}/dashboard/queue/scan?status=completed`);
+    // Icon buttons without a name (bull-board 9.10): on a completed job, Duplicate comes first.
+    await page.locator('[class*="jobActions"] li button').first().click();
+    const duplicateDialog = page.getByRole('dialog');
+    await duplicateDialog.getByRole('heading', { name: 'Duplicate job' }).waitFor();
+    await duplicateDialog.getByRole('button', { name: 'Duplicate', exact: true }).click();
+    await duplicateDialog.waitFor({ state: 'hidden' });
+    const copy = await vi.waitFor(
+      async () => {
+        const found = (await fx.queues.scan.getJobs(['completed', 'waiting', 'active'])).find((j) => j.id !== job.id);
+        expect(found).toBeDefined();
+        return found!;
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(copy.id).toMatch(/^scan_manual_[0-9A-Z]{26}$/);
+    expect(copy.data).toEqual({ trigger: 'manual', requestedBy: 'dashboard:token' });
+
+    // On the rotate queue, Add job is pre-filled with a secret the store really holds.
+    // (A fresh page: bull-board's dialog remembers the duplicated job otherwise.)
+    await page.goto(`${fx.url}/dashboard/queue/rotate`);
+    await openMenuWith(page, 'Add job');
+    await page.getByRole('menuitem', { name: 'Add job', exact: true }).click();
+    const rotateDialog = page.getByRole('dialog');
+    await rotateDialog.getByRole('heading', { name: 'Add job' }).waitFor();
+    await vi.waitFor(
+      async () => expect(JSON.parse((await rotateDialog.locator('input[name="jobData"]').inputValue()) || 'null')).toEqual({ credential: 'payments/api', reason: 'manual rotation from the dashboard' }),
+      { timeout: 10_000, interval: 100 },
+    );
+    await page.keyboard.press('Escape');
+    await rotateDialog.waitFor({ state: 'hidden' });
 
     // From bull-board to the inventory through its menu link.
     await openMenuWith(page, 'Inventory');

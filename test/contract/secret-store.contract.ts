@@ -17,14 +17,25 @@ export interface StoreUnderTest {
   store: SecretStore;
   /** A second, independent handle on the same data (another process would use one). */
   reopen(): SecretStore;
+  /**
+   * What a consuming service sees with the backend's own client and no dfns-rotator code: the
+   * credential JSON it gets by default (current) and the previous one. Backends that have a
+   * consumer's view (Vault, AWS) provide it; the contract then checks it.
+   */
+  consumerView?(name: string): Promise<ConsumerView>;
   cleanup(): Promise<void>;
+}
+
+export interface ConsumerView {
+  current: Record<string, unknown> | null;
+  previous: Record<string, unknown> | null;
 }
 
 /**
  * The behaviour every `SecretStore` adapter must have (bull-board's serverAdapterContract
  * pattern): each adapter's test file calls this with a factory for a fresh, empty store.
  */
-export function secretStoreContract(adapter: string, makeStore: () => Promise<StoreUnderTest>): void {
+export function secretStoreContract(adapter: string, makeStore: () => Promise<StoreUnderTest>, options: { consumerView?: boolean } = {}): void {
   describe(`SecretStore contract: ${adapter}`, () => {
     let sut: StoreUnderTest;
     let store: SecretStore;
@@ -201,6 +212,31 @@ export function secretStoreContract(adapter: string, makeStore: () => Promise<St
       rec.versions[0]!.value.accessToken = 'changed';
       expect(await store.get('a')).toEqual({ name: 'a', revision: 1, versions: [makeVersion(1, ['current'])] });
     });
+
+    if (options.consumerView) {
+      it("shows consumers the current credential, the previous one after a promote, and never a pending one", async () => {
+        const view = (name: string) => sut.consumerView!(name);
+        const name = 'payments/api-bot';
+        let rev = await store.put(name, addCurrent(null, name, makeManagedSecret({ credentialId: 'us-1', accessToken: 'tok-1' }), { createdAt: 1 }).versions, null);
+        expect((await view(name)).current).toMatchObject({ format: 'dfns-rotator/credential/v1', serviceAccountId: 'us-1', accessToken: 'tok-1' });
+
+        const staged = addPending(await mustGet(name), name, makeManagedSecret({ credentialId: null, accessToken: null }), { createdAt: 2, rotationId: 'rot-1' });
+        rev = await store.put(name, staged.versions, rev);
+        rev = await store.put(name, updatePending(await mustGet(name), staged.versionId, { value: { accessToken: 'tok-2', credentialId: 'us-2' } }), rev);
+        expect((await view(name)).current).toMatchObject({ accessToken: 'tok-1' });
+
+        rev = await store.put(name, promotePending(await mustGet(name), staged.versionId, 3), rev);
+        const after = await view(name);
+        expect(after.current).toMatchObject({ serviceAccountId: 'us-2', accessToken: 'tok-2' });
+        expect(after.previous).toMatchObject({ serviceAccountId: 'us-1', accessToken: 'tok-1' });
+
+        // An abandoned rotation never reaches consumers.
+        const third = addPending(await mustGet(name), name, makeManagedSecret({ credentialId: 'us-3', accessToken: 'tok-3' }), { createdAt: 4, rotationId: 'rot-2' });
+        rev = await store.put(name, third.versions, rev);
+        await store.put(name, discardPending(await mustGet(name), third.versionId), rev);
+        expect((await view(name)).current).toMatchObject({ accessToken: 'tok-2' });
+      });
+    }
 
     it('keeps fields it does not know (written by a newer version) through a read and a stage move', async () => {
       const v = makeVersion(1, ['current']);

@@ -9,14 +9,15 @@ import { startSimulator, type RunningSimulator, type SeedFile, type SimKnobs } f
 import { adoptCredential } from '../../src/jobs/adopt.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/jobs/runtime.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { generateStoreKey, storeKeyToText } from '../../src/secrets/store-key.js';
+import { startStore, type RunningStore, type StoreFixtureKind } from './store-fixtures.js';
 import { makeTempDir } from './temp-dir.js';
 import { redisUrl, testPrefix } from './redis.js';
 
 /**
  * A whole daemon's worth of real parts for one test: the simulator (whose clock is the clock of
- * everything), an encrypted file store in a temp folder, a config built by `loadConfig` from the
- * environment, and a runtime on the test run's Redis under a private prefix.
+ * everything), a secret store (the encrypted file store in a temp folder by default, or another
+ * backend of test/helpers/store-fixtures.ts with its local server), a config built by `loadConfig`
+ * from the environment, and a runtime on the test run's Redis under a private prefix.
  */
 export const OPERATOR = 'rotator@acme.test';
 export const OPERATOR_CRED_ID = 'rotator-key-1';
@@ -38,6 +39,8 @@ export interface Fixture {
   /** Keys of seeded credentials the test holds (by seed name). */
   keys: Map<string, HeldKey>;
   env: Record<string, string>;
+  /** The secret store backend and its local server. */
+  store: RunningStore;
   config: Config;
   logs: string[];
   logger: Logger;
@@ -61,6 +64,10 @@ export interface FixtureOptions {
   env?: Record<string, string>;
   algorithm?: KeyAlgorithm;
   extraSeed?: Partial<SeedFile>;
+  /** Operations the operator has beyond ADMIN_OPERATIONS (e.g. `Auth:Logs:Read`). */
+  operatorExtraOperations?: string[];
+  /** Secret store backend, default `file`. */
+  store?: StoreFixtureKind;
 }
 
 export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
@@ -82,15 +89,17 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
       permissions: [
         { id: 'pm-admin', name: 'Admin', operations: ADMIN_OPERATIONS },
         { id: 'pm-reader', name: 'Reader', operations: ['Auth:ServiceAccounts:Read'] },
+        ...(options.operatorExtraOperations ? [{ id: 'pm-operator-extra', name: 'OperatorExtra', operations: options.operatorExtraOperations }] : []),
         ...(options.extraSeed?.permissions ?? []),
       ],
-      users: [{ username: OPERATOR, permissions: ['Admin'], credentials: [{ credId: OPERATOR_CRED_ID, publicKeyPem: operatorKey.publicKeyPem }] }, ...(options.extraSeed?.users ?? [])],
+      users: [{ username: OPERATOR, permissions: options.operatorExtraOperations ? ['Admin', 'OperatorExtra'] : ['Admin'], credentials: [{ credId: OPERATOR_CRED_ID, publicKeyPem: operatorKey.publicKeyPem }] }, ...(options.extraSeed?.users ?? [])],
       serviceAccounts,
       pats,
       ...(options.extraSeed?.generate ? { generate: options.extraSeed.generate } : {}),
     },
     knobs: { retryAfterSeconds: 0, ...options.knobs },
   });
+  const store = await startStore(options.store ?? 'file', { dir: tmp.path });
   const opKeyFile = join(tmp.path, 'operator.pem');
   writeFileSync(opKeyFile, operatorKey.privateKeyPem, { mode: 0o600 });
   const env: Record<string, string> = {
@@ -99,8 +108,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     DFNS_OPERATOR_USERNAME: OPERATOR,
     DFNS_OPERATOR_CRED_ID: OPERATOR_CRED_ID,
     DFNS_OPERATOR_PRIVATE_KEY_FILE: opKeyFile,
-    DFNS_ROTATOR_STORE_DIR: join(tmp.path, 'secrets'),
-    DFNS_ROTATOR_STORE_KEY: storeKeyToText(generateStoreKey()),
+    ...store.env,
     REDIS_URL: redisUrl(),
     DFNS_ROTATOR_REDIS_PREFIX: `{${testPrefix()}}`,
     // The shipped budget (200/min) paces requests ~0.3 s apart, and this fixture's sleep moves the
@@ -122,12 +130,15 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     operatorKey,
     keys,
     env,
+    store,
     config,
     logs,
     logger,
     sleep,
     runtime(overrides = {}) {
-      const rt = createRuntime({ config, logger, clock: sim.clock, sleep, dfnsRetry: { baseDelayMs: 1, maxDelayMs: 5 }, jobBackoffMs: 10, notifyLimiter: { max: 1000, duration: 1000 }, ...overrides });
+      // The AWS SDK reads its credentials from process.env, which the test process does not carry: the fixture's handle has the local server's key.
+      const storeHandle = store.kind === 'aws-secrets-manager' ? { store: store.open() } : {};
+      const rt = createRuntime({ config, logger, clock: sim.clock, sleep, dfnsRetry: { baseDelayMs: 1, maxDelayMs: 5 }, jobBackoffMs: 10, notifyLimiter: { max: 1000, duration: 1000 }, ...storeHandle, ...overrides });
       runtimes.push(rt);
       return rt;
     },
@@ -154,6 +165,7 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
         await rt.close();
       }
       await sim.close();
+      await store.close();
       await tmp.remove();
     },
   };

@@ -53,6 +53,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           ],
         },
         { id: READER_PERMISSION_ID, name: 'Reader', operations: ['Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Deactivate'] },
+        ...(extra.permissions ?? []),
       ],
       users: [
         { username: OPERATOR, permissions: ['Admin'], credentials: [{ credId: OPERATOR_CRED_ID, publicKeyPem: operatorKey.publicKeyPem }] },

@@ -17,8 +17,10 @@ export class LineChild {
   #waiters: { match: (line: string) => boolean; resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
   #exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
-  constructor(script: string, env: Record<string, string>) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'fixtures', script)], {
+  /** `script` is a file of test/fixtures, or a path from the repository root (`src/cli.ts`) when it has a `/`. */
+  constructor(script: string, env: Record<string, string>, args: string[] = []) {
+    const path = script.includes('/') ? join(REPO_ROOT, script) : join(REPO_ROOT, 'test', 'fixtures', script);
+    this.process = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

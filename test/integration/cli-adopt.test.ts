@@ -72,7 +72,7 @@ describe('adopt command', () => {
     expect(run.out).toEqual([
       `adopted service account "sa-a" (${id}) as secret "sa/a", version 1`,
       `expires: ${exp} (in 264 days), exact, from the token`,
-      'configured strategy: replace; `dfns-rotator plan` shows it as managed, and what the worker will do',
+      'configured strategy: replace; `npx dfns-rotator plan` shows it as managed, and what the worker will do',
       'the token and key are now in the encrypted store: delete the plaintext copies (sa-a.token, sa-a.pem)',
     ]);
     expect(run.err).toEqual([]);
@@ -133,7 +133,7 @@ describe('adopt command', () => {
     const token = fx.sim.seededTokens.get('sa-b')!;
     const asFlag = adopt(['--secret', 'x', '--kind', 'pat', `--token=${token}`, '--key-file', 'sa-b.pem']);
     await expect(asFlag).rejects.toThrow(ConfigError);
-    await expect(adopt(['--token', token])).rejects.toThrow(/--token: tokens and keys are never taken as flag values[\s\S]*usage: dfns-rotator adopt/);
+    await expect(adopt(['--token', token])).rejects.toThrow(/--token: tokens and keys are never taken as flag values[\s\S]*usage: npx dfns-rotator adopt/);
     await adopt(['--token', token]).catch((err: Error) => expect(err.message).not.toContain(token));
     await expect(adopt(['--kind', 'robot', '--key-file', 'x'])).rejects.toThrow(/--secret: required[\s\S]*--token-file: required[\s\S]*--kind: "robot" is not service-account or pat/);
     await expect(adopt(['--secret', 's', '--kind', 'service-account', '--token-file', 't', '--key-file', 'k', '--id', 'to-123'])).rejects.toThrow(/--id to-123 is a token id/);

@@ -117,6 +117,6 @@ describe('init command', () => {
   it('refuses an unknown algorithm or flag as a usage error', async () => {
     await expect(init(['--algorithm', 'dsa'])).rejects.toThrow(ConfigError);
     await expect(init(['--algorithm', 'dsa'])).rejects.toThrow(/--algorithm: "dsa" is not one of ed25519, ecdsa-p256/);
-    await expect(init(['--dir'])).rejects.toThrow(/usage: dfns-rotator init/);
+    await expect(init(['--dir'])).rejects.toThrow(/usage: npx dfns-rotator init/);
   });
 });

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCommand } from '../../src/commands/plan.js';
 import { ConfigError } from '../../src/errors.js';
 import type { InventoryItem } from '../../src/model.js';
 import { freePort } from '../../src/redis/private-redis.js';
+import { dataFileName } from '../../src/secrets/file-names.js';
 import { parseTable, runCommand, type CommandRun } from '../helpers/command-context.js';
 import { OPERATOR, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 
@@ -73,7 +74,7 @@ describe('plan command', () => {
     expect(byName['legacy-unheld']!.ACTION).toContain('dfns-rotator adopt');
     expect(byName['gone-unheld']!.EXPIRES).toBe(`${day(-10)} (10 days ago) ~ estimated`);
     expect(byName['noexp-held']).toMatchObject({ EXPIRES: 'unknown', 'MANAGED/STRATEGY': 'yes/replace' });
-    expect(byName['noexp-held']!.ACTION).toContain('its token has no exp, so its expiry is unknown: rotate it onto a dated token (`dfns-rotator rotate sa/noexp-held`');
+    expect(byName['noexp-held']!.ACTION).toContain("its token has no exp, so its expiry is unknown: rotate it onto a dated token (`npx dfns-rotator rotate sa/noexp-held --reason 'token has no known expiry'`");
     expect(byName['op-ci']).toMatchObject({ KIND: 'pat', OWNER: OPERATOR, EXPIRES: `${day(3)} (in 2 days)`, 'MANAGED/STRATEGY': 'yes/replace' });
     expect(byName['ok-unheld']).toMatchObject({ EXPIRES: `${day(630)} (in 630 days) ~ estimated`, ACTION: '' });
     expect(byName.off!.ID).toMatch(/^us-/);
@@ -113,9 +114,31 @@ describe('plan command', () => {
     expect(passing.err).toEqual([]);
   });
 
+  it('lists an unreadable store file first, in state error, and keeps classifying the rest', async () => {
+    const dir = fx.config.store.kind === 'file' ? fx.config.store.dir : '';
+    const file = join(dir, dataFileName('sa/damaged'));
+    writeFileSync(file, 'not an envelope', { mode: 0o600 });
+    try {
+      const run = await plan();
+      expect(run.code).toBe(0);
+      const rows = parseTable(run.out.slice(0, run.out.indexOf('')));
+      expect(rows[0]).toMatchObject({ STATE: 'error', KIND: 'secret', NAME: 'sa/damaged', EXPIRES: 'unknown', 'MANAGED/STRATEGY': 'not read' });
+      expect(rows[0]!.ACTION).toContain('restore this secret\'s file from a backup of the store folder');
+      expect(rows.find((r) => r.NAME === 'pay-held')).toMatchObject({ STATE: 'rotate' });
+      expect(run.out).toContain('1 unreadable secret in the store (state error above): its credential is watched as unmanaged and not rotated until repaired');
+      const json = JSON.parse((await plan(['--json'])).out[0]!) as { summary: { damaged: { secretName: string }[] } };
+      expect(json.summary.damaged.map((d) => d.secretName)).toEqual(['sa/damaged']);
+      const failing = await plan(['--fail-on', 'error']);
+      expect(failing.code).toBe(1);
+      expect(failing.err.at(-1)).toMatch(/1 unreadable secret in the store/);
+    } finally {
+      rmSync(file);
+    }
+  });
+
   it('refuses an unknown --fail-on state as a usage error', async () => {
     await expect(plan(['--fail-on', 'expired,soon'])).rejects.toThrow(ConfigError);
-    await expect(plan(['--fail-on', 'expired,soon'])).rejects.toThrow(/--fail-on: unknown state "soon"[\s\S]*usage: dfns-rotator plan/);
+    await expect(plan(['--fail-on', 'expired,soon'])).rejects.toThrow(/--fail-on: unknown state "soon"[\s\S]*usage: npx dfns-rotator plan/);
     await expect(plan(['--verbose'])).rejects.toThrow(/Unknown option '--verbose'/);
   });
 

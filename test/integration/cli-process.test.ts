@@ -80,7 +80,7 @@ describe('the dfns-rotator process', () => {
     const result = await startCli(['rotate-everything']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^dfns-rotator: unknown command "rotate-everything"\n/);
-    expect(result.stderr).toContain('usage: dfns-rotator <command>');
+    expect(result.stderr).toContain('usage: npx dfns-rotator <command>');
     expect(result.stdout).toBe('');
   });
 
@@ -104,5 +104,41 @@ describe('the dfns-rotator process', () => {
     expect(result).toMatchObject({ code: 0, signal: null });
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('simulator stopped');
     expect(result.stderr).toBe('');
+  });
+
+  it('runs a local Vault with `simulator vault --port N --token T`, and stops it cleanly on SIGTERM', async () => {
+    let url = '';
+    const checks: Promise<void>[] = [];
+    const seen: number[] = [];
+    const result = await startCli(['simulator', 'vault', '--port', '0', '--token', 'hvs.cli-test'], {}, (line, child) => {
+      const m = /^Vault .* listening on (http:\S+)$/.exec(line);
+      if (!m) return;
+      url = m[1]!;
+      checks.push((async () => {
+        try {
+          const put = await fetch(`${url}/v1/secret/data/a/b`, { method: 'POST', headers: { 'X-Vault-Token': 'hvs.cli-test' }, body: JSON.stringify({ options: { cas: 0 }, data: { k: 'v' } }) });
+          const get = await fetch(`${url}/v1/secret/data/a/b`, { headers: { 'X-Vault-Token': 'hvs.cli-test' } });
+          const denied = await fetch(`${url}/v1/secret/data/a/b`, { headers: { 'X-Vault-Token': 'wrong' } });
+          seen.push(put.status, get.status, denied.status);
+        } finally {
+          child.kill('SIGTERM');
+        }
+      })());
+    });
+    await Promise.all(checks);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(seen).toEqual([200, 200, 403]);
+    expect(result).toMatchObject({ code: 0, signal: null });
+    expect(result.stdout).not.toContain('root token:');
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('Vault stopped');
+    expect(result.stderr).toBe('');
+  });
+
+  it('refuses bad `simulator vault` flags with exit code 2', async () => {
+    const result = await startCli(['simulator', 'vault', '--port', 'x', '--approle', 'nocolon', '--kubernetes', 'rotator:/nonexistent/token']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--kubernetes: cannot read /nonexistent/token (ENOENT)');
+    expect(result.stderr).toContain('--port: must be an integer 0..65535, got "x"');
+    expect(result.stderr).toContain('--approle: expected ROLE_ID:SECRET_ID');
   });
 });

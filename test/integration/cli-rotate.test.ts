@@ -59,7 +59,7 @@ describe('rotate command', () => {
     const [queuedLine, followLine] = first.out;
     const id = new RegExp(`^queued rotation (${ULID}) of "sa/pay"$`).exec(queuedLine ?? '')?.[1];
     expect(id).toBeDefined();
-    expect(followLine).toBe(`follow it: dfns-rotator history --rotation ${id}`);
+    expect(followLine).toBe(`follow it: npx dfns-rotator history --rotation ${id}`);
     // No daemon runs yet: the person is told the job waits for one.
     expect(first.err).toEqual([expect.stringMatching(/^note: no worker is connected to the rotate queue/)]);
 
@@ -73,7 +73,7 @@ describe('rotate command', () => {
     expect(second.code).toBe(0);
     expect(second.out).toEqual([
       `a rotation of "sa/pay" is already waiting: rotation ${id}, requested by ${jobs[0]!.data.requestedBy} (suspected leak in CI logs); nothing new was queued`,
-      `follow it: dfns-rotator history --rotation ${id}`,
+      `follow it: npx dfns-rotator history --rotation ${id}`,
     ]);
     expect(await rt.queues.rotate.getJobs(['waiting'])).toHaveLength(1);
 
@@ -108,13 +108,14 @@ describe('rotate command', () => {
     expect(parked.code).toBe(1);
     expect(parked.err).toEqual([
       expect.stringMatching(new RegExp(`^rotation ${ULID} is parked: a Dfns policy holds the create for approval \\(approval .+\\)$`)),
-      'once approved in Dfns, run: dfns-rotator rotate sa/approvals --resume --reason "key age"',
+      "once approved in Dfns, run: npx dfns-rotator rotate sa/approvals --resume --reason 'key age'",
     ]);
     const parkedId = /^rotation (\S+) is parked/.exec(parked.err[0]!)![1];
 
     const again = await rotate(['sa/approvals', '--reason', 'key age']);
     expect(again.code).toBe(1);
     expect(again.err[0]).toMatch(new RegExp(`^rotation ${parkedId} of "sa/approvals" is parked`));
+    expect(again.err[1]).toBe("once it is approved in Dfns, run: npx dfns-rotator rotate sa/approvals --resume --reason approved (nothing was queued)");
     expect(await rt.queues.rotate.getJobs(['waiting', 'active', 'delayed'])).toEqual([]);
 
     fx.sim.setKnobs({ policyPending: [] });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretCommand } from '../../src/commands/secret.js';
 import { runCommand } from '../helpers/command-context.js';
@@ -30,6 +31,25 @@ describe('dfns-rotator secret', () => {
     expect(json.privateKey).toBe(fx.keys.get('consumer-sa')!.key.privateKeyPem);
   });
 
+  it('--format env is shell that gives back every value exactly, the multi-line PEM included', async () => {
+    const r = await run(['get', 'apps/consumer', '--format', 'env']);
+    expect(r.code).toBe(0);
+    const script = `${r.out.join('\n')}\nprintf '%s\\n--\\n' "$DFNS_API_URL" "$DFNS_ORG_ID" "$DFNS_AUTH_TOKEN" "$DFNS_CRED_ID" "$DFNS_PRIVATE_KEY"`;
+    const printed = execFileSync('sh', ['-c', script], { encoding: 'utf8', env: {} }).split('\n--\n');
+    expect(printed.slice(0, 5)).toEqual([fx.sim.url, fx.sim.orgId, fx.sim.seededTokens.get('consumer-sa'), 'key-consumer-sa', fx.keys.get('consumer-sa')!.key.privateKeyPem.trimEnd()]);
+  });
+
+  it('--format dotenv writes one line per variable, the PEM with \\n escapes', async () => {
+    const lines = (await run(['get', 'apps/consumer', '--format', 'dotenv'])).out.join('\n').split('\n');
+    expect(lines.map((l) => l.split('=')[0])).toEqual(['DFNS_API_URL', 'DFNS_ORG_ID', 'DFNS_AUTH_TOKEN', 'DFNS_CRED_ID', 'DFNS_PRIVATE_KEY']);
+    const key = /^DFNS_PRIVATE_KEY="(.*)"$/.exec(lines[4]!)![1]!;
+    expect(key.replace(/\\n/g, '\n')).toBe(fx.keys.get('consumer-sa')!.key.privateKeyPem.trimEnd());
+    const json = JSON.parse((await run(['get', 'apps/consumer', '--format', 'json'])).out[0]!) as { format: string; metadata: { versionId: number } };
+    expect(json).toMatchObject({ format: 'dfns-rotator/credential/v1', metadata: { versionId: 1 } });
+    const bad = await run(['get', 'apps/consumer', '--format', 'yaml']).catch((e: Error) => e);
+    expect(String(bad)).toMatch(/--format: "yaml" is not json, env or dotenv/);
+  });
+
   it('refuses to print a secret to a terminal unless asked to', async () => {
     const refused = await run(['get', 'apps/consumer', '--field', 'private-key'], true);
     expect(refused.code).toBe(1);
@@ -41,7 +61,7 @@ describe('dfns-rotator secret', () => {
 
   it('says clearly what is missing', async () => {
     expect((await run(['get', 'apps/nope'])).err).toEqual(['secret get: no current version of "apps/nope"']);
-    await expect(run(['get'])).rejects.toThrow(/expected `secret list` or `secret get NAME`/);
+    await expect(run(['get'])).rejects.toThrow(/expected `secret list`, `secret get NAME` or `secret sync NAME --out FILE`/);
     await expect(run(['get', 'apps/consumer', '--field', 'password'])).rejects.toThrow(/--field: unknown field "password"/);
   });
 });

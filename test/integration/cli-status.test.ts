@@ -59,7 +59,7 @@ describe('status command', () => {
     expect(run.err).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.out[1]).toMatch(/^Redis: redis:\/\/127\.0\.0\.1:\d+ \(maxmemory-policy noeviction\)$/);
-    expect(run.out[2]).toMatch(/^Last scan: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((under a minute ago|in under a minute); schedule "17 \* \* \* \*", stale after 2 hours\)$/);
+    expect(run.out[2]).toMatch(/^Last scan: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((just now|in under a minute); schedule "17 \* \* \* \*", stale after 2 hours\)$/);
     expect(run.out[3]).toBe('  3 credentials: expired 0, rotate 1, warn 0, unknown 0, ok 2, inactive 0; 1 rotation queued');
     const queueLines = run.out.slice(run.out.indexOf('') + 1, run.out.indexOf('') + 6);
     const queues = parseTable(queueLines);
@@ -87,6 +87,21 @@ describe('status command', () => {
     expect(run.out).toContain('Rotations in flight: 1 (and 1 done, old credential awaiting retirement)');
   });
 
+  it('fails while a queue is paused, and marks it in the table', async () => {
+    await rt.queues.retire.pause();
+    try {
+      const run = await status();
+      expect(run.code).toBe(1);
+      expect(run.out.some((l) => l.startsWith('retire (PAUSED)'))).toBe(true);
+      expect(run.out).toContain("PROBLEM: queue paused: retire; nothing on it runs until resumed (dashboard: the queue's Resume button)");
+      const { report } = await json();
+      expect(report.pausedQueues).toEqual(['retire']);
+    } finally {
+      await rt.queues.retire.resume();
+    }
+    expect((await status()).code).toBe(0);
+  });
+
   it('fails when the last scan is older than twice the scan interval', async () => {
     const later = new ManualClock(fx.sim.clock.now() + 2 * 3_600_000 + 60_000);
     const run = await status([], { clock: later });
@@ -110,7 +125,7 @@ describe('status command', () => {
       ['-', 'sa/nope', 'job failed'], // refused before a rotation id was minted
       [rolledBack.rotationId, 'sa/broken', 'rolled-back'],
     ]);
-    expect(run.out.at(-1)).toBe('PROBLEM: 2 rotations failed in the last 24 hours (see `dfns-rotator history`)');
+    expect(run.out.at(-1)).toBe('PROBLEM: 2 rotations failed in the last 24 hours (see `npx dfns-rotator history`)');
 
     // A day later they no longer count (the scan is stale by then, which is its own problem).
     const { report } = await json({ clock: new ManualClock(fx.sim.clock.now() + 25 * 3_600_000) });

@@ -90,7 +90,7 @@ describe('two daemons on one Redis', () => {
 
   it('takes manual triggers through the dashboard API only with credentials', async () => {
     const url = `${daemons[0]!.server!.url}/dashboard/api/queues/scan/add`;
-    const body = JSON.stringify({ name: 'scan', data: { trigger: 'manual', requestedBy: 'dashboard test' } });
+    const body = JSON.stringify({ name: 'scan', data: { trigger: 'manual' } });
     const before = await scanQueue().count();
 
     const refused = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -104,14 +104,19 @@ describe('two daemons on one Redis', () => {
     try {
       const accepted = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
       expect(accepted.status).toBe(200);
-      const manual = (await scanQueue().getJobs(['waiting', 'active', 'completed', 'prioritized'])).find((j) => j.data.requestedBy === 'dashboard test')!;
+      const manual = (await scanQueue().getJobs(['waiting', 'active', 'completed', 'prioritized'])).find((j) => j.data.requestedBy === 'dashboard:token')!;
       const summary = (await manual.waitUntilFinished(events, 20_000)) as { total: number };
       expect(summary.total).toBe(2);
 
-      // Bad data added by hand fails that job with a message naming the field; the daemon goes on.
+      // Bad data is refused at Add job, naming the field, and nothing is queued…
       const rotateUrl = `${daemons[1]!.server!.url}/dashboard/api/queues/rotate/add`;
       const bad = await fetch(rotateUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ name: 'rotate', data: { credential: 'sa/svc-held' } }) });
-      expect(bad.status).toBe(200);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { message: string }).message).toMatch(/^data\.reason: /);
+      expect(await daemons[1]!.runtime.queues.rotate.count()).toBe(0);
+      // …and a bad job that reaches the queue another way (a script with Redis access) fails with
+      // a message naming the field; the daemon goes on.
+      await daemons[1]!.runtime.queues.rotate.add('rotate', { credential: 'sa/svc-held' });
       const rotateEvents = new QueueEvents('rotate', { connection: daemons[0]!.runtime.redis, prefix: fx.config.redis.prefix });
       await rotateEvents.waitUntilReady();
       const job = (await daemons[1]!.runtime.queues.rotate.getJobs(['waiting', 'active', 'failed', 'prioritized']))[0]!;

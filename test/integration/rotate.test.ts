@@ -97,7 +97,7 @@ describe('rotation', () => {
     expect((await rt.store.get('sa/pay'))!.versions.map((v) => v.stages)).toEqual([['current']]);
 
     const audit = (await rt.audit.read({ limit: 50, rotationId: result.rotationId })).reverse().map((e) => e.action);
-    expect(audit).toEqual(['planned', 'staged', 'create-begun', 'created', 'verified', 'promoted', 'announced', 'retire-scheduled', 'deactivated old credential', 'archived old credential']);
+    expect(audit).toEqual(['planned', 'staged', 'create-begun', 'created', 'verified', 'promoted', 'announced', 'retire-scheduled', 'usage not checked: the overlap ended inside usageGraceMinutes (keep the grace shorter than the overlap)', 'deactivated old credential', 'archived old credential']);
     const record = await rt.rotations.get(result.rotationId);
     expect(record).toMatchObject({ step: 'done', attempt: 1, orphans: [] });
   });

@@ -110,7 +110,7 @@ describe('a rotation whose record Redis lost', () => {
     const story = (await rt.audit.read({ limit: 50, rotationId })).reverse();
     const adopted = story.find((e) => e.action === 'adopted')!;
     expect(adopted.detail).toMatch(new RegExp(`had no rotation record .*holds the new credential ${newId}`));
-    expect(story.map((e) => e.action).slice(story.indexOf(adopted))).toEqual(['adopted', 'verified', 'promoted', 'announced', 'retire-scheduled', 'deactivated old credential', 'archived old credential']);
+    expect(story.map((e) => e.action).slice(story.indexOf(adopted))).toEqual(['adopted', 'verified', 'promoted', 'announced', 'retire-scheduled', 'usage not checked: the overlap ended inside usageGraceMinutes (keep the grace shorter than the overlap)', 'deactivated old credential', 'archived old credential']);
   });
 
   it.each([
@@ -151,7 +151,7 @@ describe('a rotation whose record Redis lost', () => {
     expect((await current('sa/unretired')).value.credentialId).toBe(promoted.value.credentialId);
     expect((await rt.store.get('sa/unretired'))!.versions.map((v) => v.stages)).toEqual([['current']]);
     const story = (await rt.audit.read({ limit: 50, rotationId })).reverse().map((e) => e.action);
-    expect(story.slice(story.lastIndexOf('adopted'))).toEqual(['adopted', 'retire-scheduled', 'deactivated old credential', 'archived old credential']);
+    expect(story.slice(story.lastIndexOf('adopted'))).toEqual(['adopted', 'retire-scheduled', 'usage not checked: the overlap ended inside usageGraceMinutes (keep the grace shorter than the overlap)', 'deactivated old credential', 'archived old credential']);
   });
 
   it('a rotation whose job was given up is resumed by the next scan', async () => {

@@ -91,7 +91,7 @@ describe('scan against the simulator', () => {
   it('warns about a rotation that is not getting done, then does not repeat itself', async () => {
     // The rotate worker is paused: op-ci, inside 3 days, is still not rotated on the next scan.
     const { summary, messages } = await scan();
-    expect(messages).toEqual([expect.stringMatching(/^Rotation due: .*"op-ci".*has not managed to yet: check `dfns-rotator history --secret pat\/op-ci`/)]);
+    expect(messages).toEqual([expect.stringMatching(/^Rotation due: .*"op-ci".*has not managed to yet: check `npx dfns-rotator history --secret pat\/op-ci`/)]);
     expect(summary.rotationsQueued).toBe(0);
     const again = await scan();
     expect(again.messages).toEqual([]);

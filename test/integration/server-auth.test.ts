@@ -114,12 +114,14 @@ describe('dashboard authentication (token)', () => {
     expect(body.job.name).toBe('scan');
     const job = await fx.queues.scan.getJob(body.job.id);
     expect(job?.name).toBe('scan');
-    expect(job?.data).toEqual({ trigger: 'manual' });
+    // Attributed to who asked: the job carries the signed-in identity.
+    expect(job?.data).toEqual({ trigger: 'manual', requestedBy: 'dashboard:token' });
 
     const rotate = await send(fx, 'POST', '/dashboard/api/queues/rotate/add', bearer(), { name: 'rotate', data: { credential: 'payments-api', reason: 'suspected leak' } });
     expect(rotate.status).toBe(200);
     const [rotateJob] = await fx.queues.rotate.getJobs(['waiting']);
-    expect(rotateJob?.data).toEqual({ credential: 'payments-api', reason: 'suspected leak' });
+    expect(rotateJob?.data).toEqual({ credential: 'payments-api', reason: 'suspected leak', requestedBy: 'dashboard:token', rotationId: expect.stringMatching(/^[0-9A-Z]{26}$/) });
+    expect(rotateJob?.id).toBe(`rotate_${(rotateJob?.data as { rotationId: string }).rotationId}`);
 
     // Other actions go through the same guard: pause works with the token.
     expect((await send(fx, 'PUT', '/dashboard/api/queues/notify/pause', bearer())).status).toBe(200);
@@ -204,34 +206,41 @@ describe('dashboard authentication (token)', () => {
 });
 
 describe('dashboard sign-in backoff', () => {
-  it('slows down repeated failures from one address, logs them without any secret, and forgives after a success', async () => {
+  it('slows down repeated failures from one address, logs them without any secret, never refuses the right token, and forgets after a quiet wait', async () => {
     const clock = new ManualClock(Date.parse('2026-03-01T10:00:00Z'));
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }) });
     const fx = await startDashboardFixture({ clock, logger });
     try {
       for (let i = 0; i < 5; i++) expect((await signIn(fx, { token: `guess-number-${i}-0000000000` })).status).toBe(401);
-      // Inside the wait, even the right token is refused without being checked.
-      const blocked = await signIn(fx, { token: DASHBOARD_TOKEN });
+      // Inside the wait a wrong token is answered 429 (and not counted)…
+      const blocked = await signIn(fx, { token: 'guess-number-5-0000000000' });
       expect(blocked.status).toBe(429);
       expect(blocked.headers.get('retry-after')).toBe('1');
+      expect((await signIn(fx, { token: 'guess-number-6-0000000000' })).status).toBe(429);
       clock.advance(1_000);
-      expect((await signIn(fx, { token: 'guess-number-5-0000000000' })).status).toBe(401);
+      expect((await signIn(fx, { token: 'guess-number-7-0000000000' })).status).toBe(401);
       // The wait doubles.
       clock.advance(1_000);
-      expect((await signIn(fx, { token: DASHBOARD_TOKEN })).status).toBe(429);
-      clock.advance(1_000);
+      expect((await signIn(fx, { token: 'guess-number-8-0000000000' })).status).toBe(429);
+      // …but the right token is never refused, wait or not: a guesser cannot lock its owner out.
       expect((await signIn(fx, { token: DASHBOARD_TOKEN })).status).toBe(303);
-      // After a success the address starts afresh.
-      expect((await signIn(fx, { token: 'guess-number-6-0000000000' })).status).toBe(401);
+      // A success does not wipe the slate: a guesser sharing the address gains nothing from it.
+      expect((await signIn(fx, { token: 'guess-number-9-0000000000' })).status).toBe(429);
+      // Quiet for a while (the wait has passed): the next wrong attempt is counted again.
+      clock.advance(4_000);
+      expect((await signIn(fx, { token: 'guess-number-b-0000000000' })).status).toBe(401);
 
-      // Bearer failures are counted apart from the form, so a misconfigured scraper cannot lock people out.
+      // Bearer failures are counted apart from the form, so a misconfigured scraper cannot slow people down at the form.
       for (let i = 0; i < 5; i++) expect((await send(fx, 'GET', '/metrics', bearer(`wrong-${i}-00000000000000`))).status).toBe(401);
-      expect((await send(fx, 'GET', '/metrics', bearer())).status).toBe(429);
-      expect((await signIn(fx, { token: DASHBOARD_TOKEN })).status).toBe(303);
+      expect((await send(fx, 'GET', '/metrics', bearer('wrong-5-00000000000000'))).status).toBe(429);
+      expect((await send(fx, 'GET', '/metrics', bearer())).status).toBe(200);
+      // The form's own wait (4 s after its 7th failure) is all that applies to it.
+      clock.advance(4_000);
+      expect((await signIn(fx, { token: 'guess-number-a-0000000000' })).status).toBe(401);
 
       const failures = lines.filter((l) => l.includes('dashboard sign-in failed') || l.includes('dashboard authentication failed'));
-      expect(failures).toHaveLength(12);
+      expect(failures).toHaveLength(18);
       const all = lines.join('\n');
       expect(all).not.toContain(DASHBOARD_TOKEN);
       expect(all).not.toContain('guess-number');

@@ -38,6 +38,7 @@ describe('/metrics', () => {
     await fx.queues.scan.add('scan', { trigger: 'manual' });
     await fx.queues.scan.add('scan', { trigger: 'schedule' });
     await fx.queues.retire.add('retire', { rotationId: '01JROT00000000000000000000', phase: 'deactivate' }, { delay: 3_600_000 });
+    await fx.queues.rotate.pause();
     const observe = observeDfnsRequests(metrics);
     observe(request({ status: 200 }));
     observe(request({ status: 200, durationMs: 80 }));
@@ -74,6 +75,8 @@ describe('/metrics', () => {
     expect(sampleOf(families, 'dfns_rotator_queue_jobs', { queue: 'retire', state: 'delayed' }).value).toBe(1);
     expect(sampleOf(families, 'dfns_rotator_queue_jobs', { queue: 'rotate', state: 'failed' }).value).toBe(0);
     for (const queue of ['scan', 'rotate', 'retire', 'notify']) expect(sampleOf(families, 'dfns_rotator_queue_up', { queue }).value).toBe(1);
+    for (const queue of ['scan', 'retire', 'notify']) expect(sampleOf(families, 'dfns_rotator_queue_paused', { queue }).value).toBe(0);
+    expect(sampleOf(families, 'dfns_rotator_queue_paused', { queue: 'rotate' }).value).toBe(1);
 
     const requests = 'dfns_rotator_dfns_requests_total';
     expect(families.get(requests)!.type).toBe('counter');

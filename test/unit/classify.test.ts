@@ -39,6 +39,23 @@ describe('classifyCredential', () => {
     expect(classifyCredential({ ...held(300, 100), keyCreatedAt: now - 10 * DAY_MS }, { ...policy, maxKeyAgeDays: 90 }, now).state).toBe('ok');
   });
 
+  it('never warns or rotates a credential at birth: thresholds at or above its lifetime are skipped, and the rotation window is at most a third of it', () => {
+    // A 30-day PAT just created: under the default 30/14/7/3/1 and 14-day window it was `warn` at once.
+    const born = held(30, 0);
+    expect(classifyCredential(born, policy, now)).toMatchObject({ state: 'ok', threshold: null });
+    // Its later life: warned at 14, 7, 3, 1 days; rotated in its last third (10 days), not 14.
+    expect(classifyCredential(held(12, 18), policy, now)).toMatchObject({ state: 'warn', threshold: 14 });
+    const due = classifyCredential(held(9.5, 20.5), policy, now);
+    expect(due).toMatchObject({ state: 'rotate', threshold: 14 });
+    expect(due.reason).toBe('expires in 9 days, inside the last third of its 30-day lifetime');
+    // A 7-day token: only the 3- and 1-day thresholds apply.
+    expect(classifyCredential(held(7, 0), policy, now)).toMatchObject({ state: 'ok', threshold: null });
+    expect(classifyCredential(held(2.5, 4.5), policy, now)).toMatchObject({ state: 'warn', threshold: 3 });
+    expect(classifyCredential(held(2, 5), policy, now)).toMatchObject({ state: 'rotate', threshold: 3 });
+    // A long-lived credential keeps the configured window.
+    expect(classifyCredential(held(13, 352), policy, now).reason).toBe('expires in 13 days, inside the 14-day rotation window');
+  });
+
   it('moves through thresholds as time passes, each crossed once', () => {
     const input = held(40);
     const seen: (number | null)[] = [];

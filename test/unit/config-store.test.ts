@@ -75,3 +75,17 @@ describe('store.kind', () => {
     expect(problems({ DFNS_ROTATOR_STORE: 'dynamo' })[0]).toMatch(/store\.kind/);
   });
 });
+
+describe('store.kind from command-line flags (store copy --to-store)', () => {
+  it('overrides the environment and keeps every other setting', () => {
+    const c = loadConfig({
+      env: { ...base, DFNS_ROTATOR_STORE: 'file', VAULT_ADDR: 'https://vault.acme.test:8200', VAULT_TOKEN: 'hvs.x' },
+      flags: { store: { kind: 'vault' } },
+      cwd: '/work',
+      readFile: (p) => files[p]!,
+    });
+    expect(c.store.kind).toBe('vault');
+    expect(c.dfns.orgId).toBe('or-test');
+    expect(c.operator?.username).toBe('rotator@acme.test');
+  });
+});

@@ -149,6 +149,13 @@ describe('loadConfig', () => {
     expect(c.server.auth?.kind).toBe('token');
   });
 
+  it('reads the dashboard host allow-list from the environment or the file, and refuses a URL in it', () => {
+    expect(load().server.allowedHosts).toEqual([]);
+    expect(load({ env: { ...baseEnv, DFNS_ROTATOR_ALLOWED_HOSTS: 'rotator.internal.example, 10.0.0.7' } }).server.allowedHosts).toEqual(['rotator.internal.example', '10.0.0.7']);
+    const problems = problemsOf(() => load({ env: { ...baseEnv, DFNS_ROTATOR_ALLOWED_HOSTS: 'https://rotator.example/' } }));
+    expect(problems).toEqual([expect.stringMatching(/server\.allowedHosts\.0.*a host name or address, without scheme or path/)]);
+  });
+
   it('allows a watch-only deployment once replace is not asked for', () => {
     const c = load({ env: { DFNS_ORG_ID: 'or-x', DFNS_WATCHER_TOKEN: jwt, DFNS_ROTATOR_STORE_KEY: storeKey, DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify' } });
     expect(c.operator).toBeNull();

@@ -39,11 +39,36 @@ describe('deployment files', () => {
     expect(compose.services.rotator!.ports).toEqual(['127.0.0.1:8730:8730']);
   });
 
-  it('build a multi-stage image that runs as an unprivileged user', () => {
+  it('build a multi-stage image that runs as an unprivileged, numeric user', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
-    expect(dockerfile).toMatch(/^USER rotator$/m);
-    expect(dockerfile).toMatch(/useradd --system --uid 10001/);
+    // Numeric uid:gid, so Kubernetes runAsNonRoot accepts it; the same ids own the data folder.
+    expect(dockerfile).toMatch(/^USER 10001:10001$/m);
+    expect(dockerfile).toMatch(/useradd --system --uid 10001 --gid rotator/);
+    expect(dockerfile).toMatch(/groupadd --system --gid 10001 rotator/);
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\.js"\]/);
+  });
+
+  it('run on the current Node LTS while the code keeps supporting the Node CI runs, and say so in engines', () => {
+    const dockerfile = read('Dockerfile');
+    const image = /^ARG NODE_IMAGE=node:(\d+)-/m.exec(dockerfile);
+    expect(image).not.toBeNull();
+    const major = Number(image![1]);
+    expect([22, 24]).toContain(major);
+    // Both stages use the one image (native modules must match the runtime).
+    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)).toHaveLength(2);
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; license: string; version: string };
+    const ranges = pkg.engines.node.split('||').map((r) => r.trim());
+    expect(ranges).toContain('^20.10.0');
+    expect(ranges).toContain(`^${major}.0.0`);
+    // And the Node running these tests (what CI has) is one engines admits.
+    const running = Number(process.versions.node.split('.')[0]);
+    expect(ranges.some((r) => r.startsWith(`^${running}.`))).toBe(true);
+    const labels = Object.fromEntries([...dockerfile.matchAll(/(org\.opencontainers\.image\.[a-z.]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    expect(labels['org.opencontainers.image.title']).toBe('dfns-rotator');
+    expect(labels['org.opencontainers.image.licenses']).toBe(pkg.license);
+    expect(dockerfile).toMatch(new RegExp(`^ARG VERSION=${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
+    expect(labels['org.opencontainers.image.version']).toBe('${VERSION}');
+    expect(labels['org.opencontainers.image.description']).toBeTruthy();
   });
 });

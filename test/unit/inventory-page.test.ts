@@ -158,6 +158,16 @@ describe('inventory page', () => {
     expect(rowOf(renderInventoryPage({ scan, now }), 'legacy')).toContain('adopt it with <code class="mono">dfns-rotator adopt &lt;name&gt;</code>');
   });
 
+  it('says "never" for the last rotation of an adopted credential, and when it was adopted', () => {
+    const adopted = item({ id: 'us-a', name: 'adopted', managed: true, role: 'current', adoptedAt: now - 3 * 86_400_000 });
+    const rotated = item({ id: 'us-r', name: 'rotated', managed: true, role: 'current', adoptedAt: now - 30 * 86_400_000, lastRotatedAt: now - 86_400_000 });
+    const html = renderInventoryPage({ scan: storedScanOf([adopted, rotated], now), now });
+    expect(rowOf(html, 'adopted')).toContain('never; adopted ');
+    expect(rowOf(html, 'adopted')).toContain('3 days ago');
+    expect(rowOf(html, 'rotated')).not.toContain('never');
+    expect(rowOf(html, 'rotated')).toContain('1 day ago');
+  });
+
   it('reports a scan that could not be read', () => {
     const html = renderInventoryPage({ scan: null, now, loadError: 'connect ECONNREFUSED 127.0.0.1:6379' });
     expect(html).toContain('Could not read the last scan: connect ECONNREFUSED 127.0.0.1:6379');

@@ -6,7 +6,7 @@ import { makePat, makeServiceAccount, makeStored } from '../fixtures/builders.js
 const now = Date.parse('2026-03-01T00:00:00Z');
 const config = {
   rules: [{ match: { name: 'manual-*' }, strategy: 'notify' as const }],
-  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, archiveAfterHours: 168, concurrency: 4 },
+  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, usageCheck: 'audit-log' as const, usageGraceMinutes: 15, maxOverlapHours: 168, archiveAfterHours: 168, concurrency: 4 },
   assumedLifetime: { defaultDays: 730 },
   thresholds: { warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14 },
 } satisfies Pick<Config, 'rules' | 'rotation' | 'assumedLifetime' | 'thresholds'>;
@@ -42,7 +42,7 @@ describe('buildInventory', () => {
   });
 
   it('flags the worker\'s own identity and uses its token\'s exact expiry', () => {
-    const sa = makeServiceAccount({ id: 'us-watch', name: 'watcher', now, ageDays: 1 });
+    const sa = makeServiceAccount({ id: 'us-watch', name: 'watcher', now, ageDays: 300 });
     const [item] = run({ listing: { serviceAccounts: [sa], pats: [] }, heldTokens: [{ credentialId: 'us-watch', expiresAt: now + 2 * 86_400_000, label: 'watcher token' }] });
     expect(item).toMatchObject({ isOwnIdentity: true, expirySource: 'token', state: 'rotate', threshold: 3 });
     expect(item!.action).toMatch(/worker's own watcher token/);
@@ -52,7 +52,7 @@ describe('buildInventory', () => {
     const pat = makePat({ id: 'to-1', name: 'ci', now, owner: 'us-op' });
     const [item] = run({ listing: { serviceAccounts: null, pats: [{ owner: 'op', records: [pat] }] }, store: indexStore([makeStored({ secretName: 'ci', credentialId: 'to-1', now, expiresInDays: null, kind: 'pat' })]) });
     expect(item).toMatchObject({ kind: 'pat', owner: 'op', state: 'unknown', expirySource: 'none' });
-    expect(item!.action).toBe('its token has no exp, so its expiry is unknown: rotate it onto a dated token (`dfns-rotator rotate ci`; the replacement gets rotation.daysValid, else 365 days)');
+    expect(item!.action).toBe("its token has no exp, so its expiry is unknown: rotate it onto a dated token (`npx dfns-rotator rotate ci --reason 'token has no known expiry'`; the replacement gets rotation.daysValid, else 365 days)");
   });
 
   it("advises a dated replacement for the worker's own token without exp", () => {
@@ -72,7 +72,7 @@ describe('buildInventory', () => {
   });
 
   it('will not replace a PAT of another user, and lists a PAT seen by two identities once', () => {
-    const pat = makePat({ id: 'to-2', name: 'bob-ci', now, owner: 'us-bob' });
+    const pat = makePat({ id: 'to-2', name: 'bob-ci', now, owner: 'us-bob', ageDays: 360 });
     const items = run({
       listing: { serviceAccounts: null, pats: [{ owner: 'bob', records: [pat] }, { owner: 'bob', records: [pat] }] },
       store: indexStore([makeStored({ secretName: 'bob-ci', credentialId: 'to-2', now, expiresInDays: 5, kind: 'pat' })]),
@@ -93,6 +93,19 @@ describe('buildInventory', () => {
       ]),
     });
     expect(items.map((i) => [i.id, i.role, i.strategy])).toEqual([['us-old', 'previous', 'notify'], ['us-m', 'current', 'notify']]);
+    // Already replaced: not counted as due for rotation (plan, status and the digest count states).
+    expect(items[0]).toMatchObject({ state: 'ok', threshold: null, reason: 'replaced: expires in 3 days; retired after the overlap window' });
+    expect(items[1]).toMatchObject({ state: 'rotate' });
+  });
+
+  it('keeps adoption apart from rotation', () => {
+    const sa = makeServiceAccount({ id: 'us-a', name: 'adopted', now, ageDays: 100 });
+    const adopted = makeStored({ secretName: 'adopted', credentialId: 'us-a', now, expiresInDays: 200 });
+    const version = adopted.versions[0]!;
+    version.metadata.adoptedAt = now - 86_400_000;
+    const [item] = run({ listing: { serviceAccounts: [sa], pats: [] }, store: indexStore([adopted]) });
+    expect(item!.adoptedAt).toBe(now - 86_400_000);
+    expect(item!.lastRotatedAt).toBeUndefined();
   });
 
   it('marks inactive credentials inactive whatever their expiry', () => {

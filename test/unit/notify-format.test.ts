@@ -62,6 +62,8 @@ function withCredential(n: Notification, credential: CredentialSummary): Notific
     return { ...n, urgent: n.urgent.map((u) => ({ ...u, credential })), errors: [{ identity: credential.name, message: credential.name }] };
   }
   if (n.type === 'expiry-batch') return { ...n, examples: n.examples.map((u) => ({ ...u, credential })) };
+  // No credential in it: the external values are the secret's name, where it is and the problem.
+  if (n.type === 'store-damaged') return { ...n, secretName: credential.name, where: credential.id, problem: credential.name };
   return { ...n, credential } as Notification;
 }
 
@@ -74,7 +76,8 @@ describe('durations and dates', () => {
     [DAY_MS, 'expires in 1 day', 'in 1 day'],
     [5 * HOUR + 59 * MINUTE, 'expires in 5 hours', 'in 5 hours'],
     [45 * MINUTE, 'expires in 45 minutes', 'in 45 minutes'],
-    [30_000, 'expires now', 'now'],
+    [30_000, 'expires now', 'in under a minute'],
+    [-30_000, 'expires now', 'just now'],
     [-HOUR, 'expired 1 hour ago', '1 hour ago'],
     [-(2 * DAY_MS + 23 * HOUR), 'expired 2 days ago', '2 days ago'],
   ])('%d ms from now: "%s" / "%s"', (delta, expiry, relative) => {
@@ -84,7 +87,7 @@ describe('durations and dates', () => {
 
   it('floors, never promising more time than is left', () => {
     expect(formatDuration(2 * DAY_MS - 1)).toBe('1 day');
-    expect(formatDuration(59_999)).toBe('less than a minute');
+    expect(formatDuration(59_999)).toBe('under a minute');
   });
 
   it('prints exact instants in UTC to the minute', () => {
@@ -306,5 +309,24 @@ describe('truncation within Slack limits', () => {
     const limited = limitBlocks(blocks) as Block[];
     expect(limited).toHaveLength(50);
     expect(limited[49]!.elements![0]!.text).toBe('_11 more blocks left out: Slack allows 50 per message._');
+  });
+});
+
+describe('old credential still in use', () => {
+  const base = examples['retire-postponed'] as Extract<Notification, { type: 'retire-postponed' }>;
+
+  it('names the credential, its last signed use, and when retirement is checked again', () => {
+    const m = renderNotification(base, { now: NOW });
+    expect(m.text).toContain(`${formatUtc(base.lastUseAt)} (1 hour ago)`);
+    expect(m.text).toContain(base.credential.id);
+    expect(m.text).toContain(`checked again ${formatUtc(base.retireAt!)}`);
+    expect(m.text).toContain(`at most until ${formatUtc(base.maxRetireAt)}`);
+    expect(m.text).toContain(base.newCredentialId!);
+  });
+
+  it('at the maximum, says a person decides and how', () => {
+    const m = renderNotification({ ...base, outcome: 'held', retireAt: null }, { now: NOW });
+    expect(m.text).toContain(`npx dfns-rotator retire ${base.rotationId} --force --reason 'its consumers have moved'`);
+    expect(JSON.stringify(m.blocks)).toContain('still in use');
   });
 });

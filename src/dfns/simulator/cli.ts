@@ -19,7 +19,7 @@ export interface SimulatorCliIo {
 }
 
 export const SIMULATOR_USAGE =
-  'usage: dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] ' +
+  'usage: npx dfns-rotator simulator [--port N] [--host 127.0.0.1] [--seed FILE] [--tokens-out FILE] ' +
   '[--latency MS] [--fault-rate 0..1] [--rate-limit N] [--documented-shapes] [--knob NAME=VALUE]...';
 
 /** `--knob omitKind=true`, `--knob patKeysOn=linked-user`: the value is JSON when it parses as JSON, else a string. */

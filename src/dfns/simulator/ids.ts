@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
  * Dfns-looking identifiers (`us-2q55i-g68v6-9etoie66crbdsh7k`): a kind prefix and three groups of
  * base36 characters. Random, never derived from secrets.
  */
-export type IdPrefix = 'or' | 'us' | 'to' | 'cr' | 'pm' | 'as' | 'ap' | 'ch' | 'ua';
+export type IdPrefix = 'or' | 'us' | 'to' | 'cr' | 'pm' | 'as' | 'ap' | 'ch' | 'ua' | 'uj';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 

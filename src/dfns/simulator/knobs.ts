@@ -8,6 +8,7 @@ export const SIM_OPERATIONS = [
   'ActivateServiceAccount', 'DeactivateServiceAccount', 'ArchiveServiceAccount',
   'ListPats', 'GetPat', 'CreatePat', 'UpdatePat', 'ActivatePat', 'DeactivatePat', 'ArchivePat',
   'CredentialInit', 'CreateCredential', 'ListCredentials', 'ActivateCredential', 'DeactivateCredential',
+  'ListAuditLogs', 'GetAuditLog',
 ] as const satisfies readonly SimOperation[];
 
 export const FAULT_KINDS = ['server-error', 'drop-before', 'drop-after', 'rate-limited'] as const satisfies readonly FaultKind[];
@@ -36,6 +37,7 @@ export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
   loginTokenSeconds: 3600,
   userActionTtlSeconds: 300,
   randomSeed: 1,
+  actionLogMaxRows: 100_000,
 });
 
 const operation = z.enum(SIM_OPERATIONS);
@@ -64,6 +66,7 @@ export const knobsPatchSchema = z.strictObject({
   loginTokenSeconds: z.number().int().min(1),
   userActionTtlSeconds: z.number().int().min(1),
   randomSeed: z.number().int(),
+  actionLogMaxRows: z.number().int().min(1),
 }).partial();
 
 /**

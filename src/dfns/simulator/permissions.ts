@@ -12,6 +12,7 @@ export const PERM = {
   saDelete: 'Auth:ServiceAccounts:Delete',
   patCreate: 'Auth:Pats:Create',
   assign: 'Permissions:Assign',
+  logsRead: 'Auth:Logs:Read',
 } as const;
 
 export function operationsOf(state: SimState, assignments: readonly Assignment[]): Set<string> {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { badRequest } from './dfns-errors.js';
 import type { Caller } from './caller.js';
+import type { ActionLog } from './action-log.js';
 import type { ChallengeBook } from './user-actions.js';
 import type { SimState } from './state.js';
 import type { JwtIssuer } from './tokens.js';
@@ -13,6 +14,8 @@ export interface SimEnv {
   readonly state: SimState;
   readonly jwt: JwtIssuer;
   readonly book: ChallengeBook;
+  /** Every signed action that succeeded, as Dfns' audit log shows them. */
+  readonly actionLog: ActionLog;
   readonly knobs: SimKnobs;
   now(): number;
   view(): ViewOptions;
@@ -38,7 +41,10 @@ export interface AuthedRequest extends SimRequest {
 
 export interface Reply {
   status: number;
+  /** JSON, unless `contentType` says the body is text (the audit log's CSV). */
   body: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
 }
 
 interface RouteBase {

@@ -106,8 +106,8 @@ export const authRoutes: Route[] = [
       if (record.purpose.kind !== 'action') throw badRequest(MSG.challengeInvalid);
       const principal = principalKey(req.caller);
       if (record.purpose.principal !== principal) throw badRequest(MSG.challengeInvalid, { reason: 'challenge issued to another caller' });
-      verifyKeyAssertion(body.firstFactor, record.challenge, activeCredentialsOfCaller(env.state, req.caller, env.knobs.patKeysOn));
-      const userAction = env.book.issueUserAction(principal, record.purpose.action, req.now, ttl(env));
+      const credential = verifyKeyAssertion(body.firstFactor, record.challenge, activeCredentialsOfCaller(env.state, req.caller, env.knobs.patKeysOn));
+      const userAction = env.book.issueUserAction(principal, credential.credentialUuid, record.purpose.action, req.now, ttl(env));
       return ok({ userAction });
     },
   },

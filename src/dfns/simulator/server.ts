@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../logger.js';
-import { authenticate, principalKey } from './caller.js';
+import { authenticate, principalKey, type Caller } from './caller.js';
 import { SimHttpError, badRequest, errorBody, notFound } from './dfns-errors.js';
 import { FaultInjector } from './faults.js';
 import { RateLimiter, retryAfterHeader } from './rate-limit.js';
@@ -44,10 +44,10 @@ function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType?: string): void {
+  const text = contentType ? String(body) : JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': contentType ?? 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     ...headers,
   });
@@ -77,17 +77,33 @@ function dispatch(parts: PipelineParts, req: IncomingMessage, url: URL, rawBody:
   };
   if (!route.auth) return route.handler(env, base);
   const caller = authenticate(env.state, env.jwt, req.headers.authorization, now);
-  if (route.userAction) {
-    const header = req.headers['x-dfns-useraction'];
-    env.book.redeemUserAction(
-      Array.isArray(header) ? header[0] : header,
-      principalKey(caller),
-      { method: route.method, path: url.pathname + url.search, payload: rawBody },
-      now,
-      env.knobs.userActionPathIncludesQuery,
-    );
-  }
-  return route.handler(env, { ...base, caller });
+  if (!route.userAction) return route.handler(env, { ...base, caller });
+  const header = req.headers['x-dfns-useraction'];
+  const credentialUuid = env.book.redeemUserAction(
+    Array.isArray(header) ? header[0] : header,
+    principalKey(caller),
+    { method: route.method, path: url.pathname + url.search, payload: rawBody },
+    now,
+    env.knobs.userActionPathIncludesQuery,
+  );
+  const reply = route.handler(env, { ...base, caller });
+  if (reply.status < 300) recordSignedAction(env, caller, credentialUuid, route.method, url.pathname, route.operation, now);
+  return reply;
+}
+
+function recordSignedAction(env: SimEnv, caller: Caller, credentialUuid: string, method: string, path: string, operation: SimOperation, now: number): void {
+  const credential = env.state.credentials.get(credentialUuid);
+  env.actionLog.record({
+    datePerformed: now,
+    userId: caller.user.userId,
+    username: caller.user.username,
+    credentialUuid,
+    credId: credential?.credId ?? '',
+    publicKeyPem: credential?.publicKeyPem ?? '',
+    method,
+    actionPath: path,
+    summary: `${operation} ${path}`,
+  });
 }
 
 export function createSimServer(parts: PipelineParts): Server {
@@ -106,7 +122,7 @@ export function createSimServer(parts: PipelineParts): Server {
       await sleep(knobs.latencyMs);
       stats.status(reply.status);
       logger?.debug({ method: req.method, path: url.pathname, operation, status: reply.status }, 'dfns simulator request');
-      send(res, reply.status, reply.body, headers);
+      send(res, reply.status, reply.body, { ...reply.headers, ...headers }, reply.contentType);
     };
     const drop = () => {
       stats.status(DROPPED_STATUS);

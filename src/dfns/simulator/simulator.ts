@@ -3,6 +3,8 @@ import { FaultInjector } from './faults.js';
 import { DEFAULT_KNOBS, mergeKnobs, validateKnobsPatch } from './knobs.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router, type SimEnv } from './router.js';
+import { ActionLog } from './action-log.js';
+import { actionLogRoutes } from './routes-action-logs.js';
 import { authRoutes } from './routes-auth.js';
 import { credentialRoutes } from './routes-credentials.js';
 import { patRoutes } from './routes-pats.js';
@@ -18,7 +20,7 @@ import { JwtIssuer } from './tokens.js';
 import { ChallengeBook } from './user-actions.js';
 import type { RunningSimulator, SimKnobs, SimulatorOptions } from './types.js';
 
-const ROUTER = new Router([...authRoutes, ...serviceAccountRoutes, ...patRoutes, ...credentialRoutes]);
+const ROUTER = new Router([...authRoutes, ...serviceAccountRoutes, ...patRoutes, ...credentialRoutes, ...actionLogRoutes]);
 
 /**
  * Starts a local Dfns auth API on 127.0.0.1 (default) and a free port (default). The seed and
@@ -32,6 +34,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const jwt = new JwtIssuer();
   const { state, seededTokens } = buildSeededState(seed, { now: clock.now(), defaultDaysValid: knobs.defaultDaysValid, jwt });
   const book = new ChallengeBook(jwt);
+  const actionLog = new ActionLog();
   const stats = new StatsRecorder();
   const faults = new FaultInjector(knobs.randomSeed);
   const limiter = new RateLimiter();
@@ -40,6 +43,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     state,
     jwt,
     book,
+    actionLog,
     get knobs() {
       return knobs;
     },
@@ -80,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       if (valid.randomSeed !== undefined) faults.reseed(valid.randomSeed);
     },
     seededTokens,
+    actionLog: () => actionLog.all(),
     onArrival(listener) {
       arrivals.add(listener);
       return () => void arrivals.delete(listener);

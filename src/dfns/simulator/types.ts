@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
+import type { SimActionLogEntry } from './action-log.js';
 
 /**
  * The simulator's programmatic surface, used by tests, the demo and the benchmarks. The HTTP
@@ -14,7 +15,8 @@ export type SimOperation =
   | 'ListServiceAccounts' | 'GetServiceAccount' | 'CreateServiceAccount' | 'UpdateServiceAccount'
   | 'ActivateServiceAccount' | 'DeactivateServiceAccount' | 'ArchiveServiceAccount'
   | 'ListPats' | 'GetPat' | 'CreatePat' | 'UpdatePat' | 'ActivatePat' | 'DeactivatePat' | 'ArchivePat'
-  | 'CredentialInit' | 'CreateCredential' | 'ListCredentials' | 'ActivateCredential' | 'DeactivateCredential';
+  | 'CredentialInit' | 'CreateCredential' | 'ListCredentials' | 'ActivateCredential' | 'DeactivateCredential'
+  | 'ListAuditLogs' | 'GetAuditLog';
 
 export type FaultKind =
   /** 500/502/503 in Dfns' error shape, before the request is processed. */
@@ -93,6 +95,8 @@ export interface SimKnobs {
   userActionTtlSeconds: number;
   /** Seed for the fault RNG so a run is repeatable. */
   randomSeed: number;
+  /** Rows of one audit-log answer before it is cut and flagged `X-Dfns-Result-Truncated` (Dfns: 100,000). */
+  actionLogMaxRows: number;
 }
 
 /** Seed file: see README "Simulator seed file". Public keys are PEM; private keys never appear. */
@@ -177,6 +181,8 @@ export interface RunningSimulator {
   setKnobs(patch: Partial<SimKnobs>): void;
   /** Tokens minted for seeded SAs/PATs, by name: tests use them as "tokens we hold". */
   seededTokens: ReadonlyMap<string, string>;
+  /** Every signed action recorded so far, oldest first (what `GET /auth/action/logs` serves). */
+  actionLog(): readonly SimActionLogEntry[];
   /** Calls `listener` as each request arrives, before it is handled (tests: act at a precise moment). Returns the unsubscribe. */
   onArrival(listener: (arrival: { method: string; path: string; operation: SimOperation | undefined }) => void): () => void;
   /** Adds a service account at once, as another team would (tests: a credential the rotator must never touch). Returns its user id. */

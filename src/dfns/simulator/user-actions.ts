@@ -30,6 +30,8 @@ export interface ChallengeRecord {
 interface UserActionRecord {
   id: string;
   principal: string;
+  /** The Key credential that signed it (for the audit log). */
+  credentialUuid: string;
   action: BoundAction;
   expiresAt: number;
   used: boolean;
@@ -69,9 +71,9 @@ export class ChallengeBook {
     return record;
   }
 
-  issueUserAction(principal: string, action: BoundAction, nowMs: number, ttlSeconds: number): string {
+  issueUserAction(principal: string, credentialUuid: string, action: BoundAction, nowMs: number, ttlSeconds: number): string {
     this.#sweep(nowMs);
-    const record: UserActionRecord = { id: newId('ua'), principal, action, expiresAt: nowMs + ttlSeconds * 1000, used: false };
+    const record: UserActionRecord = { id: newId('ua'), principal, credentialUuid, action, expiresAt: nowMs + ttlSeconds * 1000, used: false };
     this.#actions.set(record.id, record);
     return this.#jwt.internal('userAction', record.id, nowMs, record.expiresAt);
   }
@@ -80,9 +82,9 @@ export class ChallengeBook {
    * Checks the X-DFNS-USERACTION header of a mutation and uses it up. Replay -> 400 "user action
    * has already been used"; missing, forged, expired, another caller's, or bound to another
    * method/path/payload -> 403 "user action signature is missing or invalid". `actual.path`
-   * is the request's pathname plus its query string, if any.
+   * is the request's pathname plus its query string, if any. Returns the signing credential's uuid.
    */
-  redeemUserAction(header: string | undefined, principal: string, actual: BoundAction, nowMs: number, includeQuery: boolean): void {
+  redeemUserAction(header: string | undefined, principal: string, actual: BoundAction, nowMs: number, includeQuery: boolean): string {
     const invalid = (reason: string): SimHttpError => forbidden(MSG.userActionInvalid, { reason });
     if (!header) throw invalid('X-DFNS-USERACTION header missing');
     const claims = this.#jwt.verify(header);
@@ -98,6 +100,7 @@ export class ChallengeBook {
     if (comparable(record.action.path) !== comparable(actual.path)) throw invalid('signed for another path');
     if (record.action.payload !== actual.payload) throw invalid('signed for another payload');
     record.used = true;
+    return record.credentialUuid;
   }
 
   #sweep(nowMs: number): void {
