@@ -1,4 +1,5 @@
 import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
+import { RateLimiter } from '../dfns/rate-limiter.js';
 import { budgetShape, type BudgetShape, type BudgetStats, type RequestBudget } from '../dfns/request-budget.js';
 import type { RedisClient } from './connection.js';
 
@@ -129,6 +130,8 @@ export class SharedRequestBudget implements RequestBudget {
   #granted = 0;
   #throttled = 0;
   #current: number;
+  /** Used once the Redis connection is closed for good (a port that outlived its runtime): the same share, in this process. */
+  readonly #fallback: RateLimiter;
 
   constructor(options: SharedBudgetOptions) {
     this.shape = budgetShape(options.requestsPerMinute);
@@ -137,6 +140,12 @@ export class SharedRequestBudget implements RequestBudget {
     this.#clock = options.clock ?? systemClock;
     this.#sleep = options.sleep ?? realSleep;
     this.#current = this.shape.perMinute;
+    this.#fallback = new RateLimiter({ requestsPerMinute: options.requestsPerMinute, clock: this.#clock, sleep: this.#sleep });
+  }
+
+  /** The connection was ended (`quit()`/`disconnect()`): ioredis will not bring it back. */
+  #closed(err?: unknown): boolean {
+    return this.#redis.status === 'end' || (err instanceof Error && err.message === 'Connection is closed.');
   }
 
   acquire(): Promise<number> {
@@ -151,8 +160,15 @@ export class SharedRequestBudget implements RequestBudget {
 
   async throttled(event: { startedAt: number; retryAfterMs?: number }): Promise<void> {
     this.#throttled += 1;
+    if (this.#closed()) return this.#fallback.throttled(event);
     const { perMinute, minPerMinute, recoverPerMinute } = this.shape;
-    const [, rate] = await this.#redis.dfnsBudgetThrottle(this.key, this.#clock.now(), event.startedAt, Math.max(0, Math.ceil(event.retryAfterMs ?? 0)), perMinute, minPerMinute, recoverPerMinute, STATE_TTL_MS);
+    let rate: string;
+    try {
+      [, rate] = await this.#redis.dfnsBudgetThrottle(this.key, this.#clock.now(), event.startedAt, Math.max(0, Math.ceil(event.retryAfterMs ?? 0)), perMinute, minPerMinute, recoverPerMinute, STATE_TTL_MS);
+    } catch (err) {
+      if (this.#closed(err)) return this.#fallback.throttled(event);
+      throw err;
+    }
     this.#current = Number(rate);
   }
 
@@ -163,8 +179,16 @@ export class SharedRequestBudget implements RequestBudget {
   async #take(): Promise<number> {
     const { perMinute, recoverPerMinute, burstShare, maxBurst } = this.shape;
     for (;;) {
+      if (this.#closed()) return this.#fallback.acquire();
       const now = this.#clock.now();
-      const [granted, wait, rate] = await this.#redis.dfnsBudgetAcquire(this.key, now, perMinute, recoverPerMinute, burstShare, maxBurst, STATE_TTL_MS);
+      let answer: [number, string, string];
+      try {
+        answer = await this.#redis.dfnsBudgetAcquire(this.key, now, perMinute, recoverPerMinute, burstShare, maxBurst, STATE_TTL_MS);
+      } catch (err) {
+        if (this.#closed(err)) return this.#fallback.acquire();
+        throw err;
+      }
+      const [granted, wait, rate] = answer;
       this.#current = Number(rate);
       if (granted === 1) {
         this.#granted += 1;

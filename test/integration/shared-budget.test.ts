@@ -119,6 +119,19 @@ describe('the shared request budget (Redis)', () => {
     expect(Math.min(a, b)).toBeGreaterThanOrEqual(at + 7_000);
   });
 
+  it('falls back to a budget of its own once its Redis connection is closed for good', async () => {
+    const redis = newRedis();
+    const { clock, sleep } = fakeTime(5_000);
+    const budget = new SharedRequestBudget({ redis, prefix, orgId: 'or-closed', requestsPerMinute: 30, clock, sleep });
+    await budget.acquire();
+    await redis.quit();
+    const starts: number[] = [];
+    for (let i = 0; i < 40; i++) starts.push(await budget.acquire());
+    expect(maxInAnyWindow(starts)).toBeLessThanOrEqual(30);
+    await budget.throttled({ startedAt: clock.now(), retryAfterMs: 1_000 });
+    expect(await budget.acquire()).toBeGreaterThanOrEqual(starts.at(-1)! + 1_000);
+  });
+
   it('never goes below its floor however many 429s', async () => {
     const { clock, budgets } = daemons('or-floor', 160);
     for (let i = 0; i < 12; i++) {
