@@ -9,6 +9,7 @@ import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
+import { toJobOutcome } from './job-outcome.js';
 import type { Identities } from './identities.js';
 import { describeIssues, rotateJobSchema } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
@@ -16,7 +17,7 @@ import { runEffect } from './rotation-effects.js';
 import { applyEvent, isTerminal, nextEffect } from './rotation-machine.js';
 import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
 import { adoptOrphanedPending } from './pending-adoption.js';
-import { planRotation, resolveSecretName, RotationPlanError } from './rotation-plan.js';
+import { planRotation, resolveSecretName } from './rotation-plan.js';
 import type { RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
 
@@ -65,7 +66,7 @@ export function createRotateProcessor(deps: RotateDeps) {
     try {
       secretName = await resolveSecretName(deps.store, data.credential);
     } catch (err) {
-      if (err instanceof RotationPlanError) throw new UnrecoverableError(err.message);
+      if (toJobOutcome(err) === 'unrecoverable') throw new UnrecoverableError(describeError(err));
       throw err;
     }
     // A dashboard job carries no rotation id: mint one and keep it on the job, so retries reuse it.
@@ -173,7 +174,7 @@ async function joinOrStart(
       return { kind: 'record', record: await save(deps, record, 'planned', 'ok', `${record.strategy} of ${record.old.credentialId} (${record.old.name}): ${record.reason}`) };
     } catch (err) {
       await deps.rotations.releaseActive(secretName, rotationId);
-      if (err instanceof RotationPlanError || (errorCode(err)?.startsWith('DFNS_') && !(err as { retryable?: boolean }).retryable)) {
+      if (toJobOutcome(err) !== 'retry') {
         await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'plan', outcome: 'failed', rotationId, secretName, detail: describeError(err) });
         await deps.setCooldown(secretName);
         throw new UnrecoverableError(`cannot rotate "${secretName}": ${describeError(err)}`);

@@ -2,8 +2,9 @@ import { generateKeyPair } from '../dfns/index.js';
 import { addPending, discardPending, promotePending, versionById, versionWithStage } from '../secrets/stages.js';
 import type { ManagedSecret } from '../secrets/types.js';
 import { beginCreate, create, reconcile } from './create-effects.js';
-import { currentOf, failure, isPermanentDfnsRefusal, operatorPort as operator, pendingOf, rekeyCredId, removeCreated, type EffectDeps } from './effect-context.js';
+import { currentOf, failure, operatorPort as operator, pendingOf, rekeyCredId, removeCreated, type EffectDeps } from './effect-context.js';
 import { jobIds } from './ids.js';
+import { toJobOutcome } from './job-outcome.js';
 import { RotationPlanError } from './rotation-plan.js';
 import type { RotationEffect, RotationEvent, RotationRecord } from './rotation-types.js';
 import { updateSecret } from './secret-writes.js';
@@ -85,7 +86,7 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
       }
     }
   } catch (err) {
-    if (isPermanentDfnsRefusal(err)) return failure(r, err, 'verify: the new credential does not work: ');
+    if (toJobOutcome(err) === 'roll-back') return failure(r, err, 'verify: the new credential does not work: ');
     throw err;
   }
   return { type: 'verified' };
@@ -171,4 +172,4 @@ export async function runEffect(deps: EffectDeps, r: RotationRecord, effect: Rot
 }
 
 
-export { removeCreated, ignoreGone, operatorPort, currentOf, isPermanentDfnsRefusal, rekeyCredId, type EffectDeps } from './effect-context.js';
+export { removeCreated, ignoreGone, operatorPort, currentOf, rekeyCredId, type EffectDeps } from './effect-context.js';

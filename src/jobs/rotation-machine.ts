@@ -1,3 +1,4 @@
+import { RotatorError } from '../errors.js';
 import {
   MAX_CREATE_ATTEMPTS,
   PROMOTED_STEPS,
@@ -111,10 +112,10 @@ export function nextRetireEffect(r: RotationRecord, now: number, archiveAfterMs:
   }
 }
 
-export class RotationTransitionError extends Error {
+/** An event the step does not allow: a bug, never data (BullMQ retries; the record is unchanged). */
+export class RotationTransitionError extends RotatorError {
   constructor(r: RotationRecord, event: RotationEvent) {
-    super(`rotation ${r.rotationId}: event ${event.type} is not valid at step ${r.step}`);
-    this.name = 'RotationTransitionError';
+    super('ROTATION_TRANSITION', `rotation ${r.rotationId}: event ${event.type} is not valid at step ${r.step}`);
   }
 }
 

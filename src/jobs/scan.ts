@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import { readTokenIdentity } from '../dfns/jwt.js';
 import type { DfnsPort, PersonalAccessTokenRecord, ServiceAccountRecord, UnreadableItem } from '../dfns/port.js';
-import { describeError } from '../errors.js';
+import { describeError, RotatorError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
@@ -49,11 +49,9 @@ export interface ScanDeps {
 }
 
 /** Every identity that could list failed: nothing is known, so the scan fails (and BullMQ retries it). */
-export class ScanBlindError extends Error {
-  readonly code = 'SCAN_BLIND';
+export class ScanBlindError extends RotatorError {
   constructor(errors: { identity: string; message: string }[]) {
-    super(`no identity could list credentials: ${errors.map((e) => `${e.identity}: ${e.message}`).join('; ')}`);
-    this.name = 'ScanBlindError';
+    super('SCAN_BLIND', `no identity could list credentials: ${errors.map((e) => `${e.identity}: ${e.message}`).join('; ')}`, { retryable: true });
   }
 }
 
