@@ -7,7 +7,7 @@ import type { SecretStore, SecretSummary, SecretVersion } from '../secrets/types
 import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
 import { rekeyCredId } from './effect-context.js';
-import { isTerminal } from './rotation-machine.js';
+import { isInFlight } from './rotation-machine.js';
 import { planRotation, RotationPlanError, type PlanDeps } from './rotation-plan.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
@@ -44,7 +44,7 @@ export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: strin
   if (existing) {
     // Alive but holding no claim on the secret (its pointer was lost): claim it for this job, so
     // it is resumed rather than a second rotation planned over its pending version.
-    if (!isTerminal(existing) && existing.step !== 'parked' && !(await deps.rotations.active(secretName))) await deps.rotations.claimActive(secretName, rotationId, jobId);
+    if (isInFlight(existing) && existing.step !== 'parked' && !(await deps.rotations.active(secretName))) await deps.rotations.claimActive(secretName, rotationId, jobId);
     return false;
   }
 
@@ -155,7 +155,7 @@ export async function findUnfinishedRotations(summaries: readonly SecretSummary[
     }
     const record = await rotations.get(rotationId);
     if (!record) out.push({ secretName: s.name, rotationId, why: 'orphaned' });
-    else if (!isTerminal(record) && record.step !== 'parked') out.push({ secretName: s.name, rotationId, why: 'unfinished' });
+    else if (isInFlight(record) && record.step !== 'parked') out.push({ secretName: s.name, rotationId, why: 'unfinished' });
   }
   return out;
 }

@@ -14,7 +14,7 @@ import type { Identities } from './identities.js';
 import { describeIssues, rotateJobSchema } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { runEffect } from './rotation-effects.js';
-import { applyEvent, isTerminal, nextEffect } from './rotation-machine.js';
+import { applyEvent, isInFlight, isTerminal, nextEffect } from './rotation-machine.js';
 import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
 import { adoptOrphanedPending } from './pending-adoption.js';
 import { planRotation, resolveSecretName } from './rotation-plan.js';
@@ -150,7 +150,7 @@ async function joinOrStart(
     if (holder !== rotationId) {
       const holderJob = claim.jobId === jobId ? undefined : await deps.rotateQueue.getJob(claim.jobId);
       const holderRunning = holderJob ? RUNNING_JOB_STATES.has(await holderJob.getState()) : false;
-      const finished = existing !== null && (isTerminal(existing) || existing.step === 'retire-scheduled');
+      const finished = existing !== null && !isInFlight(existing);
       // A holder still planning has no record yet: its job, still running, says it is alive.
       if (!finished && holderRunning) return { kind: 'joined', holder };
       if (existing === null || finished) {

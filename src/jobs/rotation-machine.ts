@@ -203,6 +203,16 @@ export function isTerminal(r: RotationRecord): boolean {
   return TERMINAL_STEPS.has(r.step);
 }
 
+/**
+ * The one answer to "is a rotation of this secret in flight": from planning until its rotate job
+ * has nothing left to do (its retire is scheduled, or it ended). A parked rotation is in flight: it
+ * waits for a person, and a new request resumes it. While one is, no other rotation of the secret
+ * starts: the worker joins or resumes it, the scan asks for none, the CLI names it.
+ */
+export function isInFlight(r: RotationRecord): boolean {
+  return nextEffect(r, { resumed: false }).type !== 'finished';
+}
+
 export interface NewRotationInput {
   rotationId: string;
   secretName: string;

@@ -20,7 +20,7 @@ import type { ScanJobData } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
 import { queueUnfinishedRotations } from './pending-adoption.js';
-import type { RotationStore } from './rotation-store.js';
+import { rotationInFlight, type RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
 import type { ScanResults } from './scan-results.js';
 import { readStoreTolerantly } from './store-read.js';
@@ -232,11 +232,7 @@ async function alertDamaged(deps: ScanDeps, damaged: readonly DamagedSecret[]): 
 
 /** A parked rotation waits for a person; a recently failed one is not retried every scan. */
 async function skipRotation(deps: ScanDeps, secretName: string): Promise<boolean> {
-  const active = await deps.rotations.active(secretName);
-  if (active) {
-    const record = await deps.rotations.get(active);
-    if (record?.step === 'parked') return true;
-  }
+  if ((await rotationInFlight(deps.rotations, secretName))?.step === 'parked') return true;
   return deps.inFailureCooldown(secretName);
 }
 
