@@ -8,7 +8,8 @@ import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
 import { rekeyCredId } from './effect-context.js';
 import { isInFlight } from './rotation-machine.js';
-import { planRotation, RotationPlanError, type PlanDeps } from './rotation-plan.js';
+import { toJobOutcome } from './job-outcome.js';
+import { planRotation, type PlanDeps } from './rotation-plan.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
 
@@ -56,7 +57,7 @@ export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: strin
       reason: `adopted pending version ${pending.versionId}, left without its rotation record`,
     }));
   } catch (err) {
-    if (!(err instanceof RotationPlanError)) throw err;
+    if (toJobOutcome(err) !== 'unrecoverable') throw err;
     const detail = `pending version ${pending.versionId} of rotation ${rotationId} has no rotation record and cannot be adopted: ${describeError(err)}; promote or discard it by hand`;
     await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'adopt', outcome: 'failed', rotationId, secretName, detail });
     throw new UnrecoverableError(detail);
