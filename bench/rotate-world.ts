@@ -26,12 +26,18 @@ const ADMIN = ['Auth:ServiceAccounts:Read', 'Auth:ServiceAccounts:Create', 'Auth
 export interface RotateWorldOptions {
   serviceAccounts: number;
   knobs: Partial<SimKnobs>;
-  /** Extra environment for the config (e.g. DFNS_REQUESTS_PER_MINUTE). */
+  /** Extra environment for the config (e.g. DFNS_ROTATOR_OVERLAP_HOURS). */
   env: Record<string, string>;
+  /** Service accounts seeded but not in the store (another application's), by name: their tokens are in `sim.tokens`. */
+  unmanaged?: string[];
 }
 
 export interface RotateWorld {
   config: Config;
+  /** The environment the config was loaded from (child daemons load the same config). */
+  env: Record<string, string>;
+  /** Where relative paths of the config resolve. */
+  dir: string;
   sim: SimulatorChild;
   redis: PrivateRedis;
   /** Secret names, in order. */
@@ -52,23 +58,23 @@ export async function startRotateWorld(options: RotateWorldOptions): Promise<Rot
     permissions: [{ name: 'Admin', operations: ADMIN }, { name: 'Payments', operations: ['Auth:ServiceAccounts:Read'] }],
     users: [{ username: OPERATOR, permissions: ['Admin'], credentials: [{ credId: OPERATOR_CRED_ID, publicKeyPem: operatorKey.publicKeyPem }] }],
     // Each carries one permission, so the rotation creates the replacement with it and verify compares them.
-    serviceAccounts: names.map((name, i) => ({ name, credId: `${name}-key`, publicKeyPem: keys[i]!.publicKeyPem, permission: 'Payments', ageDays: 300, daysValid: 365 })),
+    serviceAccounts: [
+      ...names.map((name, i) => ({ name, credId: `${name}-key`, publicKeyPem: keys[i]!.publicKeyPem, permission: 'Payments', ageDays: 300, daysValid: 365 })),
+      ...(options.unmanaged ?? []).map((name) => ({ name, credId: `${name}-key`, publicKeyPem: operatorKey.publicKeyPem, permission: 'Payments', ageDays: 10, daysValid: 365 })),
+    ],
   };
   const sim = await startSimulatorChild(seed, options.knobs);
 
   const opKeyFile = join(dir, 'operator.pem');
   writeFileSync(opKeyFile, operatorKey.privateKeyPem, { mode: 0o600 });
   const storeKey = generateStoreKey();
-  const config = loadConfig({
-    env: {
-      DFNS_BASE_URL: sim.url, DFNS_ORG_ID: sim.orgId, DFNS_OPERATOR_USERNAME: OPERATOR, DFNS_OPERATOR_CRED_ID: OPERATOR_CRED_ID,
-      DFNS_OPERATOR_PRIVATE_KEY_FILE: opKeyFile, DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY: storeKeyToText(storeKey),
-      REDIS_URL: redis.url, DFNS_ROTATOR_REDIS_PREFIX: '{bench}',
-      ...options.env,
-    },
-    readFile: (p) => readFileSync(p, 'utf8'),
-    cwd: dir,
-  });
+  const env = {
+    DFNS_BASE_URL: sim.url, DFNS_ORG_ID: sim.orgId, DFNS_OPERATOR_USERNAME: OPERATOR, DFNS_OPERATOR_CRED_ID: OPERATOR_CRED_ID,
+    DFNS_OPERATOR_PRIVATE_KEY_FILE: opKeyFile, DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY: storeKeyToText(storeKey),
+    REDIS_URL: redis.url, DFNS_ROTATOR_REDIS_PREFIX: '{bench}',
+    ...options.env,
+  };
+  const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir });
 
   const store = new FileSecretStore({ dir: fileStoreDir(config.store), key: storeKey, createDir: true });
   const now = Date.now();
@@ -92,6 +98,8 @@ export async function startRotateWorld(options: RotateWorldOptions): Promise<Rot
 
   return {
     config,
+    env,
+    dir,
     sim,
     redis,
     secrets,

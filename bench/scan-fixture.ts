@@ -29,6 +29,10 @@ export interface ScanWorldOptions {
 
 export interface ScanWorld {
   config: Config;
+  /** The environment the config was loaded from (a child process loads the same config). */
+  env: Record<string, string>;
+  /** Where the config's relative paths resolve. */
+  dir: string;
   store: FileSecretStore;
   redis: PrivateRedis;
   close(): Promise<void>;
@@ -82,15 +86,12 @@ export async function startScanWorld(options: ScanWorldOptions): Promise<ScanWor
   const opKeyFile = join(dir, 'operator.pem');
   writeFileSync(opKeyFile, operatorKey.privateKeyPem, { mode: 0o600 });
   const storeKey = generateStoreKey();
-  const config = loadConfig({
-    env: {
-      DFNS_BASE_URL: url, DFNS_ORG_ID: orgId, DFNS_OPERATOR_USERNAME: OPERATOR, DFNS_OPERATOR_CRED_ID: OPERATOR_CRED_ID,
-      DFNS_OPERATOR_PRIVATE_KEY_FILE: opKeyFile, DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY: storeKeyToText(storeKey),
-      REDIS_URL: redis.url, DFNS_ROTATOR_REDIS_PREFIX: '{bench}',
-    },
-    readFile: (p) => readFileSync(p, 'utf8'),
-    cwd: dir,
-  });
+  const env = {
+    DFNS_BASE_URL: url, DFNS_ORG_ID: orgId, DFNS_OPERATOR_USERNAME: OPERATOR, DFNS_OPERATOR_CRED_ID: OPERATOR_CRED_ID,
+    DFNS_OPERATOR_PRIVATE_KEY_FILE: opKeyFile, DFNS_ROTATOR_STORE_DIR: join(dir, 'secrets'), DFNS_ROTATOR_STORE_KEY: storeKeyToText(storeKey),
+    REDIS_URL: redis.url, DFNS_ROTATOR_REDIS_PREFIX: '{bench}',
+  };
+  const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir });
 
   // Held credentials go straight into the store (what `adopt` would write, minus its Dfns checks).
   const store = new FileSecretStore({ dir: fileStoreDir(config.store), key: storeKey });
@@ -113,6 +114,8 @@ export async function startScanWorld(options: ScanWorldOptions): Promise<ScanWor
 
   return {
     config,
+    env,
+    dir,
     store,
     redis,
     async close() {

@@ -1,220 +1,230 @@
 /**
- * Scan of 10,000 credentials against the simulator with zero latency, split into listing (Dfns
- * calls: login, HTTP, answer validation) and the worker's own work (store join, classification,
- * planning, and the real BullMQ enqueue of rotations and notifications), with process CPU and
- * peak memory. Prints one JSON object. Run: `node --import tsx bench/scan.bench.ts`.
+ * Scans at size (issue 12): 1,000, 10,000 and 50,000 credentials against the simulator (no
+ * latency), each in a fresh `dfns-rotator start` (the built binary, as shipped), so its peak RSS
+ * (VmHWM) is that size's alone. Per size: the wall and CPU of the first scan (every warning
+ * new) and of the later, steady ones (the whole scan: listing, join, classification, queueing,
+ * saving the result, updating the gauges); the daemon's peak RSS; the Redis bytes of the stored
+ * scan and its largest single value; the size, series and scrape time of /metrics.
  *
- * Targets (issue "Expiry watch"): the worker's own work is under 25% of the scan, and the scan
- * of 10,000 stays well under a second of CPU. The simulator runs in a child process and Redis
- * is its own server, so the CPU measured is the worker's. `SCAN_BENCH_PROFILE=out.cpuprofile`
- * writes a V8 CPU profile of the measured scans only (open it in Chrome DevTools).
+ * Targets: peak RSS under 150 MB at 10k and 400 MB at 50k; scan CPU and wall linear in the
+ * credentials (per credential at 50k within 1.5× of 10k); /metrics under 1 MB; no stored value
+ * over 1 MB. The simulator runs in its own process and Redis is its own server. The machine may
+ * be shared: times are noisy, RSS much less so.
+ *
+ * Run: `node --import tsx bench/scan.bench.ts [--sizes 1000,10000,50000] [--scans 3]`, or
+ * `npm run bench -- scan`.
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import type { DfnsPort } from '../src/dfns/port.js';
-import type { Identities } from '../src/jobs/identities.js';
-import { createRuntime } from '../src/jobs/runtime.js';
-import { runScan, type ScanDeps } from '../src/jobs/scan.js';
-import { silentLogger } from '../src/logger.js';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { ScanSummary } from '../src/model.js';
+import { freePort } from '../src/redis/private-redis.js';
 import { startScanWorld } from './scan-fixture.js';
 
-const TARGETS = { ownShareMax: 0.25, cpuMsMax: 1000 };
 const HELD = { serviceAccounts: 90, pats: 10 };
-const GENERATED = { serviceAccounts: 8910, pats: 990 };
-
-interface Timers {
-  listing: number;
-  store: number;
-  enqueue: number;
-  save: number;
-}
-
-interface ScanSample {
-  totalMs: number;
-  listingMs: number;
-  ownMs: number;
-  ownShare: number;
-  /** The worker's own work, split: Redis enqueue and markers, saving the result, and the rest (store join, classification, planning). */
-  ownBreakdownMs: { enqueue: number; joinClassifyPlan: number };
-  persistMs: number;
-  ownAndPersistShare: number;
-  /** Reading the store; the scan does it while Dfns answers, so only what outlasts the listing adds to the scan. */
-  storeReadMs: number;
-  cpuMs: number;
-  credentials: number;
-  rotationsQueued: number;
-  notificationsQueued: number;
-}
-
-const round = (n: number) => Math.round(n * 10) / 10;
-const mb = (bytes: number) => round(bytes / 1024 / 1024);
-
-function timed<A extends unknown[], R>(timers: Timers, key: keyof Timers, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args) => {
-    const start = performance.now();
-    try {
-      return await fn(...args);
-    } finally {
-      timers[key] += performance.now() - start;
-    }
-  };
-}
-
-/** Times each listing call (the operator's login happens inside its first one, and the answer's validation inside each). */
-function timedPort(port: DfnsPort, timers: Timers): DfnsPort {
-  return new Proxy(port, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      const bound = (value as (...a: unknown[]) => Promise<unknown>).bind(target);
-      return typeof prop === 'string' && /^list(ServiceAccounts|PersonalAccessTokens)(Detailed)?$/.test(prop) ? timed(timers, 'listing', bound) : bound;
-    },
-  });
-}
-
-function timedIdentities(identities: Identities, timers: Timers): Identities {
-  const wrap = (p: DfnsPort | null) => p && timedPort(p, timers);
-  return {
-    operatorUsername: identities.operatorUsername,
-    // Building a client (the SDK loads on first use) is part of talking to Dfns, like the login.
-    operator: timed(timers, 'listing', async () => wrap(await identities.operator())),
-    watcher: timed(timers, 'listing', async () => wrap(await identities.watcher())),
-    asSecret: (secret, label) => timedPort(identities.asSecret(secret, label), timers),
-    heldTokens: () => identities.heldTokens(),
-  };
-}
-
-function instrument(deps: ScanDeps, timers: Timers): ScanDeps {
-  return {
-    ...deps,
-    identities: timedIdentities(deps.identities, timers),
-    store: { list: timed(timers, 'store', () => deps.store.list()), get: timed(timers, 'store', (name: string) => deps.store.get(name)) },
-    requestRotation: timed(timers, 'enqueue', deps.requestRotation),
-    notify: { enqueue: timed(timers, 'enqueue', deps.notify.enqueue.bind(deps.notify)), enqueueAll: timed(timers, 'enqueue', deps.notify.enqueueAll.bind(deps.notify)) },
-    markers: {
-      claim: timed(timers, 'enqueue', deps.markers.claim.bind(deps.markers)),
-      release: timed(timers, 'enqueue', deps.markers.release.bind(deps.markers)),
-      claimAll: timed(timers, 'enqueue', deps.markers.claimAll.bind(deps.markers)),
-      releaseAll: timed(timers, 'enqueue', deps.markers.releaseAll.bind(deps.markers)),
-    },
-    rotations: { active: timed(timers, 'enqueue', deps.rotations.active.bind(deps.rotations)), get: timed(timers, 'enqueue', deps.rotations.get.bind(deps.rotations)) },
-    inFailureCooldown: timed(timers, 'enqueue', deps.inFailureCooldown),
-    results: { ...deps.results, save: timed(timers, 'save', deps.results.save.bind(deps.results)) },
-  };
-}
-
-async function measure(deps: ScanDeps): Promise<{ sample: ScanSample; summary: ScanSummary }> {
-  const timers: Timers = { listing: 0, store: 0, enqueue: 0, save: 0 };
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const summary = await runScan(instrument(deps, timers), { trigger: 'manual' });
-  const totalMs = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  // The issue's "worker's own work": classification, store join and enqueue. Saving the result for
-  // the dashboard is reported beside it (persistMs), and counted in the total the share is taken of.
-  const ownMs = totalMs - timers.listing - timers.save;
-  return {
-    summary,
-    sample: {
-      totalMs: round(totalMs),
-      listingMs: round(timers.listing),
-      ownMs: round(ownMs),
-      ownShare: Math.round((ownMs / totalMs) * 1000) / 1000,
-      ownBreakdownMs: {
-        enqueue: round(timers.enqueue),
-        joinClassifyPlan: round(ownMs - timers.enqueue),
-      },
-      persistMs: round(timers.save),
-      ownAndPersistShare: Math.round(((ownMs + timers.save) / totalMs) * 1000) / 1000,
-      storeReadMs: round(timers.store),
-      cpuMs: round((used.user + used.system) / 1000),
-      credentials: summary.total,
-      rotationsQueued: summary.rotationsQueued,
-      notificationsQueued: summary.notificationsQueued,
-    },
-  };
-}
-
-async function startProfile(file: string | undefined): Promise<{ stop(): Promise<void> } | null> {
-  if (!file) return null;
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop() {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
-}
+const TARGETS = {
+  peakRssMb: { 1000: 150, 10000: 150, 50000: 400 } as Record<number, number>,
+  /** CPU (and wall) per credential at the largest size, as a multiple of the 10k one. */
+  linearityMax: 1.5,
+  metricsBytesMax: 1024 * 1024,
+  largestRedisValueBytesMax: 1024 * 1024,
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
-export async function runScanBench(repeats = 3) {
-  const world = await startScanWorld({ generatedServiceAccounts: GENERATED.serviceAccounts, generatedPats: GENERATED.pats, heldServiceAccounts: HELD.serviceAccounts, heldPats: HELD.pats });
-  const runtime = createRuntime({ config: world.config, logger: silentLogger, store: world.store });
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** utime + stime of a process, in ms (Linux /proc). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** Peak RSS (VmHWM) of a process in MB (Linux /proc). */
+function peakRssMbOf(pid: number): number {
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+interface DaemonRun {
+  scans: { wallMs: number; cpuMs: number; credentials: number }[];
+  metrics: { bytes: number; series: number; scrapeMs: number };
+  peakRssMb: number;
+}
+
+/**
+ * `dfns-rotator start` (the built binary) as the daemon, as people run it. Its start-up queues a
+ * catch-up scan (cold: login, every warning new); then `scans - 1` more, one at a time, each timed
+ * by BullMQ (processedOn → finishedOn) and its CPU read from /proc between them.
+ */
+async function runDaemon(env: Record<string, string>, prefix: string, redisUrl: string, scans: number): Promise<DaemonRun> {
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const child = spawn(process.execPath, [...(process.env.SCAN_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'dist/cli.js', 'start'], {
+    cwd: REPO_ROOT,
+    // Scans only: strategy notify queues no rotation; the schedule never fires during the run.
+    env: { PATH: process.env.PATH ?? '', ...env, DFNS_ROTATOR_DASHBOARD_TOKEN: token, DFNS_ROTATOR_PORT: String(port), DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify', DFNS_ROTATOR_SCHEDULE: '0 0 1 1 *', LOG_LEVEL: 'warn' },
+    // Its log (the log notifier prints every warning) is shown only when it fails.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('scan', { connection, prefix });
+  const events = new QueueEvents('scan', { connection: { url: redisUrl }, prefix });
   try {
-    await runtime.redis.ping();
-    const baseline = process.memoryUsage();
-    const peak = { rss: baseline.rss, heapUsed: baseline.heapUsed };
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peak.rss = Math.max(peak.rss, m.rss);
-      peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
-    }, 20);
-
-    const profile = await startProfile(process.env.SCAN_BENCH_PROFILE);
-    // First scan: cold (login, JIT) and the most Redis work (every warning is new).
-    const first = await measure(runtime.scanDeps);
-    // Later scans: what an hourly scan costs once warnings have gone out.
-    const repeat: ScanSample[] = [];
-    for (let i = 0; i < repeats; i++) repeat.push((await measure(runtime.scanDeps)).sample);
-    await profile?.stop();
-    clearInterval(sampler);
-    const end = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, end.rss);
-    peak.heapUsed = Math.max(peak.heapUsed, end.heapUsed);
-
-    // The repeat with the median share of own work, whole (its breakdown adds up), and the spread.
-    const byShare = [...repeat].sort((a, b) => a.ownShare - b.ownShare);
-    const steady = { ...byShare[byShare.length >> 1]!, repeats: repeat.length, ownShareRange: [byShare[0]!.ownShare, byShare[byShare.length - 1]!.ownShare], cpuMsMedian: median(repeat.map((r) => r.cpuMs)) };
-    const pass = {
-      firstOwnShare: first.sample.ownShare < TARGETS.ownShareMax,
-      firstCpu: first.sample.cpuMs < TARGETS.cpuMsMax,
-      steadyOwnShare: steady.ownShare < TARGETS.ownShareMax,
-      steadyCpu: steady.cpuMsMedian < TARGETS.cpuMsMax,
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`dfns-rotator start exited with code ${child.exitCode}: ${stderr.slice(-2000)}`);
+      const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (i > 600) throw new Error('the daemon did not become ready in 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await events.waitUntilReady();
+    const timed = async (job: Job): Promise<DaemonRun['scans'][number]> => {
+      const summary = (await job.waitUntilFinished(events, 600_000)) as ScanSummary;
+      const done = (await queue.getJob(job.id!))!;
+      return { wallMs: (done.finishedOn ?? 0) - (done.processedOn ?? 0), cpuMs: 0, credentials: summary.total };
     };
+    const results: DaemonRun['scans'] = [];
+    // The catch-up scan the daemon queued at start.
+    const cpuBefore = cpuMsOf(child.pid!);
+    let catchUp: Job | undefined;
+    for (let i = 0; !catchUp; i++) {
+      catchUp = (await queue.getJobs(['waiting', 'active', 'completed', 'prioritized']))[0];
+      if (!catchUp) {
+        if (i > 300) throw new Error('no catch-up scan was queued');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    results.push({ ...(await timed(catchUp)), cpuMs: Math.round(cpuMsOf(child.pid!) - cpuBefore) });
+    for (let i = 1; i < scans; i++) {
+      const before = cpuMsOf(child.pid!);
+      const job = await queue.add('scan', { trigger: 'manual' });
+      results.push({ ...(await timed(job)), cpuMs: Math.round(cpuMsOf(child.pid!) - before) });
+    }
+    const t = performance.now();
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    const scrapeMs = Math.round(performance.now() - t);
+    if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+    const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    return { scans: results, metrics: { bytes: Buffer.byteLength(text), series, scrapeMs }, peakRssMb: peakRssMbOf(child.pid!) };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+/** Bytes Redis uses for the stored scan (its pages, observations and pointer), and its largest value. */
+async function redisBytes(url: string, prefix: string): Promise<{ scanBytes: number; largestValueBytes: number; usedMemoryMb: number }> {
+  const redis = new Redis(url);
+  try {
+    let scanBytes = 0;
+    let largest = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:scan:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        scanBytes += Number(await redis.memory('USAGE', key, 'SAMPLES', '0')) || 0;
+        const type = await redis.type(key);
+        if (type === 'string') largest = Math.max(largest, await redis.strlen(key));
+        if (type === 'hash') {
+          for (const [, value] of chunk(await redis.hgetall(key))) largest = Math.max(largest, Buffer.byteLength(value));
+        }
+      }
+    } while (cursor !== '0');
+    const info = await redis.info('memory');
+    const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+    return { scanBytes, largestValueBytes: largest, usedMemoryMb: Math.round((used / 1024 / 1024) * 10) / 10 };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function chunk(record: Record<string, string>): [string, string][] {
+  return Object.entries(record);
+}
+
+async function measureSize(size: number, scans: number) {
+  const generated = Math.max(0, size - HELD.serviceAccounts - HELD.pats);
+  const world = await startScanWorld({
+    generatedServiceAccounts: Math.round(generated * 0.9),
+    generatedPats: generated - Math.round(generated * 0.9),
+    heldServiceAccounts: HELD.serviceAccounts,
+    heldPats: HELD.pats,
+  });
+  try {
+    const result = await runDaemon(world.env, world.config.redis.prefix, world.redis.url, scans);
+    const redis = await redisBytes(world.redis.url, world.config.redis.prefix);
+    const [first, ...later] = result.scans;
+    const steady = later.length > 0 ? { wallMs: median(later.map((s) => s.wallMs)), cpuMs: median(later.map((s) => s.cpuMs)) } : { wallMs: first!.wallMs, cpuMs: first!.cpuMs };
     return {
-      bench: 'scan' as const,
-      credentials: first.sample.credentials,
-      held: HELD.serviceAccounts + HELD.pats,
-      simulatorLatencyMs: 0,
-      first: first.sample,
+      size,
+      credentials: first!.credentials,
+      first: { wallMs: first!.wallMs, cpuMs: first!.cpuMs },
       steady,
-      counts: first.summary.counts,
-      memory: {
-        baselineRssMb: mb(baseline.rss),
-        peakRssMb: mb(peak.rss),
-        baselineHeapUsedMb: mb(baseline.heapUsed),
-        peakHeapUsedMb: mb(peak.heapUsed),
-        maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
-      },
-      targets: TARGETS,
-      pass,
-      ok: Object.values(pass).every(Boolean),
+      steadyPerThousand: { wallMs: Math.round((steady.wallMs / first!.credentials) * 1000 * 10) / 10, cpuMs: Math.round((steady.cpuMs / first!.credentials) * 1000 * 10) / 10 },
+      peakRssMb: result.peakRssMb,
+      redis: { ...redis, scanBytesPerCredential: Math.round(redis.scanBytes / first!.credentials) },
+      metrics: result.metrics,
     };
   } finally {
-    await Promise.all(Object.values(runtime.queues).map((q) => q.obliterate({ force: true }).catch(() => undefined)));
-    await runtime.close();
     await world.close();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(JSON.stringify(await runScanBench(Number(process.argv[2] ?? 3))));
+export async function runScanBench(sizes: number[], scans: number) {
+  // The daemon under test is the shipped binary.
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const results = [];
+  for (const size of sizes) results.push(await measureSize(size, scans));
+  const bySize = new Map(results.map((r) => [r.size, r]));
+  const base = bySize.get(10_000);
+  const largest = results[results.length - 1]!;
+  const linearity =
+    base && largest.size > base.size
+      ? { cpu: Math.round((largest.steadyPerThousand.cpuMs / base.steadyPerThousand.cpuMs) * 100) / 100, wall: Math.round((largest.steadyPerThousand.wallMs / base.steadyPerThousand.wallMs) * 100) / 100 }
+      : null;
+  const pass = {
+    peakRss: results.every((r) => r.peakRssMb < (TARGETS.peakRssMb[r.size] ?? Infinity)),
+    linearCpu: linearity === null || linearity.cpu <= TARGETS.linearityMax,
+    linearWall: linearity === null || linearity.wall <= TARGETS.linearityMax,
+    metricsSize: results.every((r) => r.metrics.bytes < TARGETS.metricsBytesMax),
+    noLargeRedisValue: results.every((r) => r.redis.largestValueBytes < TARGETS.largestRedisValueBytesMax),
+  };
+  return {
+    bench: 'scan' as const,
+    simulatorLatencyMs: 0,
+    held: HELD.serviceAccounts + HELD.pats,
+    scansPerSize: scans,
+    sizes: results,
+    linearityAt: linearity ? { from: 10_000, to: largest.size, ...linearity } : null,
+    targets: TARGETS,
+    pass,
+    ok: Object.values(pass).every(Boolean),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { sizes: { type: 'string' }, scans: { type: 'string' } }, strict: true });
+  const sizes = (values.sizes ?? '1000,10000,50000').split(',').map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--sizes: comma-separated whole numbers of at least 100');
+  const scans = Number(values.scans ?? 3);
+  if (!Number.isInteger(scans) || scans < 1) throw new Error('--scans: a whole number >= 1');
+  console.log(JSON.stringify(await runScanBench(sizes, scans)));
 }

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
-import { createLogger } from './logger.js';
 import { COMMANDS, helpText } from './commands/index.js';
 
 async function main(): Promise<number> {
@@ -19,15 +18,18 @@ async function main(): Promise<number> {
     process.stdout.write(`dfns-rotator ${pkg.version}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`dfns-rotator: unknown command "${name}"\n\n${helpText()}`);
     return 2;
   }
+  // Only now the command's own modules (and pino) load: `--version` and `--help` stay instant.
+  const command = await entry.load();
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${command.summary}\n\nusage: ${command.usage}\n`);
+    process.stdout.write(`${entry.summary}\n\nusage: ${command.usage}\n`);
     return 0;
   }
+  const { createLogger } = await import('./logger.js');
 
   const controller = new AbortController();
   let signals = 0;

@@ -32,7 +32,6 @@ const KINDS: Record<string, CredentialKind> = { 'service-account': 'service-acco
  */
 export const adoptCommand: Command = {
   name: 'adopt',
-  summary: 'bring an existing service account or PAT (its token and key) under management',
   usage: USAGE,
   async run(ctx) {
     const secretFlag = ctx.argv.find((a) => SECRET_FLAGS.test(a));

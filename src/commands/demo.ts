@@ -42,7 +42,6 @@ const DEMO_PACE = { schedule: '* * * * *', overlapHours: 2.5 / 60, usageGraceMin
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run everything locally against a simulated Dfns: watch credentials get rotated (no account needed)',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('demo', USAGE, ctx.argv, { dir: { type: 'string' }, port: { type: 'string' }, store: { type: 'string' } });

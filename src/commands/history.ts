@@ -38,7 +38,6 @@ export function historyRow(e: AuditEntry): string[] {
  */
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'show the audit log: rotations, their steps, and manual actions',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('history', USAGE, ctx.argv, {

@@ -44,7 +44,6 @@ export const INIT_FILES = {
  */
 export const initCommand: Command = {
   name: 'init',
-  summary: 'create a store key, the operator key pair and a dashboard token, and print the next steps',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('init', USAGE, ctx.argv, {

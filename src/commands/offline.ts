@@ -123,7 +123,7 @@ export function dryRunScanDeps(input: {
     inFailureCooldown: offline('inFailureCooldown'),
     notify: { enqueue: offline('notify.enqueue'), enqueueAll: offline('notify.enqueueAll') },
     markers: { claim: offline('markers.claim'), release: offline('markers.release'), claimAll: offline('markers.claimAll'), releaseAll: offline('markers.releaseAll') },
-    results: { save: offline('results.save'), load: offline('results.load'), lastSuccessAt: offline('results.lastSuccessAt') },
+    results: { observe: offline('results.observe'), save: offline('results.save'), summary: offline('results.summary'), page: offline('results.page'), load: offline('results.load'), observation: offline('results.observation'), lastSuccessAt: offline('results.lastSuccessAt') },
     metrics: noMetrics,
     clock: input.clock,
     logger: input.logger,

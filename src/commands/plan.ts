@@ -20,7 +20,6 @@ const USAGE = `npx dfns-rotator plan [--config FILE] [--json] [--fail-on STATES]
  */
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'list every credential and what the worker would do about it (dry run; Redis not needed)',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('plan', USAGE, ctx.argv, {

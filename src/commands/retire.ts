@@ -18,7 +18,6 @@ person to decide with this command.`;
 
 export const retireCommand: Command = {
   name: 'retire',
-  summary: 'decide about an old credential that is still in use: retire it now (--force) or wait longer (--extend)',
   usage: USAGE,
   async run(ctx) {
     const { flags, positionals } = parseFlagsAndPositionals('retire', USAGE, ctx.argv, {

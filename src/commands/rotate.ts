@@ -42,7 +42,6 @@ export function cliActor(env: CommandContext['env']): string {
  */
 export const rotateCommand: Command = {
   name: 'rotate',
-  summary: 'queue a rotation of a managed credential now (--wait to follow it to the end)',
   usage: USAGE,
   async run(ctx) {
     const { flags, positionals } = parseFlagsAndPositionals('rotate', USAGE, ctx.argv, {

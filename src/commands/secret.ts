@@ -46,7 +46,6 @@ function pick(value: ManagedSecret, field: Field): string {
 
 export const secretCommand: Command = {
   name: 'secret',
-  summary: 'list managed secrets, or print one for a consuming service (to a pipe, not a terminal)',
   usage: USAGE,
   async run(ctx) {
     const { flags, positionals } = parseFlagsAndPositionals('secret', USAGE, ctx.argv, {

@@ -15,7 +15,6 @@ const BACKENDS: Record<string, { label: string; usage: string; run(argv: string[
 
 export const simulatorCommand: Command = {
   name: 'simulator',
-  summary: 'run a local Dfns API, or a local secret store (`simulator vault`, `simulator aws-secrets-manager`), for tests, demos, benchmarks, until interrupted',
   usage: [SIMULATOR_USAGE, ...Object.values(BACKENDS).map((b) => b.usage)].map((u) => u.replace(/^usage: /, '')).join('\n       '),
   async run(ctx) {
     const backend = ctx.argv[0] === undefined ? undefined : BACKENDS[ctx.argv[0]];

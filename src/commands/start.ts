@@ -11,7 +11,6 @@ const USAGE = `npx dfns-rotator start [--config FILE]
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'run the daemon: scheduled scans, rotations, the dashboard and metrics',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('start', USAGE, ctx.argv, { config: { type: 'string' } });

@@ -62,7 +62,7 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
   const intervalMs = scanIntervalMs(config.schedule.scan, config.schedule.timezone);
   const [eviction, stored, lastSuccessAt, records, failedJobs, identities] = await Promise.all([
     checkEvictionPolicy(parts.redis),
-    parts.results.load(),
+    parts.results.summary(),
     parts.results.lastSuccessAt(),
     parts.rotations.recent(RECENT_ROTATIONS),
     parts.queues.rotate.getFailed(0, RECENT_FAILED_JOBS - 1),
@@ -85,7 +85,7 @@ export async function gatherStatus(parts: RedisParts, config: Pick<Config, 'sche
     recentFailures.push({ rotationId: data.rotationId ?? null, secretName: data.credential ?? null, step: 'job failed', error: job.failedReason || 'unknown error', at: job.finishedOn ?? 0 });
   }
   recentFailures.sort((a, b) => b.at - a.at);
-  const summary = stored?.summary ?? null;
+  const summary = stored;
   const report: StatusReport = {
     at: now,
     redis: { where: parts.where, evictionPolicy: eviction.policy, evictionProblem: eviction.ok ? null : eviction.message },

@@ -69,7 +69,6 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
  */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the last scan, queues, rotations in flight and failures; exit 1 when unhealthy (for cron checks)',
   usage: USAGE,
   async run(ctx) {
     const flags = parseFlags('status', USAGE, ctx.argv, { json: { type: 'boolean' }, config: { type: 'string' } });

@@ -22,7 +22,6 @@ const ACTIONS: readonly CopyAction[] = ['copied', 'replaced', 'unchanged', 'skip
 
 export const storeCommand: Command = {
   name: 'store',
-  summary: 'move managed credentials between secret stores (`store copy`, e.g. file → Vault)',
   usage: USAGE,
   async run(ctx) {
     const { flags, positionals } = parseFlagsAndPositionals('store', USAGE, ctx.argv, {

@@ -31,7 +31,6 @@ export type ExitCode = 0 | 1 | 2;
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   run(ctx: CommandContext): Promise<ExitCode>;
 }

@@ -10,7 +10,7 @@ import { absolutizeFileRefs, checkStoreKey, hint, resolveSecret } from './resolv
 import { buildStoreConfig } from './store.js';
 import { rawConfigSchema, type RawConfig, type SecretRef } from './schema.js';
 import { SecretValue } from './secret-value.js';
-import { DEFAULTS, type Config, type DashboardAuth, type KeySource, type RedisSettings, type Rule } from './types.js';
+import { DEFAULTS, defaultRotateConcurrency, type Config, type DashboardAuth, type KeySource, type RedisSettings, type Rule } from './types.js';
 
 export interface LoadConfigInput {
   env: Readonly<Record<string, string | undefined>>;
@@ -243,6 +243,7 @@ function build(raw: RawConfig, ctx: Ctx, file: string | null, input: LoadConfigI
       keyAlgorithm: (raw.rotation?.keyAlgorithm as KeyAlgorithm | undefined) ?? DEFAULTS.keyAlgorithm,
       daysValid: raw.rotation?.daysValid ?? null,
       maxKeyAgeDays: raw.rotation?.maxKeyAgeDays ?? null,
+      concurrency: raw.rotation?.concurrency ?? defaultRotateConcurrency(raw.dfns?.requestsPerMinute ?? DEFAULTS.requestsPerMinute),
     },
     rules,
     slack: { webhookUrl, allowAnyHost, dashboardUrl: raw.slack?.dashboardUrl ?? null, digest: raw.slack?.digest ?? 'daily', warningsPerScan: raw.slack?.warningsPerScan ?? DEFAULTS.warningsPerScan },
@@ -304,7 +305,7 @@ function buildServer(raw: RawConfig, ctx: Ctx, needed: boolean): Config['server'
   if (needed && enabled && !auth && !a) {
     ctx.problems.push('server.auth: the dashboard can trigger rotations, so it needs credentials and has no default password: set DFNS_ROTATOR_DASHBOARD_TOKEN (or server.auth.token), or disable it with server.enabled: false');
   }
-  return { enabled, host: s.host ?? DEFAULTS.host, port: s.port ?? DEFAULTS.port, auth, secureCookies: s.secureCookies ?? false, trustProxy: s.trustProxy ?? false, allowedHosts: s.allowedHosts ?? [] };
+  return { enabled, host: s.host ?? DEFAULTS.host, port: s.port ?? DEFAULTS.port, auth, secureCookies: s.secureCookies ?? false, trustProxy: s.trustProxy ?? false, allowedHosts: s.allowedHosts ?? [], credentialMetrics: s.credentialMetrics ?? 'alerting' };
 }
 
 function deepFreeze<T>(value: T): T {

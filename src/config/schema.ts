@@ -140,6 +140,8 @@ export const rawConfigSchema = z.strictObject({
       keyAlgorithm: z.enum(KEY_ALGORITHMS as [string, ...string[]]).optional(),
       daysValid: z.number().int().min(1).max(3650).optional(),
       maxKeyAgeDays: positiveInt.optional(),
+      /** Rotations (and retirements) run at once per daemon; default from the request budget. */
+      concurrency: z.number().int().min(1).max(100).optional(),
     })
     .optional(),
   rules: z.array(ruleSchema).max(500).optional(),
@@ -187,6 +189,8 @@ export const rawConfigSchema = z.strictObject({
       /** Host names served besides the bind address and localhost (the DNS-rebinding guard checks `Host`). */
       allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address, without scheme or path')).optional(),
       port: z.number().int().min(0).max(65535).optional(),
+      /** Per-credential series on /metrics: only what people alert on (default), or every credential. */
+      credentialMetrics: z.enum(['alerting', 'all']).optional(),
       auth: z
         .strictObject({
           token: secretRef('the dashboard token', false).optional(),

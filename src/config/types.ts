@@ -1,4 +1,5 @@
 import type { KeyAlgorithm } from '../dfns/port.js';
+import { DEFAULT_REQUESTS_PER_MINUTE } from '../dfns/rate-limiter.js';
 import type { CredentialKind, Strategy } from '../model.js';
 import type { SecretValue } from './secret-value.js';
 
@@ -84,20 +85,45 @@ export interface Config {
     /** Lifetime of new credentials; null: the same lifetime as the credential replaced (else 365 days, so a replacement is always dated). */
     daysValid: number | null;
     maxKeyAgeDays: number | null;
+    /** Rotate and retire jobs run at once per daemon (default: from the request budget, see defaultRotateConcurrency). */
+    concurrency: number;
   };
   rules: Rule[];
   slack: { webhookUrl: SecretValue | null; allowAnyHost: boolean; dashboardUrl: string | null; digest: 'daily' | 'off'; warningsPerScan: number };
   schedule: { scan: string; timezone: string | null };
   redis: RedisSettings;
-  server: { enabled: boolean; host: string; port: number; auth: DashboardAuth | null; secureCookies: boolean; trustProxy: boolean | number | string; allowedHosts: string[] };
+  server: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    auth: DashboardAuth | null;
+    secureCookies: boolean;
+    trustProxy: boolean | number | string;
+    allowedHosts: string[];
+    /** `alerting`: an expiry series for managed, own and urgent credentials only, counts for the rest; `all`: one for every credential. */
+    credentialMetrics: 'alerting' | 'all';
+  };
   audit: { file: string | null };
   log: { level: string };
 }
 
+/**
+ * Rotations per daemon at once, from the request budget: a rotation's six requests take a few
+ * seconds of Dfns latency, key generation and store writes, so at a 200/min budget (33 rotations
+ * a minute at most) four at once keep the budget busy; more would only wait on it, holding their
+ * job locks. Between 2 and 16.
+ */
+export function defaultRotateConcurrency(requestsPerMinute: number): number {
+  return Math.max(2, Math.min(16, Math.ceil(requestsPerMinute / 50)));
+}
+
 export const DEFAULTS = {
   baseUrl: 'https://api.dfns.io',
-  /** Dfns allows 1000 requests/min per org (100 on trial orgs); stay under it, leaving room for other clients. */
-  requestsPerMinute: 900,
+  /**
+   * The daemons' share of the org's Dfns limit (1000/min, 100 on trial orgs), which the
+   * customer's own applications use too: see DEFAULT_REQUESTS_PER_MINUTE in src/dfns/rate-limiter.ts.
+   */
+  requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE,
   timeoutMs: 15_000,
   maxAttempts: 6,
   warnDays: [30, 14, 7, 3, 1],

@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { describeError } from '../errors.js';
@@ -74,11 +74,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const clock = options.runtime?.clock ?? systemClock;
   const registry = new Registry();
-  if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'dfns_rotator_' });
   await probeRedis(config.redis);
   const late = lateMetrics();
   const runtime = createRuntime({ ...options.runtime, config, logger, metrics: late.metrics });
-  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), rotations: runtime.rotations }));
+  // Process metrics once, under their standard names (process_*, nodejs_*), as dashboards expect.
+  late.set(createPrometheusMetrics(registry, { queues: Object.values(runtime.queues), rotations: runtime.rotations, budget: runtime.budget, credentialMetrics: config.server.credentialMetrics, defaultMetrics: options.collectProcessMetrics ?? true }));
 
   let startup: StartupReport;
   try {
@@ -129,7 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           },
           dfns: () => identityReadiness(identityHealth),
         }),
-        loadInventory: () => runtime.results.load(),
+        loadInventory: (page) => runtime.results.page(page),
         loadRecentRotations: () => runtime.rotations.recent(50),
         registry,
         logger,

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Random } from './backoff.js';
 import { DfnsApiError, type DfnsCreateOutcomeLostError } from './errors.js';
 import { classifyFailure, type AttemptFailure } from './failure.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RequestBudget } from './request-budget.js';
 import { planRetry, type RetryPolicy } from './retry.js';
 import { runInTransport, type RequestObserver } from './transport.js';
 
@@ -31,7 +31,7 @@ export interface CallSpec<R, T> {
 }
 
 export interface CallRunnerDeps {
-  limiter: RateLimiter;
+  limiter: RequestBudget;
   clock: Clock;
   sleep: Sleep;
   random: Random;
@@ -93,6 +93,16 @@ export class CallRunner {
         lookedUpAbsent = true;
       }
 
+      if (failure.error.code === 'DFNS_RATE_LIMITED') {
+        // The org is over its limit (our budget or the customer's own traffic): every client on
+        // it is refused. Slow the shared budget down whether or not this call retries.
+        const startedAt = result.requests.at(-1)?.startedAt ?? deps.clock.now();
+        const retryAfterMs = failure.retryAfterMs === undefined ? undefined : Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs);
+        await deps.limiter.throttled({ startedAt, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }).catch((err: unknown) => {
+          deps.logger.warn({ operation: spec.operation, err: (err as Error).message }, 'could not record a 429 in the request budget');
+        });
+      }
+
       const plan = planRetry(failure, attempt, waitedMs, deps.retry, deps.random);
       if (!plan.retry) {
         const final = finalize(failure.error, attempt);
@@ -103,9 +113,6 @@ export class CallRunner {
           final.message += '; an earlier attempt whose outcome was unknown may already have applied this change';
         }
         throw final;
-      }
-      if (failure.retryAfterMs !== undefined && failure.error.code === 'DFNS_RATE_LIMITED') {
-        deps.limiter.pauseFor(Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs));
       }
       deps.logger.warn(
         { operation: spec.operation, attempt, code: failure.error.code, status: failure.error.status, delayMs: plan.delayMs },

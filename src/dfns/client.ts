@@ -9,7 +9,7 @@ import { InvalidKeyError, detectKeyAlgorithm } from './keys.js';
 import { loginSchema, parseAnswer } from './answers.js';
 import { OperatorSession } from './operator-session.js';
 import type { DfnsPort } from './port.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RequestBudget } from './request-budget.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 import { SdkDfnsPort } from './sdk-client.js';
 import { loadSdk } from './sdk-loader.js';
@@ -41,8 +41,8 @@ export interface DfnsClientOptions {
   baseUrl: string;
   orgId: string;
   identity: OperatorIdentity | TokenIdentity;
-  /** The process-wide limiter: Dfns' limit is per org, so every client must share one. */
-  limiter: RateLimiter;
+  /** The request budget: Dfns' limit is per org, so every client of the process (or, through Redis, of every replica) must share one. */
+  limiter: RequestBudget;
   retry?: Partial<RetryPolicy>;
   /** Per HTTP request, body included. Default 15 s. */
   timeoutMs?: number;
@@ -121,7 +121,7 @@ function checkOptions(options: DfnsClientOptions): string[] {
     problems.push('baseUrl: not a URL');
   }
   if (!nonEmpty(options.orgId)) problems.push('orgId: required');
-  if (!options.limiter) problems.push('limiter: required (share one RateLimiter per process)');
+  if (!options.limiter) problems.push('limiter: required (share one RequestBudget per process)');
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
     problems.push(`timeoutMs: must be a number > 0, got ${options.timeoutMs}`);
   }

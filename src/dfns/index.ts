@@ -11,6 +11,8 @@ export {
   DFNS_TRIAL_LIMIT_PER_MINUTE,
 } from './rate-limiter.js';
 export type { RateLimiterOptions } from './rate-limiter.js';
+export { budgetShape } from './request-budget.js';
+export type { RequestBudget, BudgetStats, BudgetShape } from './request-budget.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy } from './retry.js';
 export type { RetryPolicy } from './retry.js';
 export type { RequestEvent, RequestObserver } from './transport.js';

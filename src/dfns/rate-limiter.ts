@@ -1,17 +1,20 @@
 import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
+import type { BudgetStats, RequestBudget } from './request-budget.js';
 
 /**
  * Dfns limits each organisation to 1000 requests per minute, 100 on a trial plan (dfns-api.md §6),
  * and every request counts, including the two signing requests of each mutation (assumed: §8 q4).
- * The defaults stay 10% under, leaving room for people using the dashboard or the CLI meanwhile.
+ * That limit is shared with the customer's own applications on the org: the default is a modest
+ * share (a fifth), which still rotates 33 credentials a minute (6 requests each); on a trial org,
+ * 50 of its 100. See the README ("Sizing the request budget").
  */
 export const DFNS_ORG_LIMIT_PER_MINUTE = 1000;
 export const DFNS_TRIAL_LIMIT_PER_MINUTE = 100;
-export const DEFAULT_REQUESTS_PER_MINUTE = 900;
-export const TRIAL_REQUESTS_PER_MINUTE = 90;
+export const DEFAULT_REQUESTS_PER_MINUTE = 200;
+export const TRIAL_REQUESTS_PER_MINUTE = 50;
 
 export interface RateLimiterOptions {
-  /** Requests allowed to start in any window. Default 900. */
+  /** Requests allowed to start in any window. Default 200. */
   requestsPerMinute?: number;
   /** Window length; 60 s for Dfns. Only tests change it. */
   windowMs?: number;
@@ -28,9 +31,12 @@ export interface RateLimiterOptions {
  * FIFO fair: callers are served strictly in arrival order (one promise chain), so a burst of
  * scans cannot starve a rotation that asked first.
  *
- * One instance must be shared by every Dfns client in the process: the limit is per org.
+ * One instance must be shared by every Dfns client in the process: the limit is per org. It is
+ * the budget of commands that run without Redis (`plan`, `adopt`); the daemon shares one budget
+ * across replicas through Redis (src/redis/shared-budget.ts). It does not pace nor adapt: a
+ * one-shot command makes a few requests. A 429 with Retry-After holds every caller.
  */
-export class RateLimiter {
+export class RateLimiter implements RequestBudget {
   readonly requestsPerMinute: number;
   readonly windowMs: number;
   readonly #clock: Clock;
@@ -42,6 +48,7 @@ export class RateLimiter {
   #tail: Promise<void> = Promise.resolve();
   #waiting = 0;
   #granted = 0;
+  #throttled = 0;
 
   constructor(options: RateLimiterOptions = {}) {
     const n = options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE;
@@ -77,8 +84,20 @@ export class RateLimiter {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + ms);
   }
 
-  stats(): { granted: number; waiting: number; pausedUntil: number } {
-    return { granted: this.#granted, waiting: this.#waiting, pausedUntil: this.#pausedUntil };
+  async throttled(event: { startedAt: number; retryAfterMs?: number }): Promise<void> {
+    this.#throttled += 1;
+    if (event.retryAfterMs !== undefined) this.pauseFor(event.retryAfterMs);
+  }
+
+  stats(): BudgetStats & { pausedUntil: number } {
+    return {
+      configuredPerMinute: this.requestsPerMinute,
+      currentPerMinute: this.requestsPerMinute,
+      granted: this.#granted,
+      waiting: this.#waiting,
+      throttled: this.#throttled,
+      pausedUntil: this.#pausedUntil,
+    };
   }
 
   async #take(): Promise<number> {

@@ -21,7 +21,7 @@ import { StoreUnwritableError, unwritableCode, updateSecret } from './secret-wri
 export const TOKEN_HOLD_MS = 30 * 60_000;
 
 /** Writes what Dfns returned into the pending version at once: the token exists nowhere else. */
-async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { credentialId: string; credId: string; name: string; accessToken: string | null }): Promise<RotationEvent> {
+async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { credentialId: string; credId: string; name: string; accessToken: string | null; permissionIds?: string[] | undefined }): Promise<RotationEvent> {
   const expiry = created.accessToken ? readTokenExpiry(created.accessToken) : null;
   const expiresAt = expiry?.kind === 'expires' ? expiry.expiresAt : null;
   const write = () =>
@@ -48,7 +48,12 @@ async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { cre
     await holdUntilWritten(deps, r, created.credentialId, errno, write);
   }
   const stored = await pendingOf(deps, r);
-  return { type: 'created', credentialId: created.credentialId, credId: created.credId, name: created.name, expiresAt: stored.metadata.expiresAt ?? null };
+  return { type: 'created', credentialId: created.credentialId, credId: created.credId, name: created.name, expiresAt: stored.metadata.expiresAt ?? null, ...(created.permissionIds ? { permissionIds: created.permissionIds } : {}) };
+}
+
+/** The permission ids a create answer lists; undefined when it did not list them (verify then reads the record). */
+function answeredPermissions(record: { permissionAssignments?: { permissionId: string }[] | null | undefined }): string[] | undefined {
+  return record.permissionAssignments?.map((p) => p.permissionId) ?? undefined;
 }
 
 /**
@@ -133,11 +138,11 @@ export async function create(deps: EffectDeps, r: RotationRecord, e: Extract<Rot
       const created = await op.createServiceAccount(input);
       await deps.afterCreateAnswered?.(r);
       const token = created.record.accessTokens.find((t) => t.isActive) ?? created.record.accessTokens[0];
-      return recordCreated(deps, r, { credentialId: created.record.id, credId: token?.credId ?? '', name: created.record.name, accessToken: created.accessToken });
+      return recordCreated(deps, r, { credentialId: created.record.id, credId: token?.credId ?? '', name: created.record.name, accessToken: created.accessToken, permissionIds: answeredPermissions(created.record) });
     }
     const created = await op.createPersonalAccessToken(input);
     await deps.afterCreateAnswered?.(r);
-    return recordCreated(deps, r, { credentialId: created.record.tokenId, credId: created.record.credId, name: created.record.name, accessToken: created.accessToken });
+    return recordCreated(deps, r, { credentialId: created.record.tokenId, credId: created.record.credId, name: created.record.name, accessToken: created.accessToken, permissionIds: answeredPermissions(created.record) });
   } catch (err) {
     const code = errorCode(err);
     if (code === 'DFNS_CREATE_LOST') {

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Clock, Sleep } from '../clock.js';
 import type { CredentialPolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
+import type { KeySource } from '../dfns/key-pool.js';
 import type { DfnsPort } from '../dfns/port.js';
 import { errorCode, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -27,6 +28,8 @@ export interface EffectDeps {
   clock: Clock;
   sleep: Sleep;
   logger: Logger;
+  /** Fresh key pairs (generated ahead where that helps); default: generated on the spot. */
+  keys?: KeySource;
   /** Test seam: called when Dfns has answered a create, before the token is stored. */
   afterCreateAnswered?: (record: RotationRecord) => Promise<void> | void;
 }
@@ -71,20 +74,27 @@ export async function ignoreGone(action: () => Promise<unknown>): Promise<void> 
   }
 }
 
+/**
+ * Deactivates a service account or PAT (a replacement or an orphan this rotation created, or the
+ * replaced one at retirement). No read first: the deactivate answer tells whether it worked, and
+ * Dfns (or the simulator) answers one already inactive either with 200 or with a refusal. Only on
+ * a refusal is the record read, to tell "already inactive" (the goal, reached) from a real one.
+ */
+export async function deactivateIfActive(op: DfnsPort, kind: RotationRecord['kind'], id: string): Promise<void> {
+  try {
+    if (kind === 'service-account') await op.deactivateServiceAccount(id);
+    else await op.deactivatePersonalAccessToken(id);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== 'DFNS_VALIDATION' && code !== 'DFNS_CONFLICT') throw err;
+    const record = kind === 'service-account' ? await op.getServiceAccount(id) : await op.getPersonalAccessToken(id);
+    if (record.isActive) throw err;
+  }
+}
+
 /** Deactivates then archives a credential the operator created (a replacement or an orphan). */
 export async function removeCreated(deps: EffectDeps, kind: RotationRecord['kind'], id: string): Promise<void> {
   const op = await operatorPort(deps);
-  if (kind === 'service-account') {
-    await ignoreGone(async () => {
-      const sa = await op.getServiceAccount(id);
-      if (sa.isActive) await op.deactivateServiceAccount(id);
-    });
-    await ignoreGone(() => op.archiveServiceAccount(id));
-  } else {
-    await ignoreGone(async () => {
-      const pat = await op.getPersonalAccessToken(id);
-      if (pat.isActive) await op.deactivatePersonalAccessToken(id);
-    });
-    await ignoreGone(() => op.archivePersonalAccessToken(id));
-  }
+  await ignoreGone(() => deactivateIfActive(op, kind, id));
+  await ignoreGone(() => (kind === 'service-account' ? op.archiveServiceAccount(id) : op.archivePersonalAccessToken(id)));
 }

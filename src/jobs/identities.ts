@@ -1,6 +1,6 @@
 import type { Clock, Sleep } from '../clock.js';
 import type { Config, KeySource } from '../config/types.js';
-import { createDfnsClient, readTokenExpiry, readTokenIdentity, type RateLimiter, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
+import { createDfnsClient, readTokenExpiry, readTokenIdentity, type RequestBudget, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
 import type { DfnsPort } from '../dfns/port.js';
 import { RotatorError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -37,7 +37,7 @@ export class IdentityError extends RotatorError {
 export interface IdentityDeps {
   config: Pick<Config, 'dfns' | 'operator' | 'watcher'>;
   store: Pick<SecretStore, 'get'>;
-  limiter: RateLimiter;
+  limiter: RequestBudget;
   clock: Clock;
   sleep?: Sleep;
   logger: Logger;

@@ -9,7 +9,7 @@ import { jobIds } from './ids.js';
 import type { Identities } from './identities.js';
 import { describeIssues, retireJobSchema } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
-import { ignoreGone } from './rotation-effects.js';
+import { deactivateIfActive, ignoreGone } from './effect-context.js';
 import { applyEvent, nextRetireEffect } from './rotation-machine.js';
 import { rotationCredential } from './rotation-notices.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
@@ -128,13 +128,7 @@ async function deactivateOld(deps: RetireDeps, r: RotationRecord): Promise<void>
   }
   const op = await deps.identities.operator();
   if (!op) throw new UnrecoverableError('retiring a replaced credential needs the operator identity');
-  await ignoreGone(async () => {
-    if (r.kind === 'service-account') {
-      if ((await op.getServiceAccount(r.old.credentialId)).isActive) await op.deactivateServiceAccount(r.old.credentialId);
-    } else if ((await op.getPersonalAccessToken(r.old.credentialId)).isActive) {
-      await op.deactivatePersonalAccessToken(r.old.credentialId);
-    }
-  });
+  await ignoreGone(() => deactivateIfActive(op, r.kind, r.old.credentialId));
 }
 
 async function archiveOld(deps: RetireDeps, r: RotationRecord): Promise<void> {

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock, Sleep } from '../clock.js';
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import type { Config } from '../config/types.js';
+import type { KeySource } from '../dfns/key-pool.js';
 import { describeError, errorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -17,7 +18,7 @@ import { runEffect } from './rotation-effects.js';
 import { applyEvent, isInFlight, isTerminal, nextEffect } from './rotation-machine.js';
 import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
 import { adoptOrphanedPending } from './pending-adoption.js';
-import { planRotation, resolveSecretName } from './rotation-plan.js';
+import { planRotation, resolveSecretName, type PlanDeps } from './rotation-plan.js';
 import type { RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
 
@@ -32,7 +33,11 @@ export interface RotateDeps {
   audit: AuditLog;
   metrics: Metrics;
   policyFor: (subject: PolicySubject) => CredentialPolicy;
+  /** What the last scan saw of a credential (its permission), so planning need not ask Dfns. */
+  observation?: PlanDeps['observation'];
   config: Pick<Config, 'rotation' | 'dfns'>;
+  /** Fresh key pairs for staging (generated ahead where that helps). */
+  keys?: KeySource;
   /** Stops the scan from retrying a secret whose rotation failed for good, for a while. */
   setCooldown: (secretName: string) => Promise<void>;
   clock: Clock;
@@ -96,7 +101,7 @@ export function createRotateProcessor(deps: RotateDeps) {
     const policy = deps.policyFor({ kind: record.kind, id: record.old.credentialId, name: record.old.name, secretName });
     const effectDeps = {
       store: deps.store, identities: deps.identities, retireQueue: deps.retireQueue, notify: deps.notify, config: deps.config,
-      policy, clock: deps.clock, sleep: deps.sleep, logger: deps.logger,
+      policy, clock: deps.clock, sleep: deps.sleep, logger: deps.logger, ...(deps.keys ? { keys: deps.keys } : {}),
       ...(deps.hooks?.afterCreateAnswered ? { afterCreateAnswered: deps.hooks.afterCreateAnswered } : {}),
     };
     let resumed = true;

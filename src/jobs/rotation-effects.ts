@@ -1,4 +1,5 @@
 import { generateKeyPair } from '../dfns/index.js';
+import type { DfnsPort } from '../dfns/port.js';
 import { addPending, discardPending, promotePending, versionById, versionWithStage } from '../secrets/stages.js';
 import type { ManagedSecret } from '../secrets/types.js';
 import { beginCreate, create, reconcile } from './create-effects.js';
@@ -20,7 +21,7 @@ import { rotationCredential } from './rotation-notices.js';
 async function stage(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {
   const now = deps.clock.now();
   let staged: number | null = null;
-  const keys = await generateKeyPair(deps.policy.keyAlgorithm);
+  const keys = await (deps.keys ? deps.keys.take(deps.policy.keyAlgorithm) : generateKeyPair(deps.policy.keyAlgorithm));
   await updateSecret(
     deps.store,
     r.secretName,
@@ -70,14 +71,13 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
     await port.listPersonalAccessTokens(); // the token is accepted (a read every identity may do)
     await port.proveSigning(); // the key signs a user action Dfns accepts
     if (r.strategy === 'replace') {
-      const op = await operator(deps);
-      const assigned = r.kind === 'service-account'
-        ? (await op.getServiceAccount(v.credentialId)).permissionAssignments
-        : (await op.getPersonalAccessToken(v.credentialId)).permissionAssignments;
+      // The create answer is Dfns' own record of what it created: read the record again only when
+      // that answer did not list the permissions (or was lost, and the create found in the store).
+      const assigned = r.created?.permissionIds ?? (await readPermissions(await operator(deps), r.kind, v.credentialId));
       if (assigned === null) {
         return failure(r, new RotationPlanError(`Dfns' answer for the replacement ${v.credentialId} does not list its permissions, so it cannot be proven to have [${r.old.permissionIds.join(', ')}]`), 'verify: ');
       }
-      const got = assigned.map((p) => p.permissionId).sort();
+      const got = [...assigned].sort();
       const want = [...r.old.permissionIds].sort();
       // A PAT without an explicit permission inherits its owner's; only compare what was set.
       const comparable = r.kind === 'service-account' || want.length > 0;
@@ -90,6 +90,12 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
     throw err;
   }
   return { type: 'verified' };
+}
+
+/** Null when Dfns' answer does not list them. */
+async function readPermissions(op: DfnsPort, kind: RotationRecord['kind'], id: string): Promise<string[] | null> {
+  const record = kind === 'service-account' ? await op.getServiceAccount(id) : await op.getPersonalAccessToken(id);
+  return record.permissionAssignments?.map((p) => p.permissionId) ?? null;
 }
 
 async function promote(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {

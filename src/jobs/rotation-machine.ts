@@ -138,7 +138,7 @@ export function applyEvent(r: RotationRecord, event: RotationEvent, now: number)
       return { ...next, step: 'creating', attempt: event.attempt, createBegunAt: r.createBegunAt ?? now };
     case 'created':
       expectStep(r, event, 'creating');
-      return { ...next, step: 'created', created: { credentialId: event.credentialId, credId: event.credId, name: event.name, expiresAt: event.expiresAt } };
+      return { ...next, step: 'created', created: { credentialId: event.credentialId, credId: event.credId, name: event.name, expiresAt: event.expiresAt, ...(event.permissionIds ? { permissionIds: event.permissionIds } : {}) } };
     case 'orphan-found':
       expectStep(r, event, 'creating');
       return {

@@ -4,7 +4,9 @@ import { decodeJwtClaims } from '../dfns/jwt.js';
 import { RotatorError } from '../errors.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretVersion } from '../secrets/types.js';
+import type { CredentialKind } from '../model.js';
 import type { Identities } from './identities.js';
+import type { Observation } from './scan-results.js';
 import { readStoreTolerantly } from './store-read.js';
 import { newRotation } from './rotation-machine.js';
 import type { RotationRecord, RotationStrategy } from './rotation-types.js';
@@ -21,7 +23,15 @@ export interface PlanDeps {
   store: Pick<SecretStore, 'get' | 'list'>;
   identities: Identities;
   policyFor: (subject: PolicySubject) => CredentialPolicy;
+  /** What the last scan's listing showed of a managed credential (scan-results.ts), so planning need not ask Dfns again. */
+  observation?: (kind: CredentialKind, id: string) => Promise<Observation | null>;
 }
+
+/**
+ * A listing older than this is not trusted for the replacement's permission: Dfns is asked again.
+ * Scans run hourly by default, and the rotations a scan queues are planned within seconds of it.
+ */
+export const OBSERVATION_MAX_AGE_MS = 2 * 3_600_000;
 
 /**
  * Finds the managed secret a job names: a secret name, a credential key (`sa:us-…`,
@@ -84,7 +94,13 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
   if (strategy === 'replace') {
     const operator = await deps.identities.operator();
     if (!operator) throw new RotationPlanError('strategy replace needs an operator identity (an org user who can create credentials); none is configured');
-    if (v.kind === 'service-account') {
+    const seen = await deps.observation?.(v.kind, v.credentialId).catch(() => null);
+    const fresh = seen && input.now - seen.at <= OBSERVATION_MAX_AGE_MS && seen.at <= input.now ? seen : null;
+    if (fresh && (v.kind === 'service-account' || fresh.ownedByOperator)) {
+      // The scan that queued this rotation listed it moments ago: its permission, and (for a PAT)
+      // that the operator owns it, are known without another request.
+      permissionIds = fresh.permissionIds;
+    } else if (v.kind === 'service-account') {
       const sa = await operator.getServiceAccount(v.credentialId);
       permissionIds = knownPermissions(v.credentialId, sa.permissionAssignments);
     } else {

@@ -76,7 +76,7 @@ export interface RotationRecord {
   createBegunAt?: number | null;
   pendingVersionId: number | null;
   /** What Dfns created (no token: that is in the store). */
-  created: { credentialId: string; credId: string; name: string; expiresAt: number | null } | null;
+  created: { credentialId: string; credId: string; name: string; expiresAt: number | null; permissionIds?: string[] } | null;
   /** Credentials created by a lost attempt, cleaned up (deactivated, then archived) before retrying. */
   orphans: { credentialId: string; cleaned: boolean }[];
   /** The step the rollback started from and why. */
@@ -141,7 +141,8 @@ export type RotationEffect =
 export type RotationEvent =
   | { type: 'staged'; pendingVersionId: number }
   | { type: 'create-begun'; attempt: number }
-  | { type: 'created'; credentialId: string; credId: string; name: string; expiresAt: number | null }
+  /** `permissionIds`: what Dfns' create answer said the new credential was given (absent when it did not say). */
+  | { type: 'created'; credentialId: string; credId: string; name: string; expiresAt: number | null; permissionIds?: string[] }
   /** Credentials proven this rotation's (key, externalId, time) found in Dfns without their token in the store. */
   | { type: 'orphan-found'; credentialIds: string[]; note?: string }
   /** Reconciling found nothing: the attempt can be sent again. */

@@ -3,12 +3,14 @@ import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bul
 import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import { resolvePolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
-import { RateLimiter, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
+import type { RequestBudget, RequestObserver, RetryPolicy } from '../dfns/index.js';
+import { KeyPool } from '../dfns/key-pool.js';
 import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { createRedis, type RedisClient } from '../redis/connection.js';
+import { SharedRequestBudget } from '../redis/shared-budget.js';
 import { openConfiguredStore } from '../secrets/index.js';
 import type { SecretStore } from '../secrets/types.js';
 import { redisAuditLog, type AuditLog } from './audit.js';
@@ -45,6 +47,8 @@ export interface RuntimeOptions {
   notifyLimiter?: { max: number; duration: number };
   /** Name of this daemon in audit entries; default `worker:<hostname>:<pid>`. */
   actor?: string;
+  /** The request budget's clock and sleep (default the real ones; tests of pacing pass fake time). */
+  budgetTime?: { clock: Clock; sleep: Sleep };
   /** Test seams of the rotation engine (crash tests). */
   rotationHooks?: RotateDeps['hooks'];
 }
@@ -60,6 +64,8 @@ export interface Runtime {
   audit: AuditLog;
   results: ScanResults;
   markers: OnceMarkers;
+  /** The Dfns request budget shared with every daemon on this Redis (metrics read it). */
+  budget: RequestBudget;
   scanDeps: ScanDeps;
   logger: Logger;
   clock: Clock;
@@ -94,7 +100,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
 
   const store = options.store ?? openConfiguredStore(config.store, { logger, clock });
-  const limiter = new RateLimiter({ requestsPerMinute: config.dfns.requestsPerMinute, clock, ...(options.sleep ? { sleep: options.sleep } : {}) });
+  // One budget per org across every daemon on this Redis (the limit is Dfns' per org). It keeps
+  // wall-clock time, as Dfns counts its window in, whatever clock the rest of the runtime is given.
+  const limiter = new SharedRequestBudget({ redis, prefix, orgId: config.dfns.orgId, requestsPerMinute: config.dfns.requestsPerMinute, ...(options.budgetTime ?? { clock: systemClock, sleep: realSleep }) });
   const onRequest: RequestObserver = (event) => {
     metrics.dfnsRequest(event.method, event.route, event.status ?? event.error ?? 'network', event.durationMs / 1000);
     options.onDfnsRequest?.(event);
@@ -150,6 +158,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     audit,
     metrics,
     policyFor,
+    observation: (kind, id) => results.observation(kind, id),
+    // One pair ready per rotation slot: RSA generation (0.6 s for 3072 bits) leaves the rotation's path.
+    keys: new KeyPool({ size: config.rotation.concurrency }),
     config,
     setCooldown: async (secretName) => {
       await redis.set(`${prefix}:rotation-cooldown:${secretName}`, String(clock.now()), 'EX', FAILURE_COOLDOWN_SECONDS);
@@ -186,6 +197,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     audit,
     results,
     markers,
+    budget: limiter,
     scanDeps,
     logger,
     clock,
@@ -195,7 +207,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         const worker = new Worker(name, processor, {
           connection: redis,
           prefix,
-          concurrency: startOptions.concurrency?.[name] ?? 1,
+          // Rotations and retirements wait on Dfns (and on the shared budget), so several run at
+          // once; scans and notifications stay one at a time (Slack paces at one a second anyway).
+          concurrency: startOptions.concurrency?.[name] ?? (name === 'rotate' || name === 'retire' ? config.rotation.concurrency : 1),
           // A job may be interrupted twice (two crashes, two deploys) before BullMQ fails it; even
           // then the rotation record survives and the next trigger resumes it.
           maxStalledCount: 2,

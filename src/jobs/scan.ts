@@ -22,7 +22,7 @@ import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
 import { queueUnfinishedRotations } from './pending-adoption.js';
 import { rotationInFlight, type RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
-import type { ScanResults } from './scan-results.js';
+import type { Observation, ScanResults } from './scan-results.js';
 import { readStoreTolerantly } from './store-read.js';
 
 export interface ScanDeps {
@@ -172,6 +172,8 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
   let rotationsQueued = 0;
   const rotating = new Set<string>();
   if (!data.dryRun) {
+    // Before any rotation is queued: the daemon that plans it reads the old permission from here.
+    await deps.results.observe(scanId, observations(listing, items, deps.identities.operatorUsername, now));
     for (const planned of planRotations(items)) {
       if (await skipRotation(deps, planned.secretName)) continue;
       const queued = await deps.requestRotation({ secretName: planned.secretName, reason: planned.reason, requestedBy: `scan ${scanId}`, rotationId: ulid(now), requestedAt: now });
@@ -216,8 +218,36 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
     deps.metrics.credentialsScanned(items, finishedAt);
     deps.metrics.storeUnreadable(damaged.length);
   }
-  deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: finishedAt - startedAt }, 'scan finished');
+  // The whole scan, saving its result and updating the gauges included.
+  deps.logger.info({ scanId, trigger: data.trigger, total: summary.total, counts: summary.counts, rotationsQueued, notificationsQueued: summary.notificationsQueued, errors: errors.length, ms: deps.clock.now() - startedAt }, 'scan finished');
   return summary;
+}
+
+/**
+ * What the listings said about each managed credential, so planning its rotation reads it from
+ * Redis instead of asking Dfns again (a request per rotation saved).
+ */
+function observations(listing: Listing, items: readonly InventoryItem[], operatorUsername: string | null, at: number): Observation[] {
+  const managed = new Set(items.filter((i) => i.managed && i.role === 'current').map((i) => i.key));
+  const out: Observation[] = [];
+  for (const sa of listing.serviceAccounts ?? []) {
+    const permissionIds = permissionIdsOf(sa);
+    if (!managed.has(`sa:${sa.id}`) || !permissionIds) continue;
+    out.push({ kind: 'service-account', id: sa.id, permissionIds, ownedByOperator: false, at });
+  }
+  for (const { owner, records } of listing.pats) {
+    for (const pat of records) {
+      const permissionIds = permissionIdsOf(pat);
+      if (!managed.has(`pat:${pat.tokenId}`) || !permissionIds) continue;
+      out.push({ kind: 'pat', id: pat.tokenId, permissionIds, ownedByOperator: operatorUsername !== null && owner === operatorUsername, at });
+    }
+  }
+  return out;
+}
+
+/** Null when the answer did not say (planning then asks Dfns). */
+function permissionIdsOf(record: { permissionAssignments?: { permissionId: string }[] | null | undefined }): string[] | null {
+  return record.permissionAssignments ? record.permissionAssignments.map((p) => p.permissionId) : null;
 }
 
 /** One alert per damaged secret and problem, not one per scan: the inventory keeps showing it. */

@@ -6,7 +6,7 @@ import type { DashboardAuth } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { AuditLog } from '../jobs/audit.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
-import type { StoredScan } from '../jobs/scan-results.js';
+import type { ScanPage, StoredScan } from '../jobs/scan-results.js';
 import type { Logger } from '../logger.js';
 import { requireAuth } from './auth.js';
 import { queueHints, type QueueHint } from './dashboard-hints.js';
@@ -33,7 +33,8 @@ export interface AppOptions {
   /** BullMQ queues shown (read-write) on the dashboard. */
   queues: readonly Queue[];
   readiness: Readiness;
-  loadInventory: () => Promise<StoredScan | null>;
+  /** One page (0-based) of the last scan; a loader without pages returns the whole scan. */
+  loadInventory: (page: number) => Promise<ScanPage | StoredScan | null>;
   loadRecentRotations?: () => Promise<RotationRecord[]>;
   registry: Registry;
   logger: Logger;

@@ -1,11 +1,12 @@
-import type { StoredScan } from '../jobs/scan-results.js';
+import type { ScanPage, StoredScan } from '../jobs/scan-results.js';
 import type { RotationRecord } from '../jobs/rotation-types.js';
 import type { CredentialState, DamagedSecret } from '../model.js';
 import { escapeHtml as e, mainNav, renderPage } from './html.js';
 import { formatDate, formatRelative, inventoryRows, type InventoryRow } from './inventory-view.js';
 
 export interface InventoryPageInput {
-  scan: StoredScan | null;
+  /** The last scan, or one page of it (most urgent first). */
+  scan: ScanPage | StoredScan | null;
   /** Most recent first; undefined when the server has no rotation loader. */
   rotations?: readonly RotationRecord[];
   now: number;
@@ -33,13 +34,28 @@ export function renderInventoryPage(input: InventoryPageInput): string {
     parts.push(emptyState());
   } else {
     parts.push(scanSection(input.scan, input.now));
+    const nav = 'page' in input.scan ? pageNav(input.scan.page, input.scan.summary.total) : '';
+    parts.push(nav);
     parts.push(credentialTable(inventoryRows(input.scan.items, input.rotations ?? [], input.now), input.scan.summary.damaged ?? []));
+    parts.push(nav);
   }
   if (input.rotations) parts.push(rotationsSection(input.rotations, input.now));
   parts.push(
     `<p class="muted small" style="margin-top:24px">Dfns exposes no expiry field: an expiry is exact when read from a token the worker holds, and <span class="tag estimate">estimated</span> (creation date + the assumed lifetime from the configuration) otherwise. Times are UTC. Machine-readable: <a href="/api/inventory">/api/inventory</a>.</p>`,
   );
   return renderPage({ title: 'Inventory', nav: mainNav('inventory'), body: parts.join('\n') });
+}
+
+/** `Page 2 of 100 (credentials 501–1,000 of 50,000, most urgent first) · previous · next`. */
+function pageNav(page: ScanPage['page'], total: number): string {
+  if (page.count <= 1 && page.index === 0) return '';
+  const first = page.index * page.size + 1;
+  const last = Math.min(total, (page.index + 1) * page.size);
+  const range = first <= last ? `credentials ${first.toLocaleString('en')}–${last.toLocaleString('en')} of ${total.toLocaleString('en')}, most urgent first` : `past the last page`;
+  const prev = page.index > 0 ? `<a href="/inventory?page=${page.index}">previous</a>` : '';
+  const next = page.index + 1 < page.count ? `<a href="/inventory?page=${page.index + 2}">next</a>` : '';
+  const links = [prev, next].filter(Boolean).join(' · ');
+  return `<p class="muted pages">Page ${e(page.index + 1)} of ${e(page.count)} (${e(range)})${links ? ` · ${links}` : ''}</p>`;
 }
 
 function emptyState(): string {

@@ -111,6 +111,9 @@ export async function startFixture(options: FixtureOptions = {}): Promise<Fixtur
     ...store.env,
     REDIS_URL: redisUrl(),
     DFNS_ROTATOR_REDIS_PREFIX: `{${testPrefix()}}`,
+    // The shipped budget (200/min) paces requests ~0.3 s apart, and this fixture's sleep moves the
+    // simulator's clock: tests of rotation behaviour would drift by minutes. Pacing has its own tests.
+    DFNS_REQUESTS_PER_MINUTE: '60000',
     ...options.env,
   };
   const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: tmp.path });

@@ -23,7 +23,7 @@ export function tokenAuth(token = DASHBOARD_TOKEN): DashboardAuth {
 
 const policyConfig = {
   rules: [{ match: { name: 'manual-*' }, strategy: 'notify' as const }],
-  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, usageCheck: 'audit-log' as const, usageGraceMinutes: 15, maxOverlapHours: 168, archiveAfterHours: 168 },
+  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, usageCheck: 'audit-log' as const, usageGraceMinutes: 15, maxOverlapHours: 168, archiveAfterHours: 168, concurrency: 4 },
   assumedLifetime: { defaultDays: 730 },
   thresholds: { warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14 },
 } satisfies Pick<Config, 'rules' | 'rotation' | 'assumedLifetime' | 'thresholds'>;
@@ -114,7 +114,7 @@ export async function startDashboardFixture(options: DashboardFixtureOptions = {
     ...(options.auth === null ? { insecureNoAuth: true } : {}),
     queues: Object.values(queues),
     readiness: options.readiness ?? (async () => ({ redis: { ok: true }, workers: { ok: true }, store: { ok: true } })),
-    loadInventory: () => results.load(),
+    loadInventory: (page) => results.page(page),
     ...(options.rotations ? { loadRecentRotations: async () => options.rotations! } : {}),
     registry,
     logger: options.logger ?? silentLogger,

@@ -33,7 +33,9 @@ describe('start-up on a rate-limited Dfns', () => {
     const daemon = await startDaemon({
       config: fx.configWith({ DFNS_ROTATOR_DASHBOARD_TOKEN: 'degraded-test-token-0123456789' }),
       logger: fx.logger,
-      runtime: { clock: fx.sim.clock, sleep: fx.sleep, jobBackoffMs: 10 },
+      // The shared request budget honours Retry-After too (59 s, for every daemon): on the
+      // simulator's clock, like the retries, so the test need not wait a real minute.
+      runtime: { clock: fx.sim.clock, sleep: fx.sleep, jobBackoffMs: 10, budgetTime: { clock: fx.sim.clock, sleep: fx.sleep } },
       server: { port: 0 },
       schedule: false,
       catchUp: false,

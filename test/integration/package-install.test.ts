@@ -75,7 +75,7 @@ describe('the published package', () => {
 
   it('runs `npx dfns-rotator --help`', async () => {
     const { stdout } = await run('npx', ['--no-install', 'dfns-rotator', '--help'], { cwd: app });
-    expect(stdout).toMatch(/usage: dfns-rotator <command>/);
+    expect(stdout).toMatch(/usage: npx dfns-rotator <command>/);
     expect(stdout).toMatch(/secret/);
   });
 

@@ -32,7 +32,7 @@ describe('/metrics', () => {
   it('serves strict Prometheus text with the expiry gauges of the last scan, queue counts and request counters', async () => {
     const fx: DashboardFixture = await startDashboardFixture({ now });
     cleanups.push(() => fx.close());
-    const metrics = createPrometheusMetrics(fx.registry, { queues: Object.values(fx.queues) });
+    const metrics = createPrometheusMetrics(fx.registry, { queues: Object.values(fx.queues), credentialMetrics: 'all' });
     const scan = seededScan(now);
     metrics.credentialsScanned(scan.items, scan.summary.finishedAt);
     await fx.queues.scan.add('scan', { trigger: 'manual' });
@@ -51,7 +51,7 @@ describe('/metrics', () => {
     const { contentType, families, text } = await scrape(fx.url);
     expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
 
-    // Every credential with a known expiry has exactly one series, labelled kind/id/name, in seconds.
+    // With credentialMetrics: all, every credential with a known expiry has exactly one series, in seconds.
     const expiry = families.get(EXPIRY)!;
     expect(expiry.type).toBe('gauge');
     const withExpiry = scan.items.filter((i) => i.expiresAt !== null);
@@ -59,14 +59,16 @@ describe('/metrics', () => {
     expect(expiry.samples).toHaveLength(withExpiry.length);
     for (const item of withExpiry) {
       const sample = sampleOf(families, EXPIRY, { id: item.id });
-      expect(sample.labels).toEqual({ kind: item.kind, id: item.id, name: item.name });
+      expect(sample.labels).toEqual({ kind: item.kind, id: item.id, name: item.name, expiry_source: item.expirySource, managed: String(item.managed) });
       expect(sample.value).toBe(item.expiresAt! / 1000);
     }
     // A hostile name survives label escaping intact.
     expect(sampleOf(families, EXPIRY, { id: 'us-hostile' }).labels.name).toBe('<script>alert(1)</script>');
-    expect(sampleOf(families, 'dfns_rotator_credential_state', { id: 'us-payments' }).labels.state).toBe('rotate');
-    expect(sampleOf(families, 'dfns_rotator_credential_info', { id: 'us-legacy' }).labels).toMatchObject({ expiry_source: 'estimate', managed: 'false' });
-    expect(sampleOf(families, 'dfns_rotator_credentials', { state: 'rotate' }).value).toBe(scan.summary.counts.rotate);
+    expect(sampleOf(families, EXPIRY, { id: 'us-legacy' }).labels).toMatchObject({ expiry_source: 'estimate', managed: 'false' });
+    expect(families.has('dfns_rotator_credential_state')).toBe(false);
+    const counted = (state: string) => families.get('dfns_rotator_credentials')!.samples.filter((x) => x.labels.state === state).reduce((n, x) => n + x.value, 0);
+    expect(counted('rotate')).toBe(scan.summary.counts.rotate);
+    expect(families.get('dfns_rotator_credentials')!.samples).toHaveLength(2 * 6 * 2);
     expect(sampleOf(families, 'dfns_rotator_last_successful_scan_timestamp_seconds').value).toBe(now / 1000);
 
     expect(sampleOf(families, 'dfns_rotator_queue_jobs', { queue: 'scan', state: 'waiting' }).value).toBe(2);
@@ -97,8 +99,45 @@ describe('/metrics', () => {
     const after = (await scrape(fx.url)).families;
     expect(after.get(EXPIRY)!.samples.map((s) => s.labels.id)).not.toContain('us-payments');
     expect(after.get(EXPIRY)!.samples).toHaveLength(withExpiry.length - 1);
-    expect(after.get('dfns_rotator_credential_state')!.samples.map((s) => s.labels.id)).not.toContain('us-payments');
     expect(sampleOf(after, 'dfns_rotator_last_successful_scan_timestamp_seconds').value).toBe(now / 1000 + 3600);
+  });
+
+  it('exports per-credential expiry only for what people alert on, and counts the rest by kind and state', async () => {
+    const registry = new Registry();
+    const metrics = createPrometheusMetrics(registry, { defaultMetrics: false });
+    const day = 86_400_000;
+    const base = seededScan(now).items[0]!;
+    const item = (id: string, over: Partial<typeof base>) => ({ ...base, key: `sa:${id}` as const, id, name: id, managed: false, isOwnIdentity: false, role: 'unmanaged' as const, secretName: undefined, ...over });
+    const items = [
+      item('us-managed-ok', { managed: true, role: 'current', state: 'ok', expiresAt: now + 300 * day }),
+      item('us-own-ok', { isOwnIdentity: true, state: 'ok', expiresAt: now + 300 * day }),
+      item('us-warn', { state: 'warn', expiresAt: now + 10 * day }),
+      item('us-expired-recently', { state: 'expired', expiresAt: now - 5 * day }),
+      item('us-expired-long-ago', { state: 'expired', expiresAt: now - 90 * day }),
+      ...Array.from({ length: 50 }, (_, i) => item(`us-ok-${i}`, { state: 'ok', expiresAt: now + 400 * day })),
+      item('us-unknown', { state: 'unknown', expiresAt: null }),
+    ];
+    metrics.credentialsScanned(items, now);
+    const families = parsePrometheusText(await registry.metrics());
+    expect(families.get(EXPIRY)!.samples.map((x) => x.labels.id).sort()).toEqual(['us-expired-recently', 'us-managed-ok', 'us-own-ok', 'us-warn']);
+    expect(sampleOf(families, 'dfns_rotator_credentials', { kind: 'service-account', state: 'ok', managed: 'false' }).value).toBe(51);
+    expect(sampleOf(families, 'dfns_rotator_credentials', { kind: 'service-account', state: 'expired', managed: 'false' }).value).toBe(2);
+    expect(sampleOf(families, 'dfns_rotator_credentials', { kind: 'pat', state: 'ok', managed: 'false' }).value).toBe(0);
+  });
+
+  it('shows the request budget now and configured, and the 429s seen', async () => {
+    const registry = new Registry();
+    const stats = { configuredPerMinute: 200, currentPerMinute: 200, granted: 0, waiting: 0, throttled: 0 };
+    createPrometheusMetrics(registry, { defaultMetrics: false, budget: { stats: () => stats } });
+    let families = parsePrometheusText(await registry.metrics());
+    expect(sampleOf(families, 'dfns_rotator_dfns_budget_requests_per_minute').value).toBe(200);
+    Object.assign(stats, { currentPerMinute: 100, throttled: 2 });
+    families = parsePrometheusText(await registry.metrics());
+    expect(sampleOf(families, 'dfns_rotator_dfns_budget_requests_per_minute').value).toBe(100);
+    expect(sampleOf(families, 'dfns_rotator_dfns_budget_configured_requests_per_minute').value).toBe(200);
+    expect(sampleOf(families, 'dfns_rotator_dfns_rate_limited_total').value).toBe(2);
+    stats.throttled = 3;
+    expect(sampleOf(parsePrometheusText(await registry.metrics()), 'dfns_rotator_dfns_rate_limited_total').value).toBe(3);
   });
 
   it('still answers, promptly, when Redis is down: the queues are reported down', async () => {

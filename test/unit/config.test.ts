@@ -49,10 +49,15 @@ function problemsOf(fn: () => unknown): string[] {
 describe('loadConfig', () => {
   it('builds a config from the environment with documented defaults', () => {
     const c = load();
-    expect(c.dfns).toEqual({ baseUrl: 'https://api.dfns.io', orgId: 'or-test', requestsPerMinute: 900, timeoutMs: 15000, maxAttempts: 6 });
+    expect(c.dfns).toEqual({ baseUrl: 'https://api.dfns.io', orgId: 'or-test', requestsPerMinute: 200, timeoutMs: 15000, maxAttempts: 6 });
     expect(c.thresholds).toEqual({ warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14 });
     expect(c.rotation.defaultStrategy).toBe('replace');
     expect(c.rotation.overlapHours).toBe(24);
+    // Four rotations at once keep a 200/min budget busy; the concurrency follows the budget.
+    expect(c.rotation.concurrency).toBe(4);
+    expect(load({ env: { ...baseEnv, DFNS_REQUESTS_PER_MINUTE: '900' } }).rotation.concurrency).toBe(16);
+    expect(load({ env: { ...baseEnv, DFNS_REQUESTS_PER_MINUTE: '50', DFNS_ROTATOR_ROTATE_CONCURRENCY: '7' } }).rotation.concurrency).toBe(7);
+    expect(c.server.credentialMetrics).toBe('alerting');
     expect(c.assumedLifetime.defaultDays).toBe(730);
     expect(c.redis).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379', prefix: '{dfns-rotator}' });
     expect(c.server.host).toBe('127.0.0.1');
