@@ -95,7 +95,7 @@ export const rotateCommand: Command = {
       for (let tries = 0; tries < 3; tries++) {
         const rotationId = ulid(clock.now());
         const queued = await enqueueRotation(parts.queues.rotate, {
-          secretName, credential: secretName, rotationId, reason, requestedBy,
+          secretName, rotationId, reason, requestedBy,
           ...(strategy ? { strategy } : {}), ...(flags.resume ? { resume: true } : {}),
         });
         if (queued) {

@@ -8,8 +8,8 @@ import type { RotateJobData } from './job-data.js';
  * rotation's history), and BullMQ deduplication per secret, so at most one rotation of a secret
  * waits or runs at a time however many scans or daemons ask for it.
  */
-export interface RotationRequest extends RotateJobData {
-  /** The secret the credential resolves to (dedupe key); resolved by the caller. */
+export interface RotationRequest extends Omit<RotateJobData, 'credential'> {
+  /** The secret the credential resolves to (dedupe key, and the job's `credential`); resolved by the caller. */
   secretName: string;
   rotationId: string;
 }

@@ -11,7 +11,6 @@ import type { DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretSummary } from '../secrets/types.js';
 import type { Notification } from '../notify/types.js';
-import type { AuditLog } from './audit.js';
 import { byUrgency } from './classify.js';
 import { ulid } from './ids.js';
 import type { Identities } from './identities.js';
@@ -38,7 +37,6 @@ export interface ScanDeps {
   markers: OnceMarkers;
   results: ScanResults;
   metrics: Metrics;
-  audit?: AuditLog;
   clock: Clock;
   logger: Logger;
   digest: 'daily' | 'off';
