@@ -10,6 +10,7 @@ import { checkEvictionPolicy } from '../redis/connection.js';
 import type { RedisParts } from './redis-parts.js';
 import { scanIntervalMs } from './scan-interval.js';
 import { cliCommand } from '../cli-name.js';
+import { formatDuration } from '../notify/format-time.js';
 
 /**
  * What `status` reports, gathered from Redis (no Dfns call, no store read), and the pure rules
@@ -124,7 +125,7 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
   if (scan.lastFinishedAt === null) {
     problems.push('no scan has finished yet: is the daemon running?');
   } else if (report.at - scan.lastFinishedAt > scan.staleAfterMs) {
-    problems.push(`the last scan finished ${hours(report.at - scan.lastFinishedAt)} ago, more than twice the scan interval (${hours(scan.intervalMs)}, schedule "${scan.schedule}"): is the daemon running?`);
+    problems.push(`the last scan finished ${formatDuration(report.at - scan.lastFinishedAt)} ago, more than twice the scan interval (${formatDuration(scan.intervalMs)}, schedule "${scan.schedule}"): is the daemon running?`);
   }
   if (scan.damagedSecrets.length > 0) {
     problems.push(`unreadable secret${scan.damagedSecrets.length === 1 ? '' : 's'} in the store: ${scan.damagedSecrets.join(', ')}; not rotated until repaired (the inventory and \`${cliCommand('plan')}\` say how)`);
@@ -145,9 +146,3 @@ export function statusProblems(report: Omit<StatusReport, 'problems'>): string[]
   return problems;
 }
 
-/** `45 minutes`, `3.5 hours`, `2 days`: minutes below two hours, hours below two days. */
-export function hours(ms: number): string {
-  if (ms < 2 * 3_600_000) return `${Math.round(ms / 60_000)} minutes`;
-  if (ms < 2 * DAY_MS) return `${Math.round(ms / 360_000) / 10} hours`;
-  return `${Math.round(ms / (DAY_MS / 10)) / 10} days`;
-}

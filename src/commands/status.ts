@@ -4,7 +4,8 @@ import { loadCommandConfig, parseFlags } from './args.js';
 import { relativeTime, STATE_ORDER } from './plan-view.js';
 import { openRedisParts } from './redis-parts.js';
 import { renderTable } from './render-table.js';
-import { gatherStatus, hours, type StatusReport } from './status-report.js';
+import { formatDuration } from '../notify/format-time.js';
+import { gatherStatus, type StatusReport } from './status-report.js';
 import type { Command } from './types.js';
 import { cliCommand } from '../cli-name.js';
 
@@ -30,7 +31,7 @@ export function statusLines(r: StatusReport, columns?: number): string[] {
   if (s.lastFinishedAt === null) {
     lines.push(`Last scan: none yet (schedule "${s.schedule}")`);
   } else {
-    lines.push(`Last scan: ${utc(s.lastFinishedAt)} (${relativeTime(s.lastFinishedAt - r.at)}; schedule "${s.schedule}", stale after ${hours(s.staleAfterMs)})`);
+    lines.push(`Last scan: ${utc(s.lastFinishedAt)} (${relativeTime(s.lastFinishedAt - r.at)}; schedule "${s.schedule}", stale after ${formatDuration(s.staleAfterMs)})`);
     if (s.counts && s.total !== null) {
       lines.push(`  ${s.total} credential${s.total === 1 ? '' : 's'}: ${STATE_ORDER.map((st) => `${st} ${s.counts![st]}`).join(', ')}; ${s.rotationsQueued ?? 0} rotation${s.rotationsQueued === 1 ? '' : 's'} queued`);
     }

@@ -4,7 +4,7 @@ import { FileSecretStore } from './file-store.js';
 import { AwsSecretsManagerStore } from './aws/aws-store.js';
 import { VaultSecretStore } from './vault/vault-store.js';
 import type { SecretStore } from './types.js';
-import type { StoreConfig, VaultAuthConfig } from '../config/types.js';
+import type { AwsStoreConfig, StoreConfig, VaultStoreConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { parseStoreKey } from './store-key.js';
 
@@ -26,25 +26,11 @@ export interface FileStoreSettings {
   createDir?: boolean;
 }
 
-/** Vault KV v2. Secrets stay wrapped until the adapter logs in. */
-export interface VaultStoreSettings {
-  kind: 'vault';
-  address: string;
-  mount: string;
-  pathPrefix: string;
-  namespace: string | null;
-  caFile: string | null;
-  auth: VaultAuthConfig;
-}
+/** Vault KV v2 as configured (secrets stay wrapped until the adapter logs in). */
+export type VaultStoreSettings = VaultStoreConfig;
 
-/** AWS Secrets Manager; credentials come from the AWS SDK's default chain. */
-export interface AwsSecretsManagerStoreSettings {
-  kind: 'aws-secrets-manager';
-  region: string;
-  endpoint: string | null;
-  kmsKeyId: string | null;
-  namePrefix: string;
-}
+/** AWS Secrets Manager as configured; credentials come from the AWS SDK's default chain. */
+export type AwsSecretsManagerStoreSettings = AwsStoreConfig;
 
 /** One member per backend: adding one makes `FACTORIES` fail to compile until its factory is wired. */
 export type SecretStoreSettings = FileStoreSettings | VaultStoreSettings | AwsSecretsManagerStoreSettings;

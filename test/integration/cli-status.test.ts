@@ -106,7 +106,7 @@ describe('status command', () => {
     const later = new ManualClock(fx.sim.clock.now() + 2 * 3_600_000 + 60_000);
     const run = await status([], { clock: later });
     expect(run.code).toBe(1);
-    expect(run.out.at(-1)).toBe('PROBLEM: the last scan finished 2 hours ago, more than twice the scan interval (60 minutes, schedule "17 * * * *"): is the daemon running?');
+    expect(run.out.at(-1)).toBe('PROBLEM: the last scan finished 2 hours ago, more than twice the scan interval (1 hour, schedule "17 * * * *"): is the daemon running?');
   });
 
   it('fails on rotations that failed in the last 24 hours, rolled back or refused, and lists them', async () => {

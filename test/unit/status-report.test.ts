@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scanIntervalMs } from '../../src/commands/scan-interval.js';
-import { hours, statusProblems, type StatusReport } from '../../src/commands/status-report.js';
+import { statusProblems, type StatusReport } from '../../src/commands/status-report.js';
+import { formatDuration } from '../../src/notify/format-time.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2025, 5, 2, 12, 0, 0);
@@ -40,7 +41,7 @@ describe('status problems', () => {
     ['healthy', {}, []],
     ['no scan ever', { lastFinishedAt: null }, ['no scan has finished yet: is the daemon running?']],
     ['scan exactly at the limit', { lastFinishedAt: NOW - 2 * HOUR }, []],
-    ['scan past the limit', { lastFinishedAt: NOW - 2 * HOUR - 1 }, ['the last scan finished 2 hours ago, more than twice the scan interval (60 minutes, schedule "17 * * * *"): is the daemon running?']],
+    ['scan past the limit', { lastFinishedAt: NOW - 2 * HOUR - 1 }, ['the last scan finished 2 hours ago, more than twice the scan interval (1 hour, schedule "17 * * * *"): is the daemon running?']],
     ['one failure', { failures: 1 }, ['1 rotation failed in the last 24 hours (see `npx dfns-rotator history`)']],
     ['a paused queue', { paused: ['rotate'] }, ["queue paused: rotate; nothing on it runs until resumed (dashboard: the queue's Resume button)"]],
     ['a damaged secret', { damaged: ['pay/api'] }, ['unreadable secret in the store: pay/api; not rotated until repaired (the inventory and `npx dfns-rotator plan` say how)']],
@@ -58,12 +59,12 @@ describe('status problems', () => {
 
   it.each([
     [45 * 60_000, '45 minutes'],
-    [2 * HOUR - 60_000, '119 minutes'],
+    [2 * HOUR - 60_000, '1 hour'],
     [2 * HOUR, '2 hours'],
-    [3.5 * HOUR, '3.5 hours'],
+    [3.5 * HOUR, '3 hours'],
     [72 * HOUR, '3 days'],
-  ])('%d ms reads as %s', (ms, text) => {
-    expect(hours(ms)).toBe(text);
+  ])('%d ms reads as %s, with the one rounding rule of every message (whole units, floored)', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
   });
 });
 

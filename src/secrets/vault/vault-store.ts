@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { realSleep, systemClock, type Clock, type Sleep } from '../../clock.js';
-import type { VaultAuthConfig } from '../../config/types.js';
+import type { VaultStoreConfig } from '../../config/types.js';
 import { ConfigError, describeError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { SecretConflictError, SecretCorruptError, SecretNameError } from '../errors.js';
@@ -40,13 +40,7 @@ import { mapLimited } from '../map-limited.js';
  * hold the pending credential nor be the compare-and-set token of a whole record.
  */
 
-export interface VaultSecretStoreOptions {
-  address: string;
-  mount: string;
-  pathPrefix: string;
-  namespace: string | null;
-  caFile: string | null;
-  auth: VaultAuthConfig;
+export interface VaultSecretStoreOptions extends Omit<VaultStoreConfig, 'kind'> {
   logger?: Logger;
   clock?: Clock;
   sleep?: Sleep;
