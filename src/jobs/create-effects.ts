@@ -124,10 +124,18 @@ export async function create(deps: EffectDeps, r: RotationRecord, e: Extract<Rot
       return recordCreated(deps, r, { credentialId: current.value.credentialId!, credId: pending.value.credId, name: current.value.name, accessToken: null });
     }
     const op = await operator(deps);
-    // Is the name free? A credential holding it is ours only on evidence, never by its name.
-    const seen = await lookUpOwnCreate(op, r.kind, wanted);
-    if (seen.ours.length > 0) return orphansFound(seen);
-    if (seen.holder) return nameTaken(deps, r, e.name, seen.holder);
+    // Is the name free? A credential holding it is ours only on evidence, never by its name. On a
+    // first attempt nothing of this rotation can exist yet, so the listing of the scan that queued
+    // it answers (a name taken since gets a 409, checked below); otherwise Dfns is asked.
+    const known = r.attempt === 1 && r.orphans.length === 0 && r.nameSeen?.name === e.name ? r.nameSeen : null;
+    if (known?.holder) {
+      return nameTaken(deps, r, e.name, { id: known.holder, name: e.name, verdict: 'not-ours', why: 'listed by the scan that queued this rotation, before the rotation began' });
+    }
+    if (!known) {
+      const seen = await lookUpOwnCreate(op, r.kind, wanted);
+      if (seen.ours.length > 0) return orphansFound(seen);
+      if (seen.holder) return nameTaken(deps, r, e.name, seen.holder);
+    }
     const permissionId = r.old.permissionIds[0];
     const input = {
       name: e.name, publicKeyPem: pending.value.publicKeyPem, daysValid: r.old.daysValid, externalId: e.externalId, ...(permissionId ? { permissionId } : {}),

@@ -221,6 +221,7 @@ export interface NewRotationInput {
   reason: string;
   requestedBy: string;
   old: RotationRecord['old'];
+  nameSeen?: RotationRecord['nameSeen'];
   now: number;
 }
 
@@ -239,6 +240,7 @@ export function newRotation(i: NewRotationInput): RotationRecord {
     pendingVersionId: null,
     created: null,
     orphans: [],
+    ...(i.nameSeen ? { nameSeen: i.nameSeen } : {}),
     error: null,
     approvalId: null,
     createdAt: i.now,

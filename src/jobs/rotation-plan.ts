@@ -91,6 +91,7 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
   }
 
   let permissionIds: string[] = [];
+  let nameSeen: RotationRecord['nameSeen'];
   if (strategy === 'replace') {
     const operator = await deps.identities.operator();
     if (!operator) throw new RotationPlanError('strategy replace needs an operator identity (an org user who can create credentials); none is configured');
@@ -100,6 +101,7 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
       // The scan that queued this rotation listed it moments ago: its permission, and (for a PAT)
       // that the operator owns it, are known without another request.
       permissionIds = fresh.permissionIds;
+      if (fresh.replacementName) nameSeen = { ...fresh.replacementName, at: fresh.at };
     } else if (v.kind === 'service-account') {
       const sa = await operator.getServiceAccount(v.credentialId);
       permissionIds = knownPermissions(v.credentialId, sa.permissionAssignments);
@@ -125,6 +127,7 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
     reason: input.reason,
     requestedBy: input.requestedBy,
     old: { credentialId: v.credentialId, versionId: current.versionId, credId: v.credId, name: v.name, permissionIds, daysValid },
+    ...(nameSeen ? { nameSeen } : {}),
     now: input.now,
   });
   return { record, current, policy };

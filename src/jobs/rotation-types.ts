@@ -79,6 +79,12 @@ export interface RotationRecord {
   created: { credentialId: string; credId: string; name: string; expiresAt: number | null; permissionIds?: string[] } | null;
   /** Credentials created by a lost attempt, cleaned up (deactivated, then archived) before retrying. */
   orphans: { credentialId: string; cleaned: boolean }[];
+  /**
+   * What the listing of the scan that queued this rotation showed under the first replacement
+   * name (an id, or null: free). A first create uses it instead of listing again; any later
+   * attempt, and a 409, ask Dfns.
+   */
+  nameSeen?: { name: string; holder: string | null; at: number };
   /** The step the rollback started from and why. */
   error: RotationError | null;
   approvalId: string | null;

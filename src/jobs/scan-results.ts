@@ -35,6 +35,11 @@ export interface Observation {
   ownedByOperator: boolean;
   /** When the listing answered (epoch ms). */
   at: number;
+  /**
+   * The first replacement name (`replacementName(name, 1)`) and the id listed under it, or null
+   * when the listing showed it free: the create's name check without listing again (issue 12).
+   */
+  replacementName?: { name: string; holder: string | null };
 }
 
 export interface ScanResults {

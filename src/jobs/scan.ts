@@ -19,6 +19,7 @@ import type { ScanJobData } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
 import { queueUnfinishedRotations } from './pending-adoption.js';
+import { replacementName } from './rotation-machine.js';
 import { rotationInFlight, type RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
 import type { Observation, ScanResults } from './scan-results.js';
@@ -228,16 +229,23 @@ export async function runScan(deps: ScanDeps, data: ScanJobData): Promise<ScanSu
 function observations(listing: Listing, items: readonly InventoryItem[], operatorUsername: string | null, at: number): Observation[] {
   const managed = new Set(items.filter((i) => i.managed && i.role === 'current').map((i) => i.key));
   const out: Observation[] = [];
+  // Names are unique per org for service accounts and per owner for PATs: one index per listing.
+  const saNames = new Map((listing.serviceAccounts ?? []).map((sa) => [sa.name, sa.id]));
+  const nameCheck = (names: Map<string, string>, name: string) => {
+    const next = replacementName(name, 1);
+    return { name: next, holder: names.get(next) ?? null };
+  };
   for (const sa of listing.serviceAccounts ?? []) {
     const permissionIds = permissionIdsOf(sa);
     if (!managed.has(`sa:${sa.id}`) || !permissionIds) continue;
-    out.push({ kind: 'service-account', id: sa.id, permissionIds, ownedByOperator: false, at });
+    out.push({ kind: 'service-account', id: sa.id, permissionIds, ownedByOperator: false, at, replacementName: nameCheck(saNames, sa.name) });
   }
   for (const { owner, records } of listing.pats) {
+    const patNames = new Map(records.map((pat) => [pat.name, pat.tokenId]));
     for (const pat of records) {
       const permissionIds = permissionIdsOf(pat);
       if (!managed.has(`pat:${pat.tokenId}`) || !permissionIds) continue;
-      out.push({ kind: 'pat', id: pat.tokenId, permissionIds, ownedByOperator: operatorUsername !== null && owner === operatorUsername, at });
+      out.push({ kind: 'pat', id: pat.tokenId, permissionIds, ownedByOperator: operatorUsername !== null && owner === operatorUsername, at, replacementName: nameCheck(patNames, pat.name) });
     }
   }
   return out;
