@@ -25,12 +25,6 @@ export function credentialKey(kind: CredentialKind, id: string): CredentialKey {
   return kind === 'service-account' ? `sa:${id}` : `pat:${id}`;
 }
 
-export function parseCredentialKey(key: string): { kind: CredentialKind; id: string } | null {
-  const m = /^(sa|pat):([A-Za-z0-9_-]{1,128})$/.exec(key);
-  if (!m) return null;
-  return { kind: m[1] === 'sa' ? 'service-account' : 'pat', id: m[2]! };
-}
-
 /** One credential as the scan sees it: Dfns record joined with the store and the policy. */
 export interface InventoryItem {
   key: CredentialKey;

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Clock } from '../clock.js';
+import { RotatorError } from '../errors.js';
 import { resolvePolicy, type Config } from '../config.js';
 import { RateLimiter } from '../dfns/index.js';
 import type { DfnsPort } from '../dfns/port.js';
@@ -16,10 +17,9 @@ import { openConfiguredStore, type SecretStore } from '../secrets/index.js';
  */
 
 /** A Redis-backed scan member was called during a dry run: a bug, never a user error. */
-export class OfflineScanError extends Error {
+export class OfflineScanError extends RotatorError {
   constructor(member: string) {
-    super(`internal error: the offline (dry-run) scan called ${member}, which needs Redis; a dry run must never queue or record anything`);
-    this.name = 'OfflineScanError';
+    super('OFFLINE_SCAN', `internal error: the offline (dry-run) scan called ${member}, which needs Redis; a dry run must never queue or record anything`);
   }
 }
 

@@ -5,7 +5,8 @@ import { jobIds, ulid } from '../jobs/ids.js';
 import { rotateJobSchema } from '../jobs/job-data.js';
 import { enqueueRotation } from '../jobs/rotate-queue.js';
 import { resolveSecretName, RotationPlanError } from '../jobs/rotation-plan.js';
-import { TERMINAL_STEPS, type RotationRecord } from '../jobs/rotation-types.js';
+import { rotationInFlight } from '../jobs/rotation-store.js';
+import type { RotationRecord } from '../jobs/rotation-types.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
 import { openStoreReadOnly } from './offline.js';
 import { openRedisParts, type RedisParts } from './redis-parts.js';
@@ -94,7 +95,7 @@ export const rotateCommand: Command = {
       for (let tries = 0; tries < 3; tries++) {
         const rotationId = ulid(clock.now());
         const queued = await enqueueRotation(parts.queues.rotate, {
-          secretName, credential: secretName, rotationId, reason, requestedBy,
+          secretName, rotationId, reason, requestedBy,
           ...(strategy ? { strategy } : {}), ...(flags.resume ? { resume: true } : {}),
         });
         if (queued) {
@@ -141,10 +142,8 @@ async function existingJob(parts: RedisParts, secretName: string): Promise<{ job
 }
 
 /** The secret's rotation that is not finished (running, stuck mid-way or parked): a new request joins it. */
-async function liveRotation(parts: RedisParts, secretName: string): Promise<RotationRecord | null> {
-  const activeId = await parts.rotations.active(secretName);
-  const active = activeId ? await parts.rotations.get(activeId) : null;
-  return active && !TERMINAL_STEPS.has(active.step) && active.step !== 'retire-scheduled' && active.step !== 'deactivated' ? active : null;
+function liveRotation(parts: RedisParts, secretName: string): Promise<RotationRecord | null> {
+  return rotationInFlight(parts.rotations, secretName);
 }
 
 /** Lines explaining why nothing is queued: the secret's rotation is parked (and no --resume), or --resume has nothing to resume. */

@@ -205,4 +205,3 @@ export const rawConfigSchema = z.strictObject({
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
-export type RawRule = z.infer<typeof ruleSchema>;

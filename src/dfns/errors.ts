@@ -167,13 +167,6 @@ export class DfnsCreateOutcomeLostError extends DfnsApiError {
   }
 }
 
-/** Outcomes where a mutation may or may not have been applied by Dfns. */
-export const AMBIGUOUS_CODES: ReadonlySet<DfnsErrorCode> = new Set(['DFNS_SERVER', 'DFNS_TIMEOUT', 'DFNS_NETWORK']);
-
-export function isDfnsApiError(err: unknown): err is DfnsApiError {
-  return err instanceof DfnsApiError;
-}
-
 /**
  * Maps an HTTP status (and Dfns' error body) to a typed error. `message` is Dfns' own
  * `error.message`, which never echoes credentials.

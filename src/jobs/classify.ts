@@ -84,7 +84,7 @@ function lifetimeDays(lifetimeMs: number): number {
  * certificate's life by default): a 30-day PAT under a 14-day window would otherwise be due
  * for rotation 16 days after its birth, and its replacement again 16 days after that.
  */
-export function rotateWindowMs(rotateBeforeDays: number, lifetimeMs: number | null): number {
+function rotateWindowMs(rotateBeforeDays: number, lifetimeMs: number | null): number {
   const configured = rotateBeforeDays * DAY_MS;
   return lifetimeMs === null ? configured : Math.min(configured, lifetimeMs / 3);
 }

@@ -3,8 +3,8 @@ import { errorCode } from '../errors.js';
 import { updatePending } from '../secrets/stages.js';
 import type { SecretVersion } from '../secrets/types.js';
 import { createIdentityOf, lookUpOwnCreate, type OwnCreateLookup } from './create-lookup.js';
-import { currentOf, failure, isPermanentDfnsRefusal, operatorPort as operator, pendingOf, type EffectDeps } from './effect-context.js';
-import { RotationPlanError } from './rotation-plan.js';
+import { currentOf, failure, operatorPort as operator, pendingOf, type EffectDeps } from './effect-context.js';
+import { toJobOutcome } from './job-outcome.js';
 import { createTarget } from './rotation-machine.js';
 import { nameHolderNotice, storeUnwritableNotice } from './rotation-notices.js';
 import type { RotationEffect, RotationEvent, RotationRecord } from './rotation-types.js';
@@ -172,7 +172,7 @@ export async function create(deps: EffectDeps, r: RotationRecord, e: Extract<Rot
       }
       return failure(r, err, 'Dfns refused to add a Key credential to this credential (rekey); set rekeyFallback: replace or use strategy replace: ');
     }
-    if (isPermanentDfnsRefusal(err) || err instanceof RotationPlanError) return failure(r, err);
+    if (toJobOutcome(err) !== 'retry') return failure(r, err);
     throw err;
   }
 }

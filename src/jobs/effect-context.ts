@@ -34,12 +34,6 @@ export interface EffectDeps {
   afterCreateAnswered?: (record: RotationRecord) => Promise<void> | void;
 }
 
-/** Dfns refused for good (4xx): retrying the same request cannot help. */
-export function isPermanentDfnsRefusal(err: unknown): boolean {
-  const code = errorCode(err);
-  return code === 'DFNS_VALIDATION' || code === 'DFNS_FORBIDDEN' || code === 'DFNS_NOT_FOUND' || code === 'DFNS_UNAUTHORIZED' || code === 'DFNS_PAYMENT_REQUIRED' || code === 'DFNS_INVALID_ANSWER' || code === 'DFNS_CLIENT';
-}
-
 export function failure(r: RotationRecord, err: unknown, prefix = ''): RotationEvent {
   return { type: 'permanent-failure', error: { code: errorCode(err) ?? 'ERROR', message: `${prefix}${describeError(err)}`, step: r.step } };
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { SECRET_NAME_PATTERN } from '../secrets/types.js';
 import { ULID_PATTERN } from './ids.js';
 
 /**
@@ -45,12 +44,6 @@ export const retireJobSchema = z.strictObject({
   rotationId: z.string().regex(ULID_PATTERN, 'must be a ULID'),
   phase: z.enum(['deactivate', 'archive']),
 });
-export type RetireJobData = z.infer<typeof retireJobSchema>;
-
-export function isSecretName(value: string): boolean {
-  return SECRET_NAME_PATTERN.test(value);
-}
-
 /** Formats zod issues as `field: problem; field: problem` for a job's failure message. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');

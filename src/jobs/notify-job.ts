@@ -6,14 +6,8 @@ import { notificationSchema } from '../notify/schema.js';
 import type { Notification, Notifier } from '../notify/types.js';
 import { describeIssues } from './job-data.js';
 import { jobIds } from './ids.js';
+import { NOTIFY_JOB_OPTIONS } from './job-options.js';
 
-/** Notification delivery retries: ~1 s, 2 s, 4 s … capped by attempts (about 1.5 hours in all). */
-export const NOTIFY_JOB_OPTIONS = {
-  attempts: 13,
-  backoff: { type: 'exponential' as const, delay: 1000 },
-  removeOnComplete: { age: 7 * 86_400, count: 5000 },
-  removeOnFail: { age: 30 * 86_400 },
-};
 
 /** Slack allows about one message per second per webhook; BullMQ's limiter holds it across all workers. */
 export const NOTIFY_LIMITER = { max: 1, duration: 1000 };

@@ -7,8 +7,9 @@ import type { SecretStore, SecretSummary, SecretVersion } from '../secrets/types
 import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
 import { rekeyCredId } from './effect-context.js';
-import { isTerminal } from './rotation-machine.js';
-import { planRotation, RotationPlanError, type PlanDeps } from './rotation-plan.js';
+import { isInFlight } from './rotation-machine.js';
+import { toJobOutcome } from './job-outcome.js';
+import { planRotation, type PlanDeps } from './rotation-plan.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
 
@@ -44,7 +45,7 @@ export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: strin
   if (existing) {
     // Alive but holding no claim on the secret (its pointer was lost): claim it for this job, so
     // it is resumed rather than a second rotation planned over its pending version.
-    if (!isTerminal(existing) && existing.step !== 'parked' && !(await deps.rotations.active(secretName))) await deps.rotations.claimActive(secretName, rotationId, jobId);
+    if (isInFlight(existing) && existing.step !== 'parked' && !(await deps.rotations.active(secretName))) await deps.rotations.claimActive(secretName, rotationId, jobId);
     return false;
   }
 
@@ -56,7 +57,7 @@ export async function adoptOrphanedPending(deps: AdoptionDeps, secretName: strin
       reason: `adopted pending version ${pending.versionId}, left without its rotation record`,
     }));
   } catch (err) {
-    if (!(err instanceof RotationPlanError)) throw err;
+    if (toJobOutcome(err) !== 'unrecoverable') throw err;
     const detail = `pending version ${pending.versionId} of rotation ${rotationId} has no rotation record and cannot be adopted: ${describeError(err)}; promote or discard it by hand`;
     await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'adopt', outcome: 'failed', rotationId, secretName, detail });
     throw new UnrecoverableError(detail);
@@ -155,7 +156,7 @@ export async function findUnfinishedRotations(summaries: readonly SecretSummary[
     }
     const record = await rotations.get(rotationId);
     if (!record) out.push({ secretName: s.name, rotationId, why: 'orphaned' });
-    else if (!isTerminal(record) && record.step !== 'parked') out.push({ secretName: s.name, rotationId, why: 'unfinished' });
+    else if (isInFlight(record) && record.step !== 'parked') out.push({ secretName: s.name, rotationId, why: 'unfinished' });
   }
   return out;
 }

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { RotatorError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import { jobIds } from './ids.js';
+import { RETIRE_JOB_OPTIONS } from './job-options.js';
 import { applyEvent } from './rotation-machine.js';
 import { RotationConflictError, type RotationStore } from './rotation-store.js';
 import type { RetireUsage, RotationEvent, RotationRecord } from './rotation-types.js';
@@ -86,9 +87,6 @@ async function scheduleRetireJob(deps: RetireOverrideDeps, r: RotationRecord, de
   await deps.retireQueue.add('retire', { rotationId: r.rotationId, phase: 'deactivate' }, {
     jobId: `${jobIds.retire(r.rotationId, 'deactivate')}_override_${r.revision}`,
     delay: Math.max(0, delayMs),
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 60_000 },
-    removeOnComplete: { age: 90 * 86_400 },
-    removeOnFail: { age: 90 * 86_400 },
+    ...RETIRE_JOB_OPTIONS,
   });
 }

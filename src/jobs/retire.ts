@@ -6,6 +6,7 @@ import { dropVersion, versionById, versionWithStage } from '../secrets/stages.js
 import type { SecretStore } from '../secrets/types.js';
 import type { AuditLog } from './audit.js';
 import { jobIds } from './ids.js';
+import { RETIRE_JOB_OPTIONS } from './job-options.js';
 import type { Identities } from './identities.js';
 import { describeIssues, retireJobSchema } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
@@ -73,10 +74,7 @@ export function createRetireProcessor(deps: RetireDeps) {
         await deps.retireQueue.add('retire', { rotationId: record.rotationId, phase: 'archive' }, {
           jobId: jobIds.retire(record.rotationId, 'archive'),
           delay: archiveAfterMs,
-          attempts: 10,
-          backoff: { type: 'exponential', delay: 60_000 },
-          removeOnComplete: { age: 90 * 86_400 },
-          removeOnFail: { age: 90 * 86_400 },
+          ...RETIRE_JOB_OPTIONS,
         });
         if (parsed.data.phase === 'deactivate') return { rotationId: record.rotationId, step: record.step };
         continue;

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { jobIds } from './ids.js';
+import { ROTATE_JOB_OPTIONS } from './job-options.js';
 import type { RotateJobData } from './job-data.js';
 
 /**
@@ -7,16 +8,8 @@ import type { RotateJobData } from './job-data.js';
  * rotation's history), and BullMQ deduplication per secret, so at most one rotation of a secret
  * waits or runs at a time however many scans or daemons ask for it.
  */
-export const ROTATE_JOB_OPTIONS = {
-  attempts: 8,
-  // 30 s, 1 min, 2 min … about an hour in all; each attempt resumes from the last saved step.
-  backoff: { type: 'exponential' as const, delay: 30_000 },
-  removeOnComplete: { age: 90 * 86_400 },
-  removeOnFail: { age: 90 * 86_400 },
-};
-
-export interface RotationRequest extends RotateJobData {
-  /** The secret the credential resolves to (dedupe key); resolved by the caller. */
+export interface RotationRequest extends Omit<RotateJobData, 'credential'> {
+  /** The secret the credential resolves to (dedupe key, and the job's `credential`); resolved by the caller. */
   secretName: string;
   rotationId: string;
 }

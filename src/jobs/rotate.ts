@@ -10,14 +10,15 @@ import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { AuditLog } from './audit.js';
 import { ulid } from './ids.js';
+import { toJobOutcome } from './job-outcome.js';
 import type { Identities } from './identities.js';
 import { describeIssues, rotateJobSchema } from './job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { runEffect } from './rotation-effects.js';
-import { applyEvent, isTerminal, nextEffect } from './rotation-machine.js';
+import { applyEvent, isInFlight, isTerminal, nextEffect } from './rotation-machine.js';
 import { rotationFailedNotice, rotationParkedNotice } from './rotation-notices.js';
 import { adoptOrphanedPending } from './pending-adoption.js';
-import { planRotation, resolveSecretName, RotationPlanError, type PlanDeps } from './rotation-plan.js';
+import { planRotation, resolveSecretName, type PlanDeps } from './rotation-plan.js';
 import type { RotationStore } from './rotation-store.js';
 import type { RotationRecord } from './rotation-types.js';
 
@@ -70,7 +71,7 @@ export function createRotateProcessor(deps: RotateDeps) {
     try {
       secretName = await resolveSecretName(deps.store, data.credential);
     } catch (err) {
-      if (err instanceof RotationPlanError) throw new UnrecoverableError(err.message);
+      if (toJobOutcome(err) === 'unrecoverable') throw new UnrecoverableError(describeError(err));
       throw err;
     }
     // A dashboard job carries no rotation id: mint one and keep it on the job, so retries reuse it.
@@ -154,7 +155,7 @@ async function joinOrStart(
     if (holder !== rotationId) {
       const holderJob = claim.jobId === jobId ? undefined : await deps.rotateQueue.getJob(claim.jobId);
       const holderRunning = holderJob ? RUNNING_JOB_STATES.has(await holderJob.getState()) : false;
-      const finished = existing !== null && (isTerminal(existing) || existing.step === 'retire-scheduled');
+      const finished = existing !== null && !isInFlight(existing);
       // A holder still planning has no record yet: its job, still running, says it is alive.
       if (!finished && holderRunning) return { kind: 'joined', holder };
       if (existing === null || finished) {
@@ -178,7 +179,7 @@ async function joinOrStart(
       return { kind: 'record', record: await save(deps, record, 'planned', 'ok', `${record.strategy} of ${record.old.credentialId} (${record.old.name}): ${record.reason}`) };
     } catch (err) {
       await deps.rotations.releaseActive(secretName, rotationId);
-      if (err instanceof RotationPlanError || (errorCode(err)?.startsWith('DFNS_') && !(err as { retryable?: boolean }).retryable)) {
+      if (toJobOutcome(err) !== 'retry') {
         await deps.audit.record({ at: deps.clock.now(), actor: deps.actor, action: 'plan', outcome: 'failed', rotationId, secretName, detail: describeError(err) });
         await deps.setCooldown(secretName);
         throw new UnrecoverableError(`cannot rotate "${secretName}": ${describeError(err)}`);

@@ -3,8 +3,10 @@ import type { DfnsPort } from '../dfns/port.js';
 import { addPending, discardPending, promotePending, versionById, versionWithStage } from '../secrets/stages.js';
 import type { ManagedSecret } from '../secrets/types.js';
 import { beginCreate, create, reconcile } from './create-effects.js';
-import { currentOf, failure, isPermanentDfnsRefusal, operatorPort as operator, pendingOf, rekeyCredId, removeCreated, type EffectDeps } from './effect-context.js';
+import { currentOf, failure, operatorPort as operator, pendingOf, rekeyCredId, removeCreated, type EffectDeps } from './effect-context.js';
 import { jobIds } from './ids.js';
+import { toJobOutcome } from './job-outcome.js';
+import { RETIRE_JOB_OPTIONS } from './job-options.js';
 import { RotationPlanError } from './rotation-plan.js';
 import type { RotationEffect, RotationEvent, RotationRecord } from './rotation-types.js';
 import { updateSecret } from './secret-writes.js';
@@ -85,7 +87,7 @@ async function verify(deps: EffectDeps, r: RotationRecord): Promise<RotationEven
       }
     }
   } catch (err) {
-    if (isPermanentDfnsRefusal(err)) return failure(r, err, 'verify: the new credential does not work: ');
+    if (toJobOutcome(err) === 'roll-back') return failure(r, err, 'verify: the new credential does not work: ');
     throw err;
   }
   return { type: 'verified' };
@@ -107,8 +109,13 @@ async function promote(deps: EffectDeps, r: RotationRecord): Promise<RotationEve
   return { type: 'promoted', at };
 }
 
+/** When the old credential is retired: the overlap after promotion. */
+function retireAtOf(deps: EffectDeps, r: RotationRecord): number {
+  return (r.promotedAt ?? deps.clock.now()) + deps.config.rotation.overlapHours * 3_600_000;
+}
+
 async function announce(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {
-  const retireAt = (r.promotedAt ?? deps.clock.now()) + deps.config.rotation.overlapHours * 3_600_000;
+  const retireAt = retireAtOf(deps, r);
   await deps.notify.enqueue(
     { type: 'rotation-succeeded', rotationId: r.rotationId, credential: rotationCredential(r, deps.policy), newCredentialId: r.created!.credentialId, newExpiresAt: r.created!.expiresAt, retireAt, reason: r.reason },
     `rotation-succeeded:${r.rotationId}`,
@@ -117,14 +124,11 @@ async function announce(deps: EffectDeps, r: RotationRecord): Promise<RotationEv
 }
 
 async function scheduleRetire(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {
-  const retireAt = (r.promotedAt ?? deps.clock.now()) + deps.config.rotation.overlapHours * 3_600_000;
+  const retireAt = retireAtOf(deps, r);
   await deps.retireQueue.add('retire', { rotationId: r.rotationId, phase: 'deactivate' }, {
     jobId: jobIds.retire(r.rotationId, 'deactivate'),
     delay: Math.max(0, retireAt - deps.clock.now()),
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 60_000 },
-    removeOnComplete: { age: 90 * 86_400 },
-    removeOnFail: { age: 90 * 86_400 },
+    ...RETIRE_JOB_OPTIONS,
   });
   return { type: 'retire-scheduled', retireAt };
 }
@@ -177,4 +181,4 @@ export async function runEffect(deps: EffectDeps, r: RotationRecord, effect: Rot
 }
 
 
-export { removeCreated, ignoreGone, operatorPort, currentOf, isPermanentDfnsRefusal, rekeyCredId, type EffectDeps } from './effect-context.js';
+export { removeCreated, ignoreGone, operatorPort, currentOf, rekeyCredId, type EffectDeps } from './effect-context.js';

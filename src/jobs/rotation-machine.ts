@@ -1,3 +1,4 @@
+import { RotatorError } from '../errors.js';
 import {
   MAX_CREATE_ATTEMPTS,
   PROMOTED_STEPS,
@@ -111,10 +112,10 @@ export function nextRetireEffect(r: RotationRecord, now: number, archiveAfterMs:
   }
 }
 
-export class RotationTransitionError extends Error {
+/** An event the step does not allow: a bug, never data (BullMQ retries; the record is unchanged). */
+export class RotationTransitionError extends RotatorError {
   constructor(r: RotationRecord, event: RotationEvent) {
-    super(`rotation ${r.rotationId}: event ${event.type} is not valid at step ${r.step}`);
-    this.name = 'RotationTransitionError';
+    super('ROTATION_TRANSITION', `rotation ${r.rotationId}: event ${event.type} is not valid at step ${r.step}`);
   }
 }
 
@@ -200,6 +201,16 @@ export function applyEvent(r: RotationRecord, event: RotationEvent, now: number)
 
 export function isTerminal(r: RotationRecord): boolean {
   return TERMINAL_STEPS.has(r.step);
+}
+
+/**
+ * The one answer to "is a rotation of this secret in flight": from planning until its rotate job
+ * has nothing left to do (its retire is scheduled, or it ended). A parked rotation is in flight: it
+ * waits for a person, and a new request resumes it. While one is, no other rotation of the secret
+ * starts: the worker joins or resumes it, the scan asks for none, the CLI names it.
+ */
+export function isInFlight(r: RotationRecord): boolean {
+  return nextEffect(r, { resumed: false }).type !== 'finished';
 }
 
 export interface NewRotationInput {

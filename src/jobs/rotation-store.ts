@@ -1,6 +1,17 @@
 import type { RedisClient } from '../redis/connection.js';
 import { RotatorError } from '../errors.js';
+import { isInFlight } from './rotation-machine.js';
 import type { RotationRecord } from './rotation-types.js';
+
+/**
+ * The secret's rotation in flight (see `isInFlight`), or null: the one the active pointer names,
+ * unless its record ended, moved on to retirement or expired.
+ */
+export async function rotationInFlight(rotations: Pick<RotationStore, 'active' | 'get'>, secretName: string): Promise<RotationRecord | null> {
+  const activeId = await rotations.active(secretName);
+  const record = activeId ? await rotations.get(activeId) : null;
+  return record && isInFlight(record) ? record : null;
+}
 
 /** Another worker saved this rotation since it was read: this worker must stop and let that one go on. */
 export class RotationConflictError extends RotatorError {

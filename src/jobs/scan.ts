@@ -4,14 +4,13 @@ import type { Clock } from '../clock.js';
 import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
 import { readTokenIdentity } from '../dfns/jwt.js';
 import type { DfnsPort, PersonalAccessTokenRecord, ServiceAccountRecord, UnreadableItem } from '../dfns/port.js';
-import { describeError } from '../errors.js';
+import { describeError, RotatorError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretSummary } from '../secrets/types.js';
 import type { Notification } from '../notify/types.js';
-import type { AuditLog } from './audit.js';
 import { byUrgency } from './classify.js';
 import { ulid } from './ids.js';
 import type { Identities } from './identities.js';
@@ -21,7 +20,7 @@ import type { NotifyEnqueuer } from './notify-job.js';
 import { MARKER_TTL_SECONDS, type OnceMarkers } from './once.js';
 import { queueUnfinishedRotations } from './pending-adoption.js';
 import { replacementName } from './rotation-machine.js';
-import type { RotationStore } from './rotation-store.js';
+import { rotationInFlight, type RotationStore } from './rotation-store.js';
 import { countStates, planRotations, planWarnings, summarize, type PlannedWarning } from './scan-plan.js';
 import type { Observation, ScanResults } from './scan-results.js';
 import { readStoreTolerantly } from './store-read.js';
@@ -39,7 +38,6 @@ export interface ScanDeps {
   markers: OnceMarkers;
   results: ScanResults;
   metrics: Metrics;
-  audit?: AuditLog;
   clock: Clock;
   logger: Logger;
   digest: 'daily' | 'off';
@@ -50,11 +48,9 @@ export interface ScanDeps {
 }
 
 /** Every identity that could list failed: nothing is known, so the scan fails (and BullMQ retries it). */
-export class ScanBlindError extends Error {
-  readonly code = 'SCAN_BLIND';
+export class ScanBlindError extends RotatorError {
   constructor(errors: { identity: string; message: string }[]) {
-    super(`no identity could list credentials: ${errors.map((e) => `${e.identity}: ${e.message}`).join('; ')}`);
-    this.name = 'ScanBlindError';
+    super('SCAN_BLIND', `no identity could list credentials: ${errors.map((e) => `${e.identity}: ${e.message}`).join('; ')}`, { retryable: true });
   }
 }
 
@@ -272,11 +268,7 @@ async function alertDamaged(deps: ScanDeps, damaged: readonly DamagedSecret[]): 
 
 /** A parked rotation waits for a person; a recently failed one is not retried every scan. */
 async function skipRotation(deps: ScanDeps, secretName: string): Promise<boolean> {
-  const active = await deps.rotations.active(secretName);
-  if (active) {
-    const record = await deps.rotations.get(active);
-    if (record?.step === 'parked') return true;
-  }
+  if ((await rotationInFlight(deps.rotations, secretName))?.step === 'parked') return true;
   return deps.inFailureCooldown(secretName);
 }
 

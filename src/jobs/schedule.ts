@@ -3,19 +3,14 @@ import { createTask, parse } from 'node-cron';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { jobIds } from './ids.js';
+import { SCAN_JOB_OPTIONS } from './job-options.js';
 
 /**
  * The scan schedule. Every daemon runs the same cron expression; each tick adds the scan with a
  * job id derived from the tick's minute, so however many replicas fire, BullMQ keeps one scan per
- * tick. Scan jobs are kept a week after they finish, which is what makes a late replica's add a
- * no-op.
+ * tick. Scan jobs are kept a week after they finish (SCAN_JOB_OPTIONS), which is what makes a late
+ * replica's add a no-op.
  */
-export const SCAN_JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential' as const, delay: 10_000 },
-  removeOnComplete: { age: 7 * 86_400, count: 2000 },
-  removeOnFail: { age: 30 * 86_400 },
-};
 
 /**
  * `2026-11-21T10:17:00Z`: the tick a scheduled scan belongs to. node-cron hands every replica the

@@ -1,7 +1,8 @@
 import type { Sleep } from '../clock.js';
-import { errorCode, RotatorError } from '../errors.js';
+import { RotatorError } from '../errors.js';
 import { storeOutageCode } from '../secrets/errors.js';
 import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
+import { retriesInPlace } from './job-outcome.js';
 
 /**
  * Read-modify-write of one secret with the store's compare-and-set, retried a few times on a
@@ -23,13 +24,7 @@ export async function updateSecret(
       const revision = await store.put(name, versions, record?.revision ?? null);
       return { name, revision, versions };
     } catch (err) {
-      const code = errorCode(err);
-      // Retryable store errors: a concurrent write, a busy lock, a store's own retryable answer. A store
-      // that is out or unwritable after its own retries is not retried here (that would multiply the
-      // adapter's retries): the caller's held-token path waits it out (see unwritableCode).
-      const retryable = err instanceof RotatorError && err.retryable && unwritableCode(err) === null;
-      const transient = retryable || code === 'SECRET_CONFLICT' || code === 'SECRET_LOCKED' || (err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EBUSY';
-      if (!transient || attempt >= attempts) throw err;
+      if (!retriesInPlace(err, unwritableCode(err)) || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);
     }
   }

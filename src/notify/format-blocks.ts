@@ -72,8 +72,6 @@ export function contextBlock(...parts: string[]): SlackBlock {
   return { type: 'context', elements: elements.length > 0 ? elements : [mrkdwn(' ')] };
 }
 
-export const dividerBlock: SlackBlock = { type: 'divider' };
-
 /** Caps the message at Slack's block limit, saying so in the last block rather than failing. */
 export function limitBlocks(blocks: SlackBlock[]): SlackBlock[] {
   const max = SLACK_LIMITS.blocksPerMessage;

@@ -5,8 +5,7 @@ import { describeError } from '../errors.js';
 import type { AuditLog } from '../jobs/audit.js';
 import { jobIds, ulid } from '../jobs/ids.js';
 import { describeIssues, rotateJobSchema, scanJobSchema } from '../jobs/job-data.js';
-import { ROTATE_JOB_OPTIONS } from '../jobs/rotate-queue.js';
-import { SCAN_JOB_OPTIONS } from '../jobs/schedule.js';
+import { ROTATE_JOB_OPTIONS, SCAN_JOB_OPTIONS } from '../jobs/job-options.js';
 import type { Logger } from '../logger.js';
 
 /**

@@ -107,7 +107,7 @@ describe('a worker killed at every step of a rotation (aws-secrets-manager store
     const before = await Promise.all(cases.map((c) => current(c.secret)));
     const rotationIds = cases.map(() => ulid(Date.now()));
     for (const [i, c] of cases.entries()) {
-      await enqueueRotation(rt.queues.rotate, { secretName: c.secret, credential: c.secret, reason: `crash at ${point}`, requestedBy: 'test', rotationId: rotationIds[i]! });
+      await enqueueRotation(rt.queues.rotate, { secretName: c.secret, reason: `crash at ${point}`, requestedBy: 'test', rotationId: rotationIds[i]! });
     }
 
     const doomed = child({ CRASH_AT: point, ROTATE_CONCURRENCY: '2' });

@@ -126,7 +126,7 @@ describe('rotation with the aws-secrets-manager store', () => {
 
     // Both daemons ask for every rotation; the queue keeps one per credential.
     for (const rt of [a, b]) {
-      for (const name of FLEET) await enqueueRotation(rt.queues.rotate, { secretName: `fleet/${name}`, credential: `fleet/${name}`, reason: 'fleet', requestedBy: rt === a ? 'a' : 'b', rotationId: ulid(Date.now()), requestedAt: fx.sim.clock.now() });
+      for (const name of FLEET) await enqueueRotation(rt.queues.rotate, { secretName: `fleet/${name}`, reason: 'fleet', requestedBy: rt === a ? 'a' : 'b', rotationId: ulid(Date.now()), requestedAt: fx.sim.clock.now() });
     }
     const events = new QueueEvents('rotate', { connection: a.redis, prefix: fx.config.redis.prefix });
     await events.waitUntilReady();

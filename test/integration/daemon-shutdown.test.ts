@@ -51,7 +51,7 @@ describe('daemon shutdown with a job still running', () => {
       }),
     );
     const rotationId = ulid(Date.now());
-    await enqueueRotation(first.runtime.queues.rotate, { secretName: 'sa/slow', credential: 'sa/slow', reason: 'shutdown test', requestedBy: 'test', rotationId, requestedAt: fx.sim.clock.now() });
+    await enqueueRotation(first.runtime.queues.rotate, { secretName: 'sa/slow', reason: 'shutdown test', requestedBy: 'test', rotationId, requestedAt: fx.sim.clock.now() });
     await staged;
 
     const before = Date.now();

@@ -41,7 +41,7 @@ describe('two workers side by side', () => {
     // Everything arrives before any worker runs: queued requests from both daemons, both daemons'
     // scans, and three hand-made jobs (as from the dashboard) that no deduplication holds back.
     const requests = [a, b, a, b].map((rt) =>
-      enqueueRotation(rt.queues.rotate, { secretName: 'sa/twin', credential: 'sa/twin', reason: 'concurrent', requestedBy: rt === a ? 'a' : 'b', rotationId: ulid(Date.now()), requestedAt: fx.sim.clock.now() }),
+      enqueueRotation(rt.queues.rotate, { secretName: 'sa/twin', reason: 'concurrent', requestedBy: rt === a ? 'a' : 'b', rotationId: ulid(Date.now()), requestedAt: fx.sim.clock.now() }),
     );
     const queued = await Promise.all(requests);
     expect(queued.filter(Boolean)).toHaveLength(1);

@@ -89,7 +89,7 @@ describe.each(STORE_KINDS.filter((k) => k !== 'aws-secrets-manager'))('a worker 
     const before = await Promise.all(cases.map((c) => current(c.secret)));
     const rotationIds = cases.map(() => ulid(Date.now()));
     for (const [i, c] of cases.entries()) {
-      await enqueueRotation(rt.queues.rotate, { secretName: c.secret, credential: c.secret, reason: `crash at ${point}`, requestedBy: 'test', rotationId: rotationIds[i]! });
+      await enqueueRotation(rt.queues.rotate, { secretName: c.secret, reason: `crash at ${point}`, requestedBy: 'test', rotationId: rotationIds[i]! });
     }
 
     // First worker: runs both rotations (concurrency 2) to the crash point, then is killed.

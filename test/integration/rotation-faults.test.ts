@@ -125,7 +125,7 @@ describe('rotations under kills, store faults and a Redis restart without persis
       stats.rounds = round;
       for (let i = 0; i < 8; i++) {
         const secretName = pick(secrets);
-        await enqueueRotation(rt.queues.rotate, { secretName, credential: secretName, reason: `fault round ${round}`, requestedBy: 'fault-test', rotationId: ulid(Date.now()) }, { backoffDelayMs: 50 });
+        await enqueueRotation(rt.queues.rotate, { secretName, reason: `fault round ${round}`, requestedBy: 'fault-test', rotationId: ulid(Date.now()) }, { backoffDelayMs: 50 });
       }
       const killAfter = 3 + Math.floor(random() * 28);
       // Some rounds aim at the create window: killed as Dfns' answer arrives, before the token is stored.

@@ -35,7 +35,7 @@ describe('a rotate job that stalls past maxStalledCount', () => {
 
   it('alerts, and the next scan resumes and finishes the rotation', async () => {
     const rotationId = ulid(Date.now());
-    await enqueueRotation(rt.queues.rotate, { secretName: 'sa/unlucky', credential: 'sa/unlucky', reason: 'stall test', requestedBy: 'test', rotationId });
+    await enqueueRotation(rt.queues.rotate, { secretName: 'sa/unlucky', reason: 'stall test', requestedBy: 'test', rotationId });
     const job = () => rt.queues.rotate.getJob(`rotate_${rotationId}`);
 
     // Three workers in a row take the job, save one step, and die (maxStalledCount is 2).

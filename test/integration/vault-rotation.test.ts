@@ -109,7 +109,7 @@ describe('rotation with the Vault store', () => {
 
     // Both daemons ask for every rotation; the queue keeps one per credential.
     for (const rt of [a, b]) {
-      for (const name of FLEET) await enqueueRotation(rt.queues.rotate, { secretName: `fleet/${name}`, credential: `fleet/${name}`, reason: 'fleet', requestedBy: rt === a ? 'a' : 'b', rotationId: ulid(Date.now()), requestedAt: fx.sim.clock.now() });
+      for (const name of FLEET) await enqueueRotation(rt.queues.rotate, { secretName: `fleet/${name}`, reason: 'fleet', requestedBy: rt === a ? 'a' : 'b', rotationId: ulid(Date.now()), requestedAt: fx.sim.clock.now() });
     }
     const events = new QueueEvents('rotate', { connection: a.redis, prefix: fx.config.redis.prefix });
     await events.waitUntilReady();
@@ -151,7 +151,7 @@ describe('rotation with the Vault store', () => {
     // Every write to the consumer path fails for a while (7 answers: more than one call's retries).
     vault.failNext(7, 503, 'POST secret/data/dfns-rotator/sa/flaky');
     const rotationId = ulid(Date.now());
-    await enqueueRotation(a.queues.rotate, { secretName: 'sa/flaky', credential: 'sa/flaky', reason: 'flaky vault', requestedBy: 'test', rotationId, requestedAt: fx.sim.clock.now() }, { backoffDelayMs: 10 });
+    await enqueueRotation(a.queues.rotate, { secretName: 'sa/flaky', reason: 'flaky vault', requestedBy: 'test', rotationId, requestedAt: fx.sim.clock.now() }, { backoffDelayMs: 10 });
     const events = new QueueEvents('rotate', { connection: a.redis, prefix: fx.config.redis.prefix });
     await events.waitUntilReady();
     const job = (await a.queues.rotate.getJob(`rotate_${rotationId}`))!;

@@ -6,7 +6,8 @@
  */
 export const WINDOW_MS = 60_000;
 
-export class RateLimiter {
+/** What Dfns enforces (answering 429), not the client's own pacing (src/dfns/rate-limiter.ts). */
+export class OrgRequestWindow {
   #windowStart = -1;
   #count = 0;
 

@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.js';
 import { authenticate, principalKey, type Caller } from './caller.js';
 import { SimHttpError, badRequest, errorBody, notFound } from './dfns-errors.js';
 import { FaultInjector } from './faults.js';
-import { RateLimiter, retryAfterHeader } from './rate-limit.js';
+import { OrgRequestWindow, retryAfterHeader } from './rate-limit.js';
 import type { Reply, Router, SimEnv, SimRequest } from './router.js';
 import type { StatsRecorder } from './stats.js';
 import { DROPPED_STATUS, type SimOperation } from './types.js';
@@ -21,7 +21,7 @@ export interface PipelineParts {
   router: Router;
   stats: StatsRecorder;
   faults: FaultInjector;
-  limiter: RateLimiter;
+  limiter: OrgRequestWindow;
   logger?: Logger;
   /** Told of each request as it arrives, before anything is decided about it. */
   onArrival?: (arrival: { method: string; path: string; operation: SimOperation | undefined }) => void;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { FaultInjector } from './faults.js';
 import { DEFAULT_KNOBS, mergeKnobs, validateKnobsPatch } from './knobs.js';
-import { RateLimiter } from './rate-limit.js';
+import { OrgRequestWindow } from './rate-limit.js';
 import { Router, type SimEnv } from './router.js';
 import { ActionLog } from './action-log.js';
 import { actionLogRoutes } from './routes-action-logs.js';
@@ -37,7 +37,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const actionLog = new ActionLog();
   const stats = new StatsRecorder();
   const faults = new FaultInjector(knobs.randomSeed);
-  const limiter = new RateLimiter();
+  const limiter = new OrgRequestWindow();
 
   const env: SimEnv = {
     state,
