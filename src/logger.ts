@@ -16,6 +16,8 @@ const SECRET_FIELDS = [
   'userAction',
   'password',
   'secret',
+  // Vault AppRole's secret id (a credential); log a secret's name as `secretName`.
+  'secretId',
   'webhookUrl',
   'encryptionKey',
 ];

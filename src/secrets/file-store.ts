@@ -220,7 +220,7 @@ export class FileSecretStore implements SecretStore {
       if (!lock) continue;
       try {
         for (const file of temps) await unlink(join(this.#dir, file)).catch(() => undefined);
-        this.#logger.info({ secret: name, files: temps.length }, 'removed temp files left by an interrupted secret write');
+        this.#logger.info({ secretName: name, files: temps.length }, 'removed temp files left by an interrupted secret write');
       } finally {
         await lock.release();
       }

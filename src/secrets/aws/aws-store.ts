@@ -134,7 +134,7 @@ export class AwsSecretsManagerStore implements SecretStore {
     if (nextLabelMove(observed, desiredLabels(manifest))) {
       // A write committed but its label moves did not finish (a crash, or a race): finish them.
       await this.#applyLabels(awsName, head, manifest).catch((err: unknown) => {
-        this.#logger.warn({ secret: name, err: String((err as Error)?.message ?? err) }, 'could not bring the AWS staging labels in line with the committed record; the next read or write retries');
+        this.#logger.warn({ secretName: name, err: String((err as Error)?.message ?? err) }, 'could not bring the AWS staging labels in line with the committed record; the next read or write retries');
       });
     }
     const { sdk } = await this.#open();
@@ -208,7 +208,7 @@ export class AwsSecretsManagerStore implements SecretStore {
 
     // 5. AWS' labels
     await this.#applyLabels(awsName, newHead, manifest).catch((err: unknown) => {
-      this.#logger.warn({ secret: name, err: String((err as Error)?.message ?? err) }, 'record written, but the AWS staging labels are not all moved yet; the next read or write of this secret finishes them');
+      this.#logger.warn({ secretName: name, err: String((err as Error)?.message ?? err) }, 'record written, but the AWS staging labels are not all moved yet; the next read or write of this secret finishes them');
     });
     return manifest.revision;
   }
@@ -288,7 +288,7 @@ export class AwsSecretsManagerStore implements SecretStore {
         if (expected.includes(name)) throw err;
         if (!isTransient(err) || attempt > retries) throw mapAwsFailure(err, action, secretId, attempt * (this.#options.sdkMaxAttempts ?? DEFAULT_SDK_ATTEMPTS));
         const delay = fullJitterDelay(attempt, RETRY_BACKOFF, this.#options.random ?? Math.random);
-        this.#logger.warn({ action, secret: secretId, error: name, attempt, delayMs: delay }, 'AWS Secrets Manager call failed; retrying');
+        this.#logger.warn({ action, awsSecret: secretId, error: name, attempt, delayMs: delay }, 'AWS Secrets Manager call failed; retrying');
         await this.#sleep(delay);
       }
     }

@@ -84,7 +84,7 @@ export class ConsumerPath {
       }
       const answer = await this.client.call('POST', path, 'create|update', { body: { options: { cas: consumer.version }, data: desired } });
       if (answer.status === 200) {
-        this.logger.info({ secret: name, versionId: current.versionId, vaultVersion: versionOf(answer.body?.data, path) }, 'published the current credential to the consumer path');
+        this.logger.info({ secretName: name, versionId: current.versionId, vaultVersion: versionOf(answer.body?.data, path) }, 'published the current credential to the consumer path');
         await this.#describe(name, current);
         return;
       }
@@ -114,7 +114,7 @@ export class ConsumerPath {
     const path = `${this.layout.mount}/destroy/${consumer}`;
     const destroyed = await this.client.call('POST', path, 'update', { body: { versions: old } });
     if (destroyed.status !== 204 && destroyed.status !== 200) throw new VaultHttpError(destroyed.status, 'POST', path, destroyed.errors);
-    this.logger.info({ secret: name, versions: old }, 'destroyed retired credentials in the consumer path history');
+    this.logger.info({ secretName: name, versions: old }, 'destroyed retired credentials in the consumer path history');
   }
 
   /**
@@ -133,7 +133,7 @@ export class ConsumerPath {
     if (current.value.credentialId) custom['credential-id'] = current.value.credentialId;
     const answer = await this.client.call('POST', path, 'create|update', { body: { cas_required: true, custom_metadata: custom } }).catch((err: Error) => err);
     if (answer instanceof Error || (answer.status !== 204 && answer.status !== 200)) {
-      this.logger.warn({ secret: name, err: answer instanceof Error ? answer.message : `status ${answer.status}` }, 'could not update the consumer path custom_metadata (informational only)');
+      this.logger.warn({ secretName: name, err: answer instanceof Error ? answer.message : `status ${answer.status}` }, 'could not update the consumer path custom_metadata (informational only)');
     }
   }
 

@@ -153,7 +153,7 @@ export class VaultSecretStore implements SecretStore {
     }
     if (!versionWithStage(versions, 'previous')) {
       await this.#consumer.destroyRetired(name).catch((err: unknown) => {
-        this.#logger.warn({ secret: name, err: describeError(err) }, 'could not destroy retired credentials in the consumer path history; the next write retries');
+        this.#logger.warn({ secretName: name, err: describeError(err) }, 'could not destroy retired credentials in the consumer path history; the next write retries');
       });
     }
     return revision;
