@@ -7,6 +7,7 @@ import { OrgRequestWindow, retryAfterHeader } from './rate-limit.js';
 import type { Reply, Router, SimEnv, SimRequest } from './router.js';
 import type { StatsRecorder } from './stats.js';
 import { DROPPED_STATUS, type SimOperation } from './types.js';
+import { MAX_REQUEST_BODY_BYTES, readRequestBody } from '../../http/read-request-body.js';
 
 /**
  * The request pipeline, in order: arrival (stats) -> body read -> rate limit (429) -> injected
@@ -14,7 +15,6 @@ import { DROPPED_STATUS, type SimOperation } from './types.js';
  * mutations (403/400) -> handler -> drop-after fault -> latency -> answer. Every answer is JSON;
  * every error is in Dfns' shape.
  */
-const MAX_BODY_BYTES = 1 << 20;
 
 export interface PipelineParts {
   env: SimEnv;
@@ -27,18 +27,6 @@ export interface PipelineParts {
   onArrival?: (arrival: { method: string; path: string; operation: SimOperation | undefined }) => void;
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
@@ -137,7 +125,7 @@ export function createSimServer(parts: PipelineParts): Server {
       );
     };
 
-    const rawBody = await readBody(req);
+    const rawBody = await readRequestBody(req);
     const wait = limiter.admit(arrival, knobs.rateLimitPerMinute);
     if (wait !== null) {
       stats.rateLimited();
@@ -155,7 +143,7 @@ export function createSimServer(parts: PipelineParts): Server {
     let reply: Reply;
     let headers: Record<string, string> = {};
     try {
-      if (rawBody === null) throw badRequest(`request body larger than ${MAX_BODY_BYTES} bytes`);
+      if (rawBody === null) throw badRequest(`request body larger than ${MAX_REQUEST_BODY_BYTES} bytes`);
       reply = dispatch(parts, req, url, rawBody, matched);
     } catch (err) {
       if (err instanceof SimHttpError) {

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import { TokenStore, type AppRoleSettings, type KubernetesRoleSettings, type PolicyRule, type VaultToken } from './auth.js';
 import { KvEngine, KvError } from './kv.js';
 import { HttpAnswer, fail, route, type VaultState } from './routes.js';
+import { readRequestBody } from '../../http/read-request-body.js';
 
 /**
  * A local HashiCorp Vault for tests and the demo: the HTTP API dfns-rotator's Vault adapter uses,
@@ -70,7 +71,6 @@ export interface RunningVault {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1 << 20;
 
 export async function startVaultServer(options: VaultServerOptions): Promise<RunningVault> {
   const clock = options.clock ?? systemClock;
@@ -108,7 +108,7 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
     const path = url.pathname.replace(/^\/v1\//, '').replace(/\/+$/, '');
     let status = 500;
     try {
-      const raw = await readBody(req);
+      const raw = await readRequestBody(req);
       if (knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, knobs.latencyMs));
       const forced = pendingFaults.findIndex((f) => !f.pathIncludes || `${method} ${path}`.includes(f.pathIncludes));
       if (forced !== -1) {
@@ -185,18 +185,6 @@ export async function startVaultServer(options: VaultServerOptions): Promise<Run
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   if (status === 204 || body === null) {
