@@ -1,5 +1,6 @@
 import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import type { BudgetStats, RequestBudget } from './request-budget.js';
+import { Turns } from './turns.js';
 
 /**
  * Dfns limits each organisation to 1000 requests per minute, 100 on a trial plan (dfns-api.md §6),
@@ -45,8 +46,7 @@ export class RateLimiter implements RequestBudget {
   readonly #starts: number[] = [];
   #next = 0;
   #pausedUntil = 0;
-  #tail: Promise<void> = Promise.resolve();
-  #waiting = 0;
+  readonly #turns = new Turns();
   #granted = 0;
   #throttled = 0;
 
@@ -66,13 +66,7 @@ export class RateLimiter implements RequestBudget {
    * (a caller's own `clock.now()` afterwards may be later, if other callers' sleeps moved a fake clock).
    */
   acquire(): Promise<number> {
-    this.#waiting += 1;
-    const turn = this.#tail.then(() => this.#take());
-    // A failing sleep must not wedge the queue for everyone behind it.
-    this.#tail = turn.then(() => undefined, () => undefined);
-    return turn.finally(() => {
-      this.#waiting -= 1;
-    });
+    return this.#turns.take(() => this.#take());
   }
 
   /**
@@ -94,7 +88,7 @@ export class RateLimiter implements RequestBudget {
       configuredPerMinute: this.requestsPerMinute,
       currentPerMinute: this.requestsPerMinute,
       granted: this.#granted,
-      waiting: this.#waiting,
+      waiting: this.#turns.waiting,
       throttled: this.#throttled,
       pausedUntil: this.#pausedUntil,
     };

@@ -2,6 +2,7 @@ import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import { RateLimiter } from '../dfns/rate-limiter.js';
 import { budgetShape, type BudgetShape, type BudgetStats, type RequestBudget } from '../dfns/request-budget.js';
 import type { RedisClient } from './connection.js';
+import { Turns } from '../dfns/turns.js';
 
 /**
  * One Dfns request budget per org across every daemon on one Redis: a paced token bucket (GCRA,
@@ -125,8 +126,7 @@ export class SharedRequestBudget implements RequestBudget {
   readonly #redis: RedisClient & BudgetCommands;
   readonly #clock: Clock;
   readonly #sleep: Sleep;
-  #tail: Promise<void> = Promise.resolve();
-  #waiting = 0;
+  readonly #turns = new Turns();
   #granted = 0;
   #throttled = 0;
   #current: number;
@@ -149,13 +149,7 @@ export class SharedRequestBudget implements RequestBudget {
   }
 
   acquire(): Promise<number> {
-    this.#waiting += 1;
-    const turn = this.#tail.then(() => this.#take());
-    // A failing Redis call or sleep must not wedge the queue for everyone behind it.
-    this.#tail = turn.then(() => undefined, () => undefined);
-    return turn.finally(() => {
-      this.#waiting -= 1;
-    });
+    return this.#turns.take(() => this.#take());
   }
 
   async throttled(event: { startedAt: number; retryAfterMs?: number }): Promise<void> {
@@ -173,7 +167,7 @@ export class SharedRequestBudget implements RequestBudget {
   }
 
   stats(): BudgetStats {
-    return { configuredPerMinute: this.shape.perMinute, currentPerMinute: Math.floor(this.#current), granted: this.#granted, waiting: this.#waiting, throttled: this.#throttled };
+    return { configuredPerMinute: this.shape.perMinute, currentPerMinute: Math.floor(this.#current), granted: this.#granted, waiting: this.#turns.waiting, throttled: this.#throttled };
   }
 
   async #take(): Promise<number> {
