@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import type { RotateResult } from '../src/jobs/rotate.js';
 import { silentLogger } from '../src/logger.js';

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import { generateKeyPair, readTokenExpiry, readTokenIdentity, type KeyPairPem } from '../src/dfns/index.js';
 import type { SimKnobs } from '../src/dfns/simulator/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/redis/private-redis.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import { generateKeyPair, readTokenExpiry, readTokenIdentity } from '../src/dfns/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/redis/private-redis.js';
 import { addCurrent, FileSecretStore, fileStoreDir, generateStoreKey, storeKeyToText, type ManagedSecret } from '../src/secrets/index.js';

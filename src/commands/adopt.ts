@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { systemClock } from '../clock.js';
-import { resolvePolicy } from '../config.js';
+import { resolvePolicy } from '../config/index.js';
 import { ConfigError } from '../errors.js';
-import { AdoptError, adoptCredential } from '../jobs/adopt.js';
+import { AdoptError, adoptCredential } from '../jobs/identities/adopt.js';
 import type { CredentialKind } from '../model.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
 import { buildIdentities, openStore } from './offline.js';

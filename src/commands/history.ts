@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../jobs/audit.js';
-import { ULID_PATTERN } from '../jobs/ids.js';
+import type { AuditEntry } from '../jobs/state/audit.js';
+import { ULID_PATTERN } from '../jobs/queues/ids.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
 import { openRedisParts } from './redis-parts.js';
 import { renderTable } from './render-table.js';

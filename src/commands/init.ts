@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULTS } from '../config.js';
+import { DEFAULTS } from '../config/index.js';
 import { generateKeyPair, isKeyAlgorithm } from '../dfns/index.js';
 import { KEY_ALGORITHMS } from '../dfns/port.js';
 import { generateStoreKey, storeKeyToText } from '../secrets/index.js';

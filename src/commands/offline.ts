@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { RotatorError } from '../errors.js';
-import { resolvePolicy, type Config } from '../config.js';
+import { resolvePolicy, type Config } from '../config/index.js';
 import { RateLimiter } from '../dfns/index.js';
 import type { DfnsPort } from '../dfns/port.js';
 import type { Logger } from '../logger.js';
 import { noMetrics } from '../metrics.js';
-import { createIdentities, type Identities } from '../jobs/identities.js';
+import { createIdentities, type Identities } from '../jobs/identities/identities.js';
 import type { ScanDeps } from '../jobs/scan.js';
 import { openConfiguredStore, type SecretStore } from '../secrets/index.js';
 

@@ -1,5 +1,5 @@
 import { relativeTime as relativeTimeAt } from '../notify/format-time.js';
-import type { PlannedRotation } from '../jobs/scan-plan.js';
+import type { PlannedRotation } from '../jobs/core/scan-plan.js';
 import type { CredentialState, DamagedSecret, InventoryItem, ScanSummary } from '../model.js';
 
 /**

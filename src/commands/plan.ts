@@ -1,6 +1,6 @@
 import { systemClock } from '../clock.js';
 import { ScanBlindError, runScan } from '../jobs/scan.js';
-import { planRotations } from '../jobs/scan-plan.js';
+import { planRotations } from '../jobs/core/scan-plan.js';
 import type { InventoryItem } from '../model.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
 import { buildIdentities, dryRunScanDeps, openStoreReadOnly } from './offline.js';

@@ -2,10 +2,10 @@ import { Queue } from 'bullmq';
 import type { Config, RedisSettings } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { createRedis, describeRedis, redisFix, type RedisClient } from '../redis/connection.js';
-import { redisAuditLog, type AuditLog } from '../jobs/audit.js';
-import { QUEUE_NAMES, type QueueName } from '../jobs/job-data.js';
-import { redisRotationStore, type RotationStore } from '../jobs/rotation-store.js';
-import { redisScanResults, type ScanResults } from '../jobs/scan-results.js';
+import { redisAuditLog, type AuditLog } from '../jobs/state/audit.js';
+import { QUEUE_NAMES, type QueueName } from '../jobs/queues/job-data.js';
+import { redisRotationStore, type RotationStore } from '../jobs/state/rotation-store.js';
+import { redisScanResults, type ScanResults } from '../jobs/state/scan-results.js';
 
 /**
  * The Redis side of the daemon for one-shot commands (`rotate`, `history`, `status`): the queues,

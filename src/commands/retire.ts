@@ -1,5 +1,5 @@
 import { systemClock } from '../clock.js';
-import { ULID_PATTERN } from '../jobs/ids.js';
+import { ULID_PATTERN } from '../jobs/queues/ids.js';
 import { overrideRetire, RetireOverrideError, type RetireOverride } from '../jobs/retire-override.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
 import { openRedisParts } from './redis-parts.js';

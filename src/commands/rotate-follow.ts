@@ -1,8 +1,8 @@
 import { Job, QueueEvents } from 'bullmq';
 import { Cluster } from 'ioredis';
-import type { AuditEntry } from '../jobs/audit.js';
+import type { AuditEntry } from '../jobs/state/audit.js';
 import type { RotateResult } from '../jobs/rotate.js';
-import type { RotationRecord } from '../jobs/rotation-types.js';
+import type { RotationRecord } from '../jobs/core/rotation-types.js';
 import type { RedisParts } from './redis-parts.js';
 import type { ExitCode } from './types.js';
 import { cliCommand } from '../cli-name.js';

@@ -1,12 +1,12 @@
 import { userInfo } from 'node:os';
 import { Job } from 'bullmq';
 import { systemClock } from '../clock.js';
-import { jobIds, ulid } from '../jobs/ids.js';
-import { rotateJobSchema } from '../jobs/job-data.js';
-import { enqueueRotation } from '../jobs/rotate-queue.js';
-import { resolveSecretName, RotationPlanError } from '../jobs/rotation-plan.js';
-import { rotationInFlight } from '../jobs/rotation-store.js';
-import type { RotationRecord } from '../jobs/rotation-types.js';
+import { jobIds, ulid } from '../jobs/queues/ids.js';
+import { rotateJobSchema } from '../jobs/queues/job-data.js';
+import { enqueueRotation } from '../jobs/queues/rotate-queue.js';
+import { resolveSecretName, RotationPlanError } from '../jobs/effects/rotation-plan.js';
+import { rotationInFlight } from '../jobs/state/rotation-store.js';
+import type { RotationRecord } from '../jobs/core/rotation-types.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
 import { openStoreReadOnly } from './offline.js';
 import { openRedisParts, type RedisParts } from './redis-parts.js';

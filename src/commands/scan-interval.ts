@@ -1,4 +1,4 @@
-import { cronGaps } from '../jobs/schedule.js';
+import { cronGaps } from '../jobs/queues/schedule.js';
 
 /**
  * The longest gap between two consecutive runs of a cron expression, over its next runs: the

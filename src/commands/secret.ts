@@ -9,7 +9,7 @@ import { renderTable } from './render-table.js';
 import { runSecretSync } from './secret-sync.js';
 import type { Command } from './types.js';
 import { cliCommand } from '../cli-name.js';
-import { readStoreTolerantly } from '../jobs/store-read.js';
+import { readStoreTolerantly } from '../jobs/effects/store-read.js';
 
 const FIELDS = ['json', 'access-token', 'private-key', 'public-key', 'cred-id', 'credential-id', 'expires-at'] as const;
 type Field = (typeof FIELDS)[number];

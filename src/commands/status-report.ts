@@ -1,9 +1,9 @@
 import { DAY_MS } from '../clock.js';
-import { pendingRetirements } from '../jobs/retire-facts.js';
+import { pendingRetirements } from '../jobs/core/retire-facts.js';
 import type { Config } from '../config/types.js';
-import { QUEUE_NAMES, type QueueName } from '../jobs/job-data.js';
-import type { RotationRecord } from '../jobs/rotation-types.js';
-import { TERMINAL_STEPS } from '../jobs/rotation-types.js';
+import { QUEUE_NAMES, type QueueName } from '../jobs/queues/job-data.js';
+import type { RotationRecord } from '../jobs/core/rotation-types.js';
+import { TERMINAL_STEPS } from '../jobs/core/rotation-types.js';
 import type { CredentialState } from '../model.js';
 import { readIdentityHealth, type IdentityHealthEntry } from '../daemon/identity-health.js';
 import { checkEvictionPolicy } from '../redis/connection.js';

@@ -1,5 +1,5 @@
 import { systemClock } from '../clock.js';
-import { QUEUE_NAMES } from '../jobs/job-data.js';
+import { QUEUE_NAMES } from '../jobs/queues/job-data.js';
 import { loadCommandConfig, parseFlags } from './args.js';
 import { relativeTime, STATE_ORDER } from './plan-view.js';
 import { openRedisParts } from './redis-parts.js';

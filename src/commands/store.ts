@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/index.js';
 import { STORE_KINDS } from '../config/schema.js';
 import { describeStore } from '../secrets/index.js';
 import { copySecrets, type CopyAction } from '../secrets/copy-store.js';

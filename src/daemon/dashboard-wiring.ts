@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Runtime } from '../jobs/runtime.js';
-import { resolveSecretName } from '../jobs/rotation-plan.js';
-import { readStoreTolerantly } from '../jobs/store-read.js';
+import { resolveSecretName } from '../jobs/effects/rotation-plan.js';
+import { readStoreTolerantly } from '../jobs/effects/store-read.js';
 import type { AppOptions } from '../server/app.js';
 import { queueHints } from '../server/dashboard-hints.js';
 import { redisDashboardState } from '../server/shared-state.js';

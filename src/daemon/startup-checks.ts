@@ -1,6 +1,6 @@
 import { describeError, errorCode, RotatorError } from '../errors.js';
 import type { Runtime } from '../jobs/runtime.js';
-import { readStoreTolerantly } from '../jobs/store-read.js';
+import { readStoreTolerantly } from '../jobs/effects/store-read.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from '../config/types.js';
 import { checkEvictionPolicy, checkPersistence, createRedis, describeRedis, redisFix, type PersistenceCheck } from '../redis/connection.js';

@@ -5,7 +5,7 @@ import type { PersonalAccessTokenRecord, ServiceAccountRecord } from './port.js'
 /**
  * Whether a listed service account or PAT is the product of our own create whose answer was
  * lost. This is the one place that decides it, for the port's in-call reconciliation
- * (`sdk-client.ts`) and for the rotation engine's resume (`jobs/rotation-effects.ts`).
+ * (`sdk-client.ts`) and for the rotation engine's resume (`jobs/effects/create-lookup.ts`).
  *
  * Dfns has no idempotency key for SA/PAT creates (dfns-api.md §6), and an unrelated credential
  * may carry the very name we chose, so a name is never evidence. Evidence is:

@@ -4,9 +4,9 @@ import type { Metrics } from '../metrics.js';
 import { isPermanentNotifyError, notifyRetryAfterMs } from '../notify/errors.js';
 import { notificationSchema } from '../notify/schema.js';
 import type { Notification, Notifier } from '../notify/types.js';
-import { describeIssues } from './job-data.js';
-import { jobIds } from './ids.js';
-import { NOTIFY_JOB_OPTIONS } from './job-options.js';
+import { describeIssues } from './queues/job-data.js';
+import { jobIds } from './queues/ids.js';
+import { NOTIFY_JOB_OPTIONS } from './queues/job-options.js';
 
 
 /** Slack allows about one message per second per webhook; BullMQ's limiter holds it across all workers. */

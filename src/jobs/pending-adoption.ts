@@ -4,14 +4,14 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { SecretStore, SecretSummary, SecretVersion } from '../secrets/types.js';
-import type { AuditLog } from './audit.js';
-import { ulid } from './ids.js';
-import { rekeyCredId } from './effect-context.js';
-import { isInFlight } from './rotation-machine.js';
-import { toJobOutcome } from './job-outcome.js';
-import { planRotation, type PlanDeps } from './rotation-plan.js';
-import { RotationConflictError, type RotationStore } from './rotation-store.js';
-import type { RotationRecord } from './rotation-types.js';
+import type { AuditLog } from './state/audit.js';
+import { ulid } from './queues/ids.js';
+import { rekeyCredId } from './effects/effect-context.js';
+import { isInFlight } from './core/rotation-machine.js';
+import { toJobOutcome } from './core/job-outcome.js';
+import { planRotation, type PlanDeps } from './effects/rotation-plan.js';
+import { RotationConflictError, type RotationStore } from './state/rotation-store.js';
+import type { RotationRecord } from './core/rotation-types.js';
 
 /**
  * The store is the durable truth. A rotation's record lives in Redis; if Redis loses it (restarted

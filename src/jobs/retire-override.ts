@@ -1,11 +1,11 @@
 import type { Queue } from 'bullmq';
 import { RotatorError } from '../errors.js';
-import type { AuditLog } from './audit.js';
-import { jobIds } from './ids.js';
-import { RETIRE_JOB_OPTIONS } from './job-options.js';
-import { applyEvent } from './rotation-machine.js';
-import { RotationConflictError, type RotationStore } from './rotation-store.js';
-import type { RetireUsage, RotationEvent, RotationRecord } from './rotation-types.js';
+import type { AuditLog } from './state/audit.js';
+import { jobIds } from './queues/ids.js';
+import { RETIRE_JOB_OPTIONS } from './queues/job-options.js';
+import { applyEvent } from './core/rotation-machine.js';
+import { RotationConflictError, type RotationStore } from './state/rotation-store.js';
+import type { RetireUsage, RotationEvent, RotationRecord } from './core/rotation-types.js';
 
 /**
  * A person's decision about an old credential the usage check keeps alive (`dfns-rotator retire`):

@@ -13,17 +13,18 @@ import { createRedis, type RedisClient } from '../redis/connection.js';
 import { SharedRequestBudget } from '../redis/shared-budget.js';
 import { openConfiguredStore } from '../secrets/index.js';
 import type { SecretStore } from '../secrets/types.js';
-import { redisAuditLog, type AuditLog } from './audit.js';
-import { createIdentities, type Identities } from './identities.js';
-import { QUEUE_NAMES, describeIssues, scanJobSchema, type QueueName } from './job-data.js';
+import { redisAuditLog, type AuditLog } from './state/audit.js';
+import { createIdentities, type Identities } from './identities/identities.js';
+import { QUEUE_NAMES, describeIssues, scanJobSchema, type QueueName } from './queues/job-data.js';
 import { createNotifyProcessor, notifyEnqueuer, NOTIFY_LIMITER, type NotifyEnqueuer } from './notify-job.js';
-import { onceMarkers, type OnceMarkers } from './once.js';
-import { enqueueRotation } from './rotate-queue.js';
-import { redisRotationStore, type RotationStore } from './rotation-store.js';
+import { redisFailureCooldowns } from './state/cooldowns.js';
+import { onceMarkers, type OnceMarkers } from './state/once.js';
+import { enqueueRotation } from './queues/rotate-queue.js';
+import { redisRotationStore, type RotationStore } from './state/rotation-store.js';
 import { createRetireProcessor } from './retire.js';
 import { createRotateProcessor, isStalledFailure, onRotateJobStalled, type RotateDeps } from './rotate.js';
 import { runScan, type ScanDeps } from './scan.js';
-import { redisScanResults, type ScanResults } from './scan-results.js';
+import { redisScanResults, type ScanResults } from './state/scan-results.js';
 
 /**
  * Everything a daemon (or a test, or a one-shot command) needs, built from one config: Redis,
@@ -75,8 +76,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export const FAILURE_COOLDOWN_SECONDS = 24 * 3600;
-
 export interface WorkerSettings {
   concurrency?: Partial<Record<QueueName, number>>;
   /**
@@ -125,6 +124,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const audit = redisAuditLog(redis, prefix, config.audit.file);
   const results = redisScanResults(redis, prefix);
   const markers = onceMarkers(redis, prefix);
+  const cooldowns = redisFailureCooldowns(redis, prefix, clock);
   const actor = options.actor ?? `worker:${hostname()}:${process.pid}`;
 
   const scanDeps: ScanDeps = {
@@ -134,7 +134,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     requestRotation: (r) =>
       enqueueRotation(queues.rotate, r, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {}),
     rotations,
-    inFailureCooldown: async (secretName) => (await redis.exists(`${prefix}:rotation-cooldown:${secretName}`)) === 1,
+    inFailureCooldown: cooldowns.active,
     notify,
     markers,
     results,
@@ -161,9 +161,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     // One pair ready per rotation slot: RSA generation (0.6 s for 3072 bits) leaves the rotation's path.
     keys: new KeyPool({ size: config.rotation.concurrency }),
     config,
-    setCooldown: async (secretName) => {
-      await redis.set(`${prefix}:rotation-cooldown:${secretName}`, String(clock.now()), 'EX', FAILURE_COOLDOWN_SECONDS);
-    },
+    setCooldown: cooldowns.start,
     clock,
     sleep,
     logger,

@@ -2,10 +2,10 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors.js';
-import type { AuditLog } from '../jobs/audit.js';
-import { jobIds, ulid } from '../jobs/ids.js';
-import { describeIssues, rotateJobSchema, scanJobSchema } from '../jobs/job-data.js';
-import { ROTATE_JOB_OPTIONS, SCAN_JOB_OPTIONS } from '../jobs/job-options.js';
+import type { AuditLog } from '../jobs/state/audit.js';
+import { jobIds, ulid } from '../jobs/queues/ids.js';
+import { describeIssues, rotateJobSchema, scanJobSchema } from '../jobs/queues/job-data.js';
+import { ROTATE_JOB_OPTIONS, SCAN_JOB_OPTIONS } from '../jobs/queues/job-options.js';
 import type { Logger } from '../logger.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors.js';
-import type { AuditLog } from '../jobs/audit.js';
+import type { AuditLog } from '../jobs/state/audit.js';
 import type { Logger } from '../logger.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rotateJobSchema, scanJobSchema } from '../jobs/job-data.js';
+import { rotateJobSchema, scanJobSchema } from '../jobs/queues/job-data.js';
 
 /**
  * What bull-board shows beside each queue: a description, and a JSON Schema for "Add job". The

@@ -10,7 +10,7 @@ export const DASHBOARD_PATH = '/dashboard';
 /**
  * bull-board on the queues, read-write: its "Add job" is the manual trigger. Mounted behind the
  * auth guard. No data formatter is installed: job data holds ids and reasons only, never secrets
- * (src/jobs/job-data.ts), and bull-board shows it as stored.
+ * (src/jobs/queues/job-data.ts), and bull-board shows it as stored.
  */
 export function dashboardRouter(queues: readonly Queue[], hints: Record<string, QueueHint>): Router {
   const serverAdapter = new ExpressAdapter();

@@ -1,5 +1,5 @@
-import type { ScanPage, StoredScan } from '../jobs/scan-results.js';
-import type { RotationRecord } from '../jobs/rotation-types.js';
+import type { ScanPage, StoredScan } from '../jobs/state/scan-results.js';
+import type { RotationRecord } from '../jobs/core/rotation-types.js';
 import type { CredentialState, DamagedSecret } from '../model.js';
 import { escapeHtml as e, mainNav, renderPage } from './html.js';
 import { formatDate, formatRelative, inventoryRows, type InventoryRow } from './inventory-view.js';

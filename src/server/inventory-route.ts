@@ -1,8 +1,8 @@
 import express, { type Router } from 'express';
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors.js';
-import type { RotationRecord } from '../jobs/rotation-types.js';
-import type { ScanPage, StoredScan } from '../jobs/scan-results.js';
+import type { RotationRecord } from '../jobs/core/rotation-types.js';
+import type { ScanPage, StoredScan } from '../jobs/state/scan-results.js';
 import type { Logger } from '../logger.js';
 import { renderInventoryPage } from './inventory-page.js';
 

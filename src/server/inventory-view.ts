@@ -1,6 +1,6 @@
 import { relativeTime } from '../notify/format-time.js';
-import { TERMINAL_STEPS, type RotationRecord } from '../jobs/rotation-types.js';
-import { pendingRetirement, type PendingRetirement } from '../jobs/retire-facts.js';
+import { TERMINAL_STEPS, type RotationRecord } from '../jobs/core/rotation-types.js';
+import { pendingRetirement, type PendingRetirement } from '../jobs/core/retire-facts.js';
 import type { InventoryItem } from '../model.js';
 import { cliCommand } from '../cli-name.js';
 

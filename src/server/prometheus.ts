@@ -3,7 +3,7 @@ import type { RequestBudget } from '../dfns/request-budget.js';
 import type { RequestEvent, RequestObserver } from '../dfns/transport.js';
 import type { Metrics } from '../metrics.js';
 import type { CredentialState, InventoryItem } from '../model.js';
-import type { RotationStore } from '../jobs/rotation-store.js';
+import type { RotationStore } from '../jobs/state/rotation-store.js';
 import { registerQueueMetrics, type CountableQueue } from './queue-metrics.js';
 import { registerRetireMetrics } from './retire-metrics.js';
 

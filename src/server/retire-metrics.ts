@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
-import { pendingRetirements, type PendingRetirement } from '../jobs/retire-facts.js';
-import type { RotationStore } from '../jobs/rotation-store.js';
+import { pendingRetirements, type PendingRetirement } from '../jobs/core/retire-facts.js';
+import type { RotationStore } from '../jobs/state/rotation-store.js';
 
 /** Rotation records read per scrape: the recent ones, which hold every retirement still pending. */
 const RECENT_ROTATIONS = 500;

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sleep } from '../../src/clock.js';
-import { updateSecret } from '../../src/jobs/secret-writes.js';
+import { updateSecret } from '../../src/jobs/effects/secret-writes.js';
 import type { AwsAction } from '../../src/secrets/aws-server/index.js';
 import { addCurrent, addPending, promotePending, updatePending, versionWithStage } from '../../src/secrets/stages.js';
 import type { SecretRecord, SecretStore } from '../../src/secrets/types.js';

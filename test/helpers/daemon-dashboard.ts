@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import type { QueueName } from '../../src/jobs/job-data.js';
+import type { QueueName } from '../../src/jobs/queues/job-data.js';
 import { startFixture, type Fixture } from './daemon-fixture.js';
 import { deletePrefix, newRedis } from './redis.js';
 

@@ -1,13 +1,13 @@
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import type { Clock } from '../../src/clock.js';
-import { resolvePolicy, type Config } from '../../src/config.js';
+import { resolvePolicy, type Config } from '../../src/config/index.js';
 import type { DashboardAuth } from '../../src/config/types.js';
 import { SecretValue } from '../../src/config/secret-value.js';
-import { buildInventory, indexStore } from '../../src/jobs/inventory.js';
-import { QUEUE_NAMES, type QueueName } from '../../src/jobs/job-data.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
-import { redisScanResults, type StoredScan } from '../../src/jobs/scan-results.js';
+import { buildInventory, indexStore } from '../../src/jobs/core/inventory.js';
+import { QUEUE_NAMES, type QueueName } from '../../src/jobs/queues/job-data.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
+import { redisScanResults, type StoredScan } from '../../src/jobs/state/scan-results.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import type { CredentialState, InventoryItem } from '../../src/model.js';
 import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/server/index.js';

@@ -2,8 +2,8 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DfnsPort } from '../../src/dfns/port.js';
-import { ulid } from '../../src/jobs/ids.js';
-import { enqueueRotation } from '../../src/jobs/rotate-queue.js';
+import { ulid } from '../../src/jobs/queues/ids.js';
+import { enqueueRotation } from '../../src/jobs/queues/rotate-queue.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { versionWithStage } from '../../src/secrets/stages.js';
 import { sdkClientFor } from '../helpers/aws-server.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { historyCommand } from '../../src/commands/history.js';
 import { ConfigError } from '../../src/errors.js';
-import type { AuditEntry } from '../../src/jobs/audit.js';
-import { ulid } from '../../src/jobs/ids.js';
+import type { AuditEntry } from '../../src/jobs/state/audit.js';
+import { ulid } from '../../src/jobs/queues/ids.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { freePort } from '../../src/redis/private-redis.js';

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INIT_FILES, initCommand } from '../../src/commands/init.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { detectKeyAlgorithm, privateKeyMatchesPublicKey } from '../../src/dfns/keys.js';
 import { ConfigError } from '../../src/errors.js';
 import { fileStoreDir } from '../../src/secrets/index.js';

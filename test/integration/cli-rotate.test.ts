@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateCommand } from '../../src/commands/rotate.js';
 import { ConfigError } from '../../src/errors.js';
-import { jobIds } from '../../src/jobs/ids.js';
+import { jobIds } from '../../src/jobs/queues/ids.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { freePort } from '../../src/redis/private-redis.js';
 import { versionWithStage } from '../../src/secrets/stages.js';

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { redisAuditLog } from '../../src/jobs/audit.js';
+import { redisAuditLog } from '../../src/jobs/state/audit.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { freePort } from '../../src/redis/private-redis.js';
 import { createHttpServer, queuesPaused, type HttpServer } from '../../src/server/index.js';

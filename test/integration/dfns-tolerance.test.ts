@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DfnsPort } from '../../src/dfns/port.js';
-import { adoptCredential } from '../../src/jobs/adopt.js';
+import { adoptCredential } from '../../src/jobs/identities/adopt.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
-import type { StoredScan } from '../../src/jobs/scan-results.js';
+import type { StoredScan } from '../../src/jobs/state/scan-results.js';
 import type { ScanSummary } from '../../src/model.js';
 import { versionWithStage } from '../../src/secrets/stages.js';
 import { drain, OPERATOR, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGE_SIZE } from '../../src/jobs/scan-results.js';
+import { PAGE_SIZE } from '../../src/jobs/state/scan-results.js';
 import { DASHBOARD_TOKEN, seededScan, startDashboardFixture, storedScanOf, type DashboardFixture } from '../helpers/dashboard-fixture.js';
 
 /** Issue 12: the inventory of a large org is read and shown a page at a time. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { checkEvictionPolicy } from '../../src/redis/connection.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { ScanSummary } from '../../src/model.js';
 import { startFixture, type Fixture } from '../helpers/daemon-fixture.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DfnsPort } from '../../src/dfns/port.js';
-import { ulid } from '../../src/jobs/ids.js';
+import { ulid } from '../../src/jobs/queues/ids.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { ScanSummary } from '../../src/model.js';
 import { versionWithStage } from '../../src/secrets/stages.js';

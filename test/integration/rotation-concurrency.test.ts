@@ -1,8 +1,8 @@
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ulid } from '../../src/jobs/ids.js';
+import { ulid } from '../../src/jobs/queues/ids.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
-import { enqueueRotation } from '../../src/jobs/rotate-queue.js';
+import { enqueueRotation } from '../../src/jobs/queues/rotate-queue.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { drain, startFixture, type Fixture } from '../helpers/daemon-fixture.js';
 import { deletePrefix, newRedis } from '../helpers/redis.js';

@@ -3,7 +3,7 @@ import { generateKeyPair } from '../../src/dfns/keys.js';
 import type { DfnsPort } from '../../src/dfns/port.js';
 import type { SimKnobs } from '../../src/dfns/simulator/index.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { Notification } from '../../src/notify/types.js';
 import { versionWithStage } from '../../src/secrets/stages.js';

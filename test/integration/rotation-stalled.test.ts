@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ulid } from '../../src/jobs/ids.js';
-import { enqueueRotation } from '../../src/jobs/rotate-queue.js';
+import { ulid } from '../../src/jobs/queues/ids.js';
+import { enqueueRotation } from '../../src/jobs/queues/rotate-queue.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { versionWithStage } from '../../src/secrets/stages.js';
 import { startFixture, type Fixture } from '../helpers/daemon-fixture.js';

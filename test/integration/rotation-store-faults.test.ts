@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DfnsPort } from '../../src/dfns/port.js';
 import type { RotateResult } from '../../src/jobs/rotate.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import type { Notification } from '../../src/notify/types.js';
 import { openConfiguredStore } from '../../src/secrets/index.js';

@@ -104,7 +104,7 @@ describe('a scan with one damaged store file', () => {
 
   it('still refuses a strict list rather than pretend the secret is absent, but finds other secrets by credential id', async () => {
     await expect(rt.store.list()).rejects.toThrow(/is corrupt/);
-    const { resolveSecretName } = await import('../../src/jobs/rotation-plan.js');
+    const { resolveSecretName } = await import('../../src/jobs/effects/rotation-plan.js');
     const pay = (await rt.results.load())!.items.find((i) => i.name === 'pay')!;
     expect(await resolveSecretName(rt.store, `sa:${pay.id}`)).toBe('sa/pay');
   });

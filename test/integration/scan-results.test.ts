@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { PAGE_SIZE, redisScanResults, type StoredScan } from '../../src/jobs/scan-results.js';
+import { PAGE_SIZE, redisScanResults, type StoredScan } from '../../src/jobs/state/scan-results.js';
 import type { InventoryItem } from '../../src/model.js';
 import { deletePrefix, newRedis, testPrefix } from '../helpers/redis.js';
 

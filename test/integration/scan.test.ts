@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/clock.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
-import type { StoredScan } from '../../src/jobs/scan-results.js';
+import type { StoredScan } from '../../src/jobs/state/scan-results.js';
 import type { ScanSummary } from '../../src/model.js';
 import { SlackNotifier } from '../../src/notify/slack.js';
 import { drain, OPERATOR, runJob, startFixture, type Fixture } from '../helpers/daemon-fixture.js';

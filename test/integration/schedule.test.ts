@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { addScheduledScan, catchUpScan, scheduleInterval, tickOf } from '../../src/jobs/schedule.js';
+import { addScheduledScan, catchUpScan, scheduleInterval, tickOf } from '../../src/jobs/queues/schedule.js';
 import { silentLogger } from '../../src/logger.js';
 import { deletePrefix, newRedis, redisUrl, testPrefix } from '../helpers/redis.js';
 

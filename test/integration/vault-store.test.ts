@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { SecretValue } from '../../src/config/secret-value.js';
 import type { VaultAuthConfig } from '../../src/config/types.js';
 import { errorCode } from '../../src/errors.js';
-import { updateSecret } from '../../src/jobs/secret-writes.js';
+import { updateSecret } from '../../src/jobs/effects/secret-writes.js';
 import { createSecretStore } from '../../src/secrets/index.js';
 import { addCurrent, addPending, dropVersion, promotePending, updatePending } from '../../src/secrets/stages.js';
 import type { SecretStore } from '../../src/secrets/types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/clock.js';
-import { byUrgency, classifyCredential, thresholdFor, type ClassifyInput, type ClassifyPolicy } from '../../src/jobs/classify.js';
+import { byUrgency, classifyCredential, thresholdFor, type ClassifyInput, type ClassifyPolicy } from '../../src/jobs/core/classify.js';
 
 const now = Date.parse('2026-06-01T12:00:00Z');
 const policy: ClassifyPolicy = { warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14, assumedLifetimeDays: 730, maxKeyAgeDays: null };

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, resolvePolicy, type LoadConfigInput } from '../../src/config.js';
+import { loadConfig, resolvePolicy, type LoadConfigInput } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 
 const operatorKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DfnsForbiddenError, DfnsValidationError } from '../../src/dfns/errors.js';
 import type { DfnsPort, ServiceAccountRecord } from '../../src/dfns/port.js';
-import { deactivateIfActive } from '../../src/jobs/effect-context.js';
+import { deactivateIfActive } from '../../src/jobs/effects/effect-context.js';
 
 /**
  * Deactivate is sent without reading the record first (a request per retirement saved). Whether

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENV_VARS } from '../../src/config.js';
+import { ENV_VARS } from '../../src/config/index.js';
 import { INIT_FILES } from '../../src/commands/init.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isInFlight, newRotation } from '../../src/jobs/rotation-machine.js';
-import { rotationInFlight } from '../../src/jobs/rotation-store.js';
-import type { RotationRecord, RotationStep } from '../../src/jobs/rotation-types.js';
+import { isInFlight, newRotation } from '../../src/jobs/core/rotation-machine.js';
+import { rotationInFlight } from '../../src/jobs/state/rotation-store.js';
+import type { RotationRecord, RotationStep } from '../../src/jobs/core/rotation-types.js';
 
 const t0 = Date.parse('2026-05-01T00:00:00Z');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/clock.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
 import type { InventoryItem } from '../../src/model.js';
 import { renderInventoryPage } from '../../src/server/inventory-page.js';
 import { formatRelative } from '../../src/server/inventory-view.js';

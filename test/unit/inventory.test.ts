@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePolicy, type Config } from '../../src/config.js';
-import { buildInventory, indexStore, type BuildInventoryInput } from '../../src/jobs/inventory.js';
+import { resolvePolicy, type Config } from '../../src/config/index.js';
+import { buildInventory, indexStore, type BuildInventoryInput } from '../../src/jobs/core/inventory.js';
 import { makePat, makeServiceAccount, makeStored } from '../fixtures/builders.js';
 
 const now = Date.parse('2026-03-01T00:00:00Z');

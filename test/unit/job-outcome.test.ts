@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as dfns from '../../src/dfns/errors.js';
 import { RotatorError } from '../../src/errors.js';
-import { retriesInPlace, toJobOutcome, type JobOutcome } from '../../src/jobs/job-outcome.js';
-import { RotationTransitionError } from '../../src/jobs/rotation-machine.js';
-import { RotationPlanError } from '../../src/jobs/rotation-plan.js';
+import { retriesInPlace, toJobOutcome, type JobOutcome } from '../../src/jobs/core/job-outcome.js';
+import { RotationTransitionError } from '../../src/jobs/core/rotation-machine.js';
+import { RotationPlanError } from '../../src/jobs/effects/rotation-plan.js';
 import { ScanBlindError } from '../../src/jobs/scan.js';
 import { SecretConflictError, SecretCorruptError, SecretLockError } from '../../src/secrets/errors.js';
 import { OfflineScanError } from '../../src/commands/offline.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/commands/index.js';
-import { ENV_VARS } from '../../src/config.js';
+import { ENV_VARS } from '../../src/config/index.js';
 
 /** The README is the configuration reference: it must not fall behind the code. */
 describe('README', () => {

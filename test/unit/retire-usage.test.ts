@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { ActionLogEntry, ActionLogQuery, DfnsPort } from '../../src/dfns/port.js';
 import { DfnsForbiddenError, DfnsNetworkError } from '../../src/dfns/errors.js';
-import { checkRetireUsage, MIN_POSTPONE_MS, type RetireUsageDeps } from '../../src/jobs/retire-usage.js';
-import { newRotation } from '../../src/jobs/rotation-machine.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import { checkRetireUsage, MIN_POSTPONE_MS, type RetireUsageDeps } from '../../src/jobs/effects/retire-usage.js';
+import { newRotation } from '../../src/jobs/core/rotation-machine.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
 import { silentLogger } from '../../src/logger.js';
 
 /**

@@ -7,8 +7,8 @@ import {
   nextRetireEffect,
   replacementName,
   RotationTransitionError,
-} from '../../src/jobs/rotation-machine.js';
-import type { RotationEvent, RotationRecord } from '../../src/jobs/rotation-types.js';
+} from '../../src/jobs/core/rotation-machine.js';
+import type { RotationEvent, RotationRecord } from '../../src/jobs/core/rotation-types.js';
 
 const t0 = Date.parse('2026-05-01T00:00:00Z');
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InventoryItem } from '../../src/model.js';
-import { countStates, planRotations, planWarnings, summarize } from '../../src/jobs/scan-plan.js';
+import { countStates, planRotations, planWarnings, summarize } from '../../src/jobs/core/scan-plan.js';
 
 const DAY = 86_400_000;
 const now = Date.parse('2026-05-01T00:00:00Z');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findUnfinishedRotations } from '../../src/jobs/pending-adoption.js';
-import type { RotationRecord } from '../../src/jobs/rotation-types.js';
+import type { RotationRecord } from '../../src/jobs/core/rotation-types.js';
 import type { SecretSummary, Stage } from '../../src/secrets/types.js';
 
 /**

@@ -1,13 +1,13 @@
-import type { Clock } from '../clock.js';
-import type { Config } from '../config/types.js';
-import { readTokenIdentity } from '../dfns/jwt.js';
-import type { ActionLogEntry, DfnsPort } from '../dfns/port.js';
-import { errorCode } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { versionById } from '../secrets/stages.js';
-import type { SecretStore } from '../secrets/types.js';
-import type { Identities } from './identities.js';
-import type { RetireUsage, RotationEvent, RotationRecord } from './rotation-types.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/types.js';
+import { readTokenIdentity } from '../../dfns/jwt.js';
+import type { ActionLogEntry, DfnsPort } from '../../dfns/port.js';
+import { errorCode } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { versionById } from '../../secrets/stages.js';
+import type { SecretStore } from '../../secrets/types.js';
+import type { Identities } from '../identities/identities.js';
+import type { RetireUsage, RotationEvent, RotationRecord } from '../core/rotation-types.js';
 
 /**
  * Before the old credential is deactivated: does anything still sign with it? Dfns' audit log of

@@ -1,6 +1,6 @@
-import type { CredentialState, InventoryItem } from '../model.js';
-import type { CredentialSummary, Notification } from '../notify/types.js';
-import { cliCommand } from '../cli-name.js';
+import type { CredentialState, InventoryItem } from '../../model.js';
+import type { CredentialSummary, Notification } from '../../notify/types.js';
+import { cliCommand } from '../../cli-name.js';
 
 /**
  * Pure decisions of a scan: which managed credentials to rotate, and which warnings are due.

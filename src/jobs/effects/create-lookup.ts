@@ -1,8 +1,8 @@
-import { judgeCandidate, lookUpCreate, patCandidate, serviceAccountCandidate, type Candidate, type CreateIdentity } from '../dfns/index.js';
-import type { DfnsPort } from '../dfns/port.js';
-import type { SecretVersion } from '../secrets/types.js';
-import { externalIdFor } from './rotation-machine.js';
-import type { RotationRecord } from './rotation-types.js';
+import { judgeCandidate, lookUpCreate, patCandidate, serviceAccountCandidate, type Candidate, type CreateIdentity } from '../../dfns/index.js';
+import type { DfnsPort } from '../../dfns/port.js';
+import type { SecretVersion } from '../../secrets/types.js';
+import { externalIdFor } from '../core/rotation-machine.js';
+import type { RotationRecord } from '../core/rotation-types.js';
 
 /**
  * The rotation engine's side of "is this listed credential our lost create?": it lists what the

@@ -1,8 +1,8 @@
-import type { CredentialPolicy } from '../config/policy.js';
-import { credentialKey } from '../model.js';
-import type { CredentialSummary, Notification } from '../notify/types.js';
+import type { CredentialPolicy } from '../../config/policy.js';
+import { credentialKey } from '../../model.js';
+import type { CredentialSummary, Notification } from '../../notify/types.js';
 import type { RotationRecord } from './rotation-types.js';
-import { cliCommand } from '../cli-name.js';
+import { cliCommand } from '../../cli-name.js';
 
 /** How a rotation names its credential on Slack: the old one, which is what people know. */
 export function rotationCredential(r: RotationRecord, policy?: Pick<CredentialPolicy, 'strategy'>): CredentialSummary {

@@ -1,9 +1,9 @@
-import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
-import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord } from '../dfns/port.js';
-import { credentialKey, type CredentialKind, type InventoryItem, type Strategy } from '../model.js';
-import type { SecretSummary, Stage } from '../secrets/types.js';
+import type { CredentialPolicy, PolicySubject } from '../../config/policy.js';
+import type { AccessTokenRecord, PersonalAccessTokenRecord, ServiceAccountRecord } from '../../dfns/port.js';
+import { credentialKey, type CredentialKind, type InventoryItem, type Strategy } from '../../model.js';
+import type { SecretSummary, Stage } from '../../secrets/types.js';
 import { classifyCredential, type ExpiryEvidence } from './classify.js';
-import { cliCommand } from '../cli-name.js';
+import { cliCommand } from '../../cli-name.js';
 
 /**
  * Pure join of what Dfns lists with what the store holds, classified with each credential's

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis/connection.js';
+import type { RedisClient } from '../../redis/connection.js';
 
 /**
  * "At most once" markers in Redis, for notifications that must not repeat (a threshold crossed,

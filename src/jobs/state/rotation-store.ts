@@ -1,7 +1,7 @@
-import type { RedisClient } from '../redis/connection.js';
-import { RotatorError } from '../errors.js';
-import { isInFlight } from './rotation-machine.js';
-import type { RotationRecord } from './rotation-types.js';
+import type { RedisClient } from '../../redis/connection.js';
+import { RotatorError } from '../../errors.js';
+import { isInFlight } from '../core/rotation-machine.js';
+import type { RotationRecord } from '../core/rotation-types.js';
 
 /**
  * The secret's rotation in flight (see `isInFlight`), or null: the one the active pointer names,

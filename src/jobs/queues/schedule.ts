@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { createTask, parse } from 'node-cron';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
 import { jobIds } from './ids.js';
 import { SCAN_JOB_OPTIONS } from './job-options.js';
 

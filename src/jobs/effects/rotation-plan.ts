@@ -1,16 +1,16 @@
-import { DAY_MS } from '../clock.js';
-import type { CredentialPolicy, PolicySubject } from '../config/policy.js';
-import { decodeJwtClaims } from '../dfns/jwt.js';
-import { RotatorError } from '../errors.js';
-import { versionWithStage } from '../secrets/stages.js';
-import type { SecretStore, SecretVersion } from '../secrets/types.js';
-import type { CredentialKind } from '../model.js';
-import type { Identities } from './identities.js';
-import type { Observation } from './scan-results.js';
+import { DAY_MS } from '../../clock.js';
+import type { CredentialPolicy, PolicySubject } from '../../config/policy.js';
+import { decodeJwtClaims } from '../../dfns/jwt.js';
+import { RotatorError } from '../../errors.js';
+import { versionWithStage } from '../../secrets/stages.js';
+import type { SecretStore, SecretVersion } from '../../secrets/types.js';
+import type { CredentialKind } from '../../model.js';
+import type { Identities } from '../identities/identities.js';
+import type { Observation } from '../state/scan-results.js';
 import { readStoreTolerantly } from './store-read.js';
-import { newRotation } from './rotation-machine.js';
-import type { RotationRecord, RotationStrategy } from './rotation-types.js';
-import { cliCommand } from '../cli-name.js';
+import { newRotation } from '../core/rotation-machine.js';
+import type { RotationRecord, RotationStrategy } from '../core/rotation-types.js';
+import { cliCommand } from '../../cli-name.js';
 
 /** The rotation cannot start (nothing was changed anywhere): the message says why and what to do. */
 export class RotationPlanError extends RotatorError {

@@ -1,13 +1,13 @@
-import { readTokenExpiry } from '../dfns/index.js';
-import { errorCode } from '../errors.js';
-import { updatePending } from '../secrets/stages.js';
-import type { SecretVersion } from '../secrets/types.js';
+import { readTokenExpiry } from '../../dfns/index.js';
+import { errorCode } from '../../errors.js';
+import { updatePending } from '../../secrets/stages.js';
+import type { SecretVersion } from '../../secrets/types.js';
 import { createIdentityOf, lookUpOwnCreate, type OwnCreateLookup } from './create-lookup.js';
 import { currentOf, failure, operatorPort as operator, pendingOf, type EffectDeps } from './effect-context.js';
-import { toJobOutcome } from './job-outcome.js';
-import { createTarget } from './rotation-machine.js';
-import { nameHolderNotice, storeUnwritableNotice } from './rotation-notices.js';
-import type { RotationEffect, RotationEvent, RotationRecord } from './rotation-types.js';
+import { toJobOutcome } from '../core/job-outcome.js';
+import { createTarget } from '../core/rotation-machine.js';
+import { nameHolderNotice, storeUnwritableNotice } from '../core/rotation-notices.js';
+import type { RotationEffect, RotationEvent, RotationRecord } from '../core/rotation-types.js';
 import { StoreUnwritableError, unwritableCode, updateSecret } from './secret-writes.js';
 
 /**

@@ -1,7 +1,7 @@
-import { cliCommand } from '../cli-name.js';
-import { describeError, errorCode } from '../errors.js';
-import type { DamagedSecret } from '../model.js';
-import type { SecretStore, SecretSummary } from '../secrets/types.js';
+import { cliCommand } from '../../cli-name.js';
+import { describeError, errorCode } from '../../errors.js';
+import type { DamagedSecret } from '../../model.js';
+import type { SecretStore, SecretSummary } from '../../secrets/types.js';
 
 /**
  * The scan's read of the store: everything readable, and each secret that is not (a damaged

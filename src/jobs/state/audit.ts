@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import type { RedisClient } from '../redis/connection.js';
+import type { RedisClient } from '../../redis/connection.js';
 
 /**
  * The audit trail: one entry per rotation step and per manual action, readable by a person

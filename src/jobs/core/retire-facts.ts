@@ -1,4 +1,4 @@
-import type { CredentialKind } from '../model.js';
+import type { CredentialKind } from '../../model.js';
 import type { RetireUsage, RotationRecord } from './rotation-types.js';
 
 /**

@@ -1,8 +1,8 @@
-import type { Sleep } from '../clock.js';
-import { RotatorError } from '../errors.js';
-import { storeOutageCode } from '../secrets/errors.js';
-import type { SecretRecord, SecretStore, SecretVersion } from '../secrets/types.js';
-import { retriesInPlace } from './job-outcome.js';
+import type { Sleep } from '../../clock.js';
+import { RotatorError } from '../../errors.js';
+import { storeOutageCode } from '../../secrets/errors.js';
+import type { SecretRecord, SecretStore, SecretVersion } from '../../secrets/types.js';
+import { retriesInPlace } from '../core/job-outcome.js';
 
 /**
  * Read-modify-write of one secret with the store's compare-and-set, retried a few times on a

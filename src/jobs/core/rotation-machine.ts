@@ -1,4 +1,4 @@
-import { RotatorError } from '../errors.js';
+import { RotatorError } from '../../errors.js';
 import {
   MAX_CREATE_ATTEMPTS,
   PROMOTED_STEPS,
@@ -8,7 +8,7 @@ import {
   type RotationRecord,
   type RotationStep,
 } from './rotation-types.js';
-import { cliCommand } from '../cli-name.js';
+import { cliCommand } from '../../cli-name.js';
 
 /**
  * The rotation protocol of DESIGN.md as a pure state machine: `nextEffect` says what to do from

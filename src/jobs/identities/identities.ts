@@ -1,12 +1,12 @@
-import type { Clock, Sleep } from '../clock.js';
-import type { Config, KeySource } from '../config/types.js';
-import { createDfnsClient, readTokenExpiry, readTokenIdentity, type RequestBudget, type RequestObserver, type RetryPolicy } from '../dfns/index.js';
-import type { DfnsPort } from '../dfns/port.js';
-import { RotatorError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { versionWithStage } from '../secrets/stages.js';
-import type { ManagedSecret, SecretStore } from '../secrets/types.js';
-import type { HeldToken } from './inventory.js';
+import type { Clock, Sleep } from '../../clock.js';
+import type { Config, KeySource } from '../../config/types.js';
+import { createDfnsClient, readTokenExpiry, readTokenIdentity, type RequestBudget, type RequestObserver, type RetryPolicy } from '../../dfns/index.js';
+import type { DfnsPort } from '../../dfns/port.js';
+import { RotatorError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { versionWithStage } from '../../secrets/stages.js';
+import type { ManagedSecret, SecretStore } from '../../secrets/types.js';
+import type { HeldToken } from '../core/inventory.js';
 
 /**
  * The Dfns identities the worker acts as, built from the config and the store:

@@ -1,17 +1,17 @@
 import type { Queue } from 'bullmq';
-import type { Clock, Sleep } from '../clock.js';
-import type { CredentialPolicy } from '../config/policy.js';
-import type { Config } from '../config/types.js';
-import type { KeySource } from '../dfns/key-pool.js';
-import type { DfnsPort } from '../dfns/port.js';
-import { errorCode, describeError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { versionById, versionWithStage } from '../secrets/stages.js';
-import type { SecretStore, SecretVersion } from '../secrets/types.js';
-import type { Identities } from './identities.js';
-import type { NotifyEnqueuer } from './notify-job.js';
+import type { Clock, Sleep } from '../../clock.js';
+import type { CredentialPolicy } from '../../config/policy.js';
+import type { Config } from '../../config/types.js';
+import type { KeySource } from '../../dfns/key-pool.js';
+import type { DfnsPort } from '../../dfns/port.js';
+import { errorCode, describeError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { versionById, versionWithStage } from '../../secrets/stages.js';
+import type { SecretStore, SecretVersion } from '../../secrets/types.js';
+import type { Identities } from '../identities/identities.js';
+import type { NotifyEnqueuer } from '../notify-job.js';
 import { RotationPlanError } from './rotation-plan.js';
-import type { RotationEvent, RotationRecord } from './rotation-types.js';
+import type { RotationEvent, RotationRecord } from '../core/rotation-types.js';
 
 /**
  * What every rotation effect works with (the ports, the policy, the clock), and the small reads

@@ -1,16 +1,16 @@
-import { generateKeyPair } from '../dfns/index.js';
-import type { DfnsPort } from '../dfns/port.js';
-import { addPending, discardPending, promotePending, versionById, versionWithStage } from '../secrets/stages.js';
-import type { ManagedSecret } from '../secrets/types.js';
+import { generateKeyPair } from '../../dfns/index.js';
+import type { DfnsPort } from '../../dfns/port.js';
+import { addPending, discardPending, promotePending, versionById, versionWithStage } from '../../secrets/stages.js';
+import type { ManagedSecret } from '../../secrets/types.js';
 import { beginCreate, create, reconcile } from './create-effects.js';
 import { currentOf, failure, operatorPort as operator, pendingOf, rekeyCredId, removeCreated, type EffectDeps } from './effect-context.js';
-import { jobIds } from './ids.js';
-import { toJobOutcome } from './job-outcome.js';
-import { RETIRE_JOB_OPTIONS } from './job-options.js';
+import { jobIds } from '../queues/ids.js';
+import { toJobOutcome } from '../core/job-outcome.js';
+import { RETIRE_JOB_OPTIONS } from '../queues/job-options.js';
 import { RotationPlanError } from './rotation-plan.js';
-import type { RotationEffect, RotationEvent, RotationRecord } from './rotation-types.js';
+import type { RotationEffect, RotationEvent, RotationRecord } from '../core/rotation-types.js';
 import { updateSecret } from './secret-writes.js';
-import { rotationCredential } from './rotation-notices.js';
+import { rotationCredential } from '../core/rotation-notices.js';
 
 /**
  * Runs one rotation effect through the ports and says what happened, as an event for the

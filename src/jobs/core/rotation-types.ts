@@ -1,4 +1,4 @@
-import type { CredentialKind } from '../model.js';
+import type { CredentialKind } from '../../model.js';
 
 /**
  * A rotation's durable state. Ids, names and steps only — never a token or a key: it lives in

@@ -1,5 +1,5 @@
-import { errorCode, RotatorError } from '../errors.js';
-import { RotationPlanError } from './rotation-plan.js';
+import { errorCode, RotatorError } from '../../errors.js';
+import { RotationPlanError } from '../effects/rotation-plan.js';
 
 /**
  * What a rotate job does with an error a step threw. The one place that decides whether an error

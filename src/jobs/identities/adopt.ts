@@ -1,11 +1,11 @@
-import type { Clock } from '../clock.js';
-import type { Config } from '../config/types.js';
-import { detectKeyAlgorithm, privateKeyMatchesPublicKey, publicKeyFromPrivate, readTokenExpiry, readTokenIdentity } from '../dfns/index.js';
-import type { AccessTokenRecord, DfnsPort, UnreadableItem } from '../dfns/port.js';
-import { RotatorError, describeError } from '../errors.js';
-import type { CredentialKind } from '../model.js';
-import { addCurrent } from '../secrets/stages.js';
-import { SECRET_NAME_PATTERN, type ManagedSecret, type SecretStore } from '../secrets/types.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/types.js';
+import { detectKeyAlgorithm, privateKeyMatchesPublicKey, publicKeyFromPrivate, readTokenExpiry, readTokenIdentity } from '../../dfns/index.js';
+import type { AccessTokenRecord, DfnsPort, UnreadableItem } from '../../dfns/port.js';
+import { RotatorError, describeError } from '../../errors.js';
+import type { CredentialKind } from '../../model.js';
+import { addCurrent } from '../../secrets/stages.js';
+import { SECRET_NAME_PATTERN, type ManagedSecret, type SecretStore } from '../../secrets/types.js';
 import type { Identities } from './identities.js';
 
 /** The credential offered for adoption does not check out; nothing was written. */

@@ -1,6 +1,6 @@
-import { DAY_MS } from '../clock.js';
-import type { CredentialState, ExpirySource } from '../model.js';
-import { expiryPhrase } from '../notify/format-time.js';
+import { DAY_MS } from '../../clock.js';
+import type { CredentialState, ExpirySource } from '../../model.js';
+import { expiryPhrase } from '../../notify/format-time.js';
 
 /**
  * Pure classification of one credential at one instant (DESIGN.md "Expiry watch"). No I/O, no

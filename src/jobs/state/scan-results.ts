@@ -1,5 +1,5 @@
-import type { CredentialKind, InventoryItem, ScanSummary } from '../model.js';
-import type { RedisClient } from '../redis/connection.js';
+import type { CredentialKind, InventoryItem, ScanSummary } from '../../model.js';
+import type { RedisClient } from '../../redis/connection.js';
 
 /**
  * The last scan's result, kept in Redis for the dashboard's inventory page, `status` and the
