@@ -88,31 +88,15 @@ export class SdkDfnsPort implements DfnsPort {
 
   async createServiceAccount(input: CreateServiceAccountInput): Promise<Created<ServiceAccountRecord>> {
     const op = 'createServiceAccount';
-    this.#requireSigner(op);
-    checkPublicKey(op, input.publicKeyPem);
-    const body = {
-      name: input.name,
-      publicKey: input.publicKeyPem,
-      ...(input.daysValid !== undefined ? { daysValid: input.daysValid } : {}),
-      ...(input.permissionId !== undefined ? { permissionId: input.permissionId } : {}),
-      ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
-    };
-    const created = await this.#deps.runner.run(
-      {
-        operation: op,
-        invoke: (token) => this.#client(token).auth.createServiceAccount({ body }),
-        parse: (raw) => {
-          const sa = parseAnswer(op, createdServiceAccountSchema, raw);
-          return { record: toServiceAccountRecord(sa), accessToken: createdServiceAccountToken(sa) };
-        },
-        reconcile: async (cause) => {
-          const [found] = lookUpCreate(await this.listServiceAccounts(), serviceAccountCandidate, createIdentity(input)).ours;
-          if (found) throw createLostError(op, 'serviceAccount', found.id, cause.code);
-          return undefined;
-        },
+    const created = await this.#create(op, input, {
+      invoke: (client, body) => client.auth.createServiceAccount({ body }),
+      parse: (raw) => {
+        const sa = parseAnswer(op, createdServiceAccountSchema, raw);
+        return { record: toServiceAccountRecord(sa), accessToken: createdServiceAccountToken(sa) };
       },
-      this.#deps.tokens,
-    );
+      lostOne: async (identity) => lookUpCreate(await this.listServiceAccounts(), serviceAccountCandidate, identity).ours[0]?.id,
+      recordKind: 'serviceAccount',
+    });
     const tokens = created.record.accessTokens;
     const token = tokens.find((t) => t.isActive) ?? tokens[0];
     if (!token) throw createLostError(op, 'serviceAccount', created.record.id, 'the create answer lists no access token record');
@@ -163,32 +147,15 @@ export class SdkDfnsPort implements DfnsPort {
 
   async createPersonalAccessToken(input: CreatePersonalAccessTokenInput): Promise<Created<PersonalAccessTokenRecord>> {
     const op = 'createPersonalAccessToken';
-    this.#requireSigner(op);
-    checkPublicKey(op, input.publicKeyPem);
-    const body = {
-      name: input.name,
-      publicKey: input.publicKeyPem,
-      ...(input.daysValid !== undefined ? { daysValid: input.daysValid } : {}),
-      ...(input.secondsValid !== undefined ? { secondsValid: input.secondsValid } : {}),
-      ...(input.permissionId !== undefined ? { permissionId: input.permissionId } : {}),
-      ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
-    };
-    const created = await this.#deps.runner.run(
-      {
-        operation: op,
-        invoke: (token) => this.#client(token).auth.createPersonalAccessToken({ body }),
-        parse: (raw) => {
-          const pat = parseAnswer(op, createdPatSchema, raw);
-          return { record: toAccessTokenRecord(pat), accessToken: pat.accessToken };
-        },
-        reconcile: async (cause) => {
-          const [found] = lookUpCreate(await this.listPersonalAccessTokens(), patCandidate, createIdentity(input)).ours;
-          if (found) throw createLostError(op, 'personalAccessToken', found.tokenId, cause.code);
-          return undefined;
-        },
+    const created = await this.#create(op, input, {
+      invoke: (client, body) => client.auth.createPersonalAccessToken({ body }),
+      parse: (raw) => {
+        const pat = parseAnswer(op, createdPatSchema, raw);
+        return { record: toAccessTokenRecord(pat), accessToken: pat.accessToken };
       },
-      this.#deps.tokens,
-    );
+      lostOne: async (identity) => lookUpCreate(await this.listPersonalAccessTokens(), patCandidate, identity).ours[0]?.tokenId,
+      recordKind: 'personalAccessToken',
+    });
     const credId = await resolveCreatedCredId({
       operation: op,
       recordKind: 'personalAccessToken',
@@ -305,6 +272,39 @@ export class SdkDfnsPort implements DfnsPort {
     );
   }
 
+  /**
+   * What both creates share: a signer and a well-formed key before any request, the body, the
+   * call, and — when the answer is lost — finding the create by evidence (create-reconcile.ts):
+   * a record proven ours fails the call as a lost create naming it, so the caller never creates twice.
+   */
+  async #create<R>(
+    op: string,
+    input: CreateServiceAccountInput | CreatePersonalAccessTokenInput,
+    spec: {
+      invoke: (client: ApiClient, body: CreateBody) => Promise<unknown>;
+      parse: (raw: unknown) => Created<R>;
+      lostOne: (identity: CreateIdentity) => Promise<string | undefined>;
+      recordKind: 'serviceAccount' | 'personalAccessToken';
+    },
+  ): Promise<Created<R>> {
+    this.#requireSigner(op);
+    checkPublicKey(op, input.publicKeyPem);
+    const body = createBody(input);
+    return this.#deps.runner.run(
+      {
+        operation: op,
+        invoke: (token) => spec.invoke(this.#client(token), body),
+        parse: spec.parse,
+        reconcile: async (cause) => {
+          const found = await spec.lostOne(createIdentity(input));
+          if (found !== undefined) throw createLostError(op, spec.recordKind, found, cause.code);
+          return undefined;
+        },
+      },
+      this.#deps.tokens,
+    );
+  }
+
   /** The credential ids a challenge made with `token` (a token just created) offers; nothing is signed. */
   #signingCredentialIdsWith(operation: string, token: string): Promise<string[]> {
     const spec: CallSpec<unknown, string[]> = {
@@ -373,6 +373,21 @@ export class SdkDfnsPort implements DfnsPort {
     }
     return this.#signer;
   }
+}
+
+/** A create's body: the fields the input sets, nothing else (Dfns' defaults apply to the rest). */
+type CreateBody = { name: string; publicKey: string; daysValid?: number; secondsValid?: number; permissionId?: string; externalId?: string };
+
+function createBody(input: CreateServiceAccountInput | CreatePersonalAccessTokenInput): CreateBody {
+  const secondsValid = 'secondsValid' in input ? input.secondsValid : undefined;
+  return {
+    name: input.name,
+    publicKey: input.publicKeyPem,
+    ...(input.daysValid !== undefined ? { daysValid: input.daysValid } : {}),
+    ...(secondsValid !== undefined ? { secondsValid } : {}),
+    ...(input.permissionId !== undefined ? { permissionId: input.permissionId } : {}),
+    ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
+  };
 }
 
 /** What proves a listed record is this create's (never its name alone: see create-reconcile.ts). */
