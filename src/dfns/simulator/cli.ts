@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { ConfigError } from '../../errors.js';
+import { numberFlag, parseServerFlags } from '../../http/server-flags.js';
 import type { Logger } from '../../logger.js';
 import { DEFAULT_KNOBS, DOCUMENTED_SHAPES, validateKnobsPatch } from './knobs.js';
 import { loadSeedFile } from './seed.js';
@@ -48,38 +48,23 @@ function knobFlags(values: readonly string[], problems: string[]): Partial<SimKn
   }
 }
 
-function numberFlag(value: string | undefined, flag: string, check: (n: number) => boolean, rule: string, problems: string[]): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) {
-    problems.push(`--${flag}: must be ${rule}, got "${value}"`);
-    return undefined;
-  }
-  return n;
-}
-
 export async function runSimulatorCli(argv: string[], io: SimulatorCliIo): Promise<RunningSimulator> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        seed: { type: 'string' },
-        'tokens-out': { type: 'string' },
-        latency: { type: 'string' },
-        'fault-rate': { type: 'string' },
-        'rate-limit': { type: 'string' },
-        'documented-shapes': { type: 'boolean' },
-        knob: { type: 'string', multiple: true },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ConfigError([(err as Error).message, SIMULATOR_USAGE], 'simulator arguments');
-  }
+  const values = parseServerFlags(
+    argv,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      seed: { type: 'string' },
+      'tokens-out': { type: 'string' },
+      latency: { type: 'string' },
+      'fault-rate': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'documented-shapes': { type: 'boolean' },
+      knob: { type: 'string', multiple: true },
+    },
+    'simulator arguments',
+    SIMULATOR_USAGE,
+  );
   const problems: string[] = [];
   const port = numberFlag(values.port, 'port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer 0..65535', problems);
   const latency = numberFlag(values.latency, 'latency', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0 (ms)', problems);

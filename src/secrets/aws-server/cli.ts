@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../../errors.js';
+import { integerFlag, parseServerFlags } from '../../http/server-flags.js';
 import type { Logger } from '../../logger.js';
 import { startAwsSecretsManagerServer, type AwsServerKnobs, type RunningAwsServer } from './server.js';
 
@@ -12,38 +12,24 @@ export const AWS_SERVER_USAGE =
  * clock and returns it; the caller owns signals and calls `close()`.
  */
 export async function runAwsServerCli(argv: string[], io: { out(line: string): void; logger?: Logger }): Promise<RunningAwsServer> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        region: { type: 'string' },
-        'access-key-id': { type: 'string' },
-        'secret-access-key': { type: 'string' },
-        latency: { type: 'string' },
-        'throttle-every': { type: 'string' },
-        'fail-every': { type: 'string' },
-        'conflict-every': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ConfigError([(err as Error).message, AWS_SERVER_USAGE], 'simulator aws-secrets-manager arguments');
-  }
+  const values = parseServerFlags(
+    argv,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      region: { type: 'string' },
+      'access-key-id': { type: 'string' },
+      'secret-access-key': { type: 'string' },
+      latency: { type: 'string' },
+      'throttle-every': { type: 'string' },
+      'fail-every': { type: 'string' },
+      'conflict-every': { type: 'string' },
+    },
+    'simulator aws-secrets-manager arguments',
+    AWS_SERVER_USAGE,
+  );
   const problems: string[] = [];
-  const int = (flag: string, min: number, max: number): number | undefined => {
-    const raw = (values as Record<string, string | undefined>)[flag];
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      problems.push(`--${flag}: must be an integer ${min}..${max}, got "${raw}"`);
-      return undefined;
-    }
-    return n;
-  };
+  const int = (flag: keyof typeof values, min: number, max: number): number | undefined => integerFlag(values[flag] as string | undefined, flag, min, max, problems);
   const port = int('port', 0, 65535);
   const latency = int('latency', 0, 60_000);
   const throttleEvery = int('throttle-every', 0, 1_000_000);

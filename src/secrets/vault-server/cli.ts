@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { ConfigError } from '../../errors.js';
+import { integerFlag, numberFlag, parseServerFlags } from '../../http/server-flags.js';
 import type { PolicyRule } from './auth.js';
 import { startVaultServer, type RunningVault } from './server.js';
 
@@ -19,27 +19,19 @@ export const VAULT_SERVER_USAGE =
 const fullAccess = (): PolicyRule[] => [{ path: '*', capabilities: ['create', 'read', 'update', 'delete', 'list'] }];
 
 export async function runVaultServerCli(argv: string[], io: { out(line: string): void }): Promise<RunningVault> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, mount: { type: 'string', multiple: true },
-        approle: { type: 'string' }, kubernetes: { type: 'string' }, latency: { type: 'string' }, 'fault-rate': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ConfigError([(err as Error).message, VAULT_SERVER_USAGE], 'simulator vault arguments');
-  }
+  const values = parseServerFlags(
+    argv,
+    {
+      port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, mount: { type: 'string', multiple: true },
+      approle: { type: 'string' }, kubernetes: { type: 'string' }, latency: { type: 'string' }, 'fault-rate': { type: 'string' },
+    },
+    'simulator vault arguments',
+    VAULT_SERVER_USAGE,
+  );
   const problems: string[] = [];
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port: must be an integer 0..65535, got "${values.port}"`);
-  const latency = values.latency === undefined ? 0 : Number(values.latency);
-  if (!Number.isInteger(latency) || latency < 0) problems.push(`--latency: must be an integer >= 0 (ms), got "${values.latency}"`);
-  const faultRate = values['fault-rate'] === undefined ? 0 : Number(values['fault-rate']);
-  if (!(faultRate >= 0 && faultRate <= 1)) problems.push(`--fault-rate: must be a number 0..1, got "${values['fault-rate']}"`);
+  const port = integerFlag(values.port, 'port', 0, 65535, problems) ?? 0;
+  const latency = numberFlag(values.latency, 'latency', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0 (ms)', problems) ?? 0;
+  const faultRate = numberFlag(values['fault-rate'], 'fault-rate', (n) => n >= 0 && n <= 1, 'a number 0..1', problems) ?? 0;
   if (values.token !== undefined && values.token.trim() === '') problems.push('--token: must not be empty');
   let appRole: { roleId: string; secretId: string } | null = null;
   if (values.approle !== undefined) {
