@@ -19,7 +19,7 @@ import { SECRET_NAME_PATTERN } from './types.js';
 export const DATA_SUFFIX = '.secret';
 
 export function checkSecretName(name: string): void {
-  if (typeof name !== 'string' || !SECRET_NAME_PATTERN.test(name)) throw new SecretNameError(String(name));
+  if (!isSecretName(name)) throw new SecretNameError(String(name));
 }
 
 export function fileBase(name: string): string {
@@ -54,4 +54,9 @@ export function classifyEntry(file: string): DirEntry {
   const lock = LOCK_RE.exec(file);
   if (lock) return { type: 'lock', name: lock[1]!.replaceAll('~', '/') };
   return { type: 'other' };
+}
+
+/** Whether `name` is a secret name (`checkSecretName` accepts it): for skipping entries a listing finds that are not ours. */
+export function isSecretName(name: string): boolean {
+  return typeof name === 'string' && SECRET_NAME_PATTERN.test(name);
 }

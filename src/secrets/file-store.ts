@@ -8,7 +8,7 @@ import { ensurePrivateDir, octal, writeFileAtomic, FILE_MODE, type AtomicWriteOp
 import { SecretConflictError, SecretCorruptError, SecretKeyError, SecretLockError, SecretNameError, SecretPermissionError } from './errors.js';
 import { FileCipher } from './file-crypto.js';
 import { acquireLock, processIdentity, processIsAlive, tryAcquireLock, type LockOptions } from './file-lock.js';
-import { checkSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
+import { checkSecretName, isSecretName, classifyEntry, dataFileName, lockFileName, tempFileName } from './file-names.js';
 import { checkVersionsForWrite, parseStoredRecord } from './record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion, StoreListing, UnreadableSecret } from './types.js';
 import { cliCommand } from '../cli-name.js';
@@ -215,7 +215,7 @@ export class FileSecretStore implements SecretStore {
       byName.set(entry.name, [...(byName.get(entry.name) ?? []), file]);
     }
     for (const [name, temps] of byName) {
-      if (!isValidName(name)) continue;
+      if (!isSecretName(name)) continue;
       const lock = await tryAcquireLock(join(this.#dir, lockFileName(name)), this.#lockOptions);
       if (!lock) continue;
       try {
@@ -234,13 +234,4 @@ function summarize(record: SecretRecord): SecretSummary {
     revision: record.revision,
     versions: record.versions.map((v) => ({ versionId: v.versionId, stages: [...v.stages], metadata: { ...v.metadata }, kind: v.value.kind, name: v.value.name })),
   };
-}
-
-function isValidName(name: string): boolean {
-  try {
-    checkSecretName(name);
-    return true;
-  } catch {
-    return false;
-  }
 }

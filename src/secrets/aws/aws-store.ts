@@ -3,7 +3,7 @@ import { realSleep, type Sleep } from '../../clock.js';
 import { fullJitterDelay } from '../../dfns/backoff.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { SecretConflictError, SecretStageError } from '../errors.js';
-import { checkSecretName } from '../file-names.js';
+import { checkSecretName, isSecretName } from '../file-names.js';
 import { mapLimited } from '../map-limited.js';
 import { checkVersionsForWrite } from '../record-schema.js';
 import type { SecretRecord, SecretStore, SecretSummary, SecretVersion } from '../types.js';
@@ -104,7 +104,7 @@ export class AwsSecretsManagerStore implements SecretStore {
         if (!s.Name?.startsWith(prefix) || s.DeletedDate) continue;
         const name = s.Name.slice(prefix.length);
         const head = headOf(s.SecretVersionsToStages ?? {});
-        if (!head || !isValidName(name)) continue; // not a record of ours (yet)
+        if (!head || !isSecretName(name)) continue; // not a record of ours (yet)
         found.push({ name, awsName: s.Name, head });
       }
       nextToken = page.NextToken;
@@ -311,14 +311,5 @@ export class AwsSecretsManagerStore implements SecretStore {
       }),
     }));
     return this.#ready;
-  }
-}
-
-function isValidName(name: string): boolean {
-  try {
-    checkSecretName(name);
-    return true;
-  } catch {
-    return false;
   }
 }
