@@ -51,15 +51,35 @@ export class SecretPermissionError extends RotatorError {
 }
 
 /**
- * Codes of adapter errors that mean the backend cannot take writes for now, after the adapter's
- * own retries (Vault unreachable or answering 5xx/429): an outage, like a full disk for the file
- * store, not a refusal of this write. Only errors marked retryable count. A backend adds its own.
+ * The one list of what says a store cannot take writes for now — an outage or a refusal of the
+ * store as a whole, not a conflict, not corruption, not a refusal of this write — after the
+ * adapter's own retries:
+ * - the file store's errno codes (full, read-only, permissions), found anywhere in the cause chain;
+ * - AWS Secrets Manager throttling, 5xx or unreachable, and IAM refusing the write;
+ * - Vault unreachable or answering 5xx/429, or a write not yet published: these only when the
+ *   adapter marked the error retryable (a Vault error that is not is a refusal of this write).
+ * A new backend adds its codes here.
  */
-export const STORE_OUTAGE_CODES: ReadonlySet<string> = new Set(['VAULT_UNREACHABLE', 'VAULT_ERROR', 'VAULT_NOT_PUBLISHED']);
+export const STORE_UNWRITABLE_CODES: ReadonlyMap<string, 'always' | 'when-retryable'> = new Map([
+  ['ENOSPC', 'always'],
+  ['EROFS', 'always'],
+  ['EACCES', 'always'],
+  ['EPERM', 'always'],
+  ['EDQUOT', 'always'],
+  ['SECRET_STORE_UNAVAILABLE', 'always'],
+  ['SECRET_STORE_ACCESS', 'always'],
+  ['VAULT_UNREACHABLE', 'when-retryable'],
+  ['VAULT_ERROR', 'when-retryable'],
+  ['VAULT_NOT_PUBLISHED', 'when-retryable'],
+]);
 
-/** The code when `err` is a retryable store outage (see STORE_OUTAGE_CODES); null otherwise. */
-export function storeOutageCode(err: unknown): string | null {
-  if (!err || typeof err !== 'object') return null;
-  const { code, retryable } = err as { code?: unknown; retryable?: unknown };
-  return typeof code === 'string' && retryable === true && STORE_OUTAGE_CODES.has(code) ? code : null;
+/** The code when `err` (or a cause, four deep) says the store cannot be written now (STORE_UNWRITABLE_CODES); null otherwise. */
+export function storeUnwritableCode(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, retryable } = e as { code?: unknown; retryable?: unknown };
+    if (typeof code !== 'string') continue;
+    const rule = STORE_UNWRITABLE_CODES.get(code);
+    if (rule === 'always' || (rule === 'when-retryable' && retryable === true)) return code;
+  }
+  return null;
 }

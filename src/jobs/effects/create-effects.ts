@@ -8,7 +8,8 @@ import { toJobOutcome } from '../core/job-outcome.js';
 import { createTarget } from '../core/rotation-machine.js';
 import { nameHolderNotice, storeUnwritableNotice } from '../core/rotation-notices.js';
 import type { RotationEffect, RotationEvent, RotationRecord } from '../core/rotation-types.js';
-import { StoreUnwritableError, unwritableCode, updateSecret } from './secret-writes.js';
+import { storeUnwritableCode } from '../../secrets/errors.js';
+import { StoreUnwritableError, updateSecret } from './secret-writes.js';
 
 /**
  * The create side of a rotation: the attempt marker before each create, the create itself (after
@@ -43,7 +44,7 @@ async function recordCreated(deps: EffectDeps, r: RotationRecord, created: { cre
   try {
     await write();
   } catch (err) {
-    const errno = unwritableCode(err);
+    const errno = storeUnwritableCode(err);
     if (!errno) throw err;
     await holdUntilWritten(deps, r, created.credentialId, errno, write);
   }
@@ -74,7 +75,7 @@ async function holdUntilWritten(deps: EffectDeps, r: RotationRecord, credentialI
       deps.logger.warn({ rotationId: r.rotationId, secretName: r.secretName, credentialId, heldMs: deps.clock.now() - started }, 'the secret store took the held token');
       return;
     } catch (err) {
-      if (!unwritableCode(err)) throw err;
+      if (!storeUnwritableCode(err)) throw err;
       last = err;
     }
   }
@@ -88,7 +89,7 @@ export async function beginCreate(deps: EffectDeps, r: RotationRecord, attempt: 
   try {
     await updateSecret(deps.store, r.secretName, (record) => updatePending(record!, r.pendingVersionId!, { metadata: { createAttempt: { attempt, name: createTarget(r, attempt).name, firstAt } } }), { sleep: deps.sleep });
   } catch (err) {
-    const errno = unwritableCode(err);
+    const errno = storeUnwritableCode(err);
     if (!errno) throw err;
     throw new StoreUnwritableError(`the secret store cannot be written (${errno}): the rotation stops before calling Dfns, so no credential is created whose token could not be stored; it resumes on the next attempt`, errno, err);
   }

@@ -1,6 +1,6 @@
 import type { Sleep } from '../../clock.js';
 import { RotatorError } from '../../errors.js';
-import { storeOutageCode } from '../../secrets/errors.js';
+import { storeUnwritableCode } from '../../secrets/errors.js';
 import type { SecretRecord, SecretStore, SecretVersion } from '../../secrets/types.js';
 import { retriesInPlace } from '../core/job-outcome.js';
 
@@ -24,31 +24,10 @@ export async function updateSecret(
       const revision = await store.put(name, versions, record?.revision ?? null);
       return { name, revision, versions };
     } catch (err) {
-      if (!retriesInPlace(err, unwritableCode(err)) || attempt >= attempts) throw err;
+      if (!retriesInPlace(err, storeUnwritableCode(err)) || attempt >= attempts) throw err;
       await options.sleep(50 * 2 ** attempt);
     }
   }
-}
-
-/**
- * Errors that mean the store cannot take writes for now (full, read-only, permissions): not a
- * conflict, not corruption. The file store's errno codes, and a remote store's outage or refusal
- * after its own retries (AWS Secrets Manager throttling, 5xx or unreachable; IAM refusing the write).
- */
-const UNWRITABLE_CODES = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT', 'SECRET_STORE_UNAVAILABLE', 'SECRET_STORE_ACCESS']);
-
-/**
- * The errno code when `err` (or its cause) says the store cannot be written, or the adapter's
- * code when the store's backend is out for now (Vault unreachable or failing); null otherwise.
- */
-export function unwritableCode(err: unknown): string | null {
-  const outage = storeOutageCode(err);
-  if (outage) return outage;
-  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && UNWRITABLE_CODES.has(code)) return code;
-  }
-  return null;
 }
 
 /** The store refused a write (ENOSPC, EROFS, EACCES…). Nothing was written; retry once it is writable again. */
