@@ -48,6 +48,26 @@ function keyCredential(state: SimState, ownerUserId: string, ownerTokenId: strin
   return cred;
 }
 
+/** A token record of either kind; a service account's own assignments sit on its user, a PAT's on the token. */
+function tokenRecord(state: SimState, kind: TokenRecord['kind'], tokenId: string, linkedUserId: string, credId: string, spec: TokenSpec, assignments: Assignment[]): TokenRecord {
+  const token: TokenRecord = {
+    tokenId,
+    kind,
+    name: spec.name,
+    linkedUserId,
+    linkedAppId: newId('ap'),
+    orgId: state.orgId,
+    isActive: spec.isActive,
+    archived: false,
+    dateCreated: spec.dateCreated,
+    exp: spec.exp,
+    credId,
+    assignments,
+  };
+  if (spec.externalId !== undefined) token.externalId = spec.externalId;
+  return token;
+}
+
 export function addServiceAccount(
   state: SimState,
   spec: TokenSpec & { userId?: string; assignments: Assignment[] },
@@ -69,24 +89,8 @@ export function addServiceAccount(
     assignments: spec.assignments,
     tokenId,
   };
-  const token: TokenRecord = {
-    tokenId,
-    kind: 'ServiceAccount',
-    name: spec.name,
-    linkedUserId: userId,
-    linkedAppId: newId('ap'),
-    orgId: state.orgId,
-    isActive: spec.isActive,
-    archived: false,
-    dateCreated: spec.dateCreated,
-    exp: spec.exp,
-    credId: cred.credId,
-    assignments: [],
-  };
-  if (spec.externalId !== undefined) {
-    user.externalId = spec.externalId;
-    token.externalId = spec.externalId;
-  }
+  const token = tokenRecord(state, 'ServiceAccount', tokenId, userId, cred.credId, spec, []);
+  if (spec.externalId !== undefined) user.externalId = spec.externalId;
   state.addUser(user);
   state.addToken(token);
   return { user, token };
@@ -100,21 +104,7 @@ export function addPat(
 ): TokenRecord {
   const tokenId = newId('to');
   const cred = keyCredential(state, owner.userId, tokenId, material, spec.name, spec.dateCreated);
-  const token: TokenRecord = {
-    tokenId,
-    kind: 'Pat',
-    name: spec.name,
-    linkedUserId: owner.userId,
-    linkedAppId: newId('ap'),
-    orgId: state.orgId,
-    isActive: spec.isActive,
-    archived: false,
-    dateCreated: spec.dateCreated,
-    exp: spec.exp,
-    credId: cred.credId,
-    assignments: spec.assignments,
-  };
-  if (spec.externalId !== undefined) token.externalId = spec.externalId;
+  const token = tokenRecord(state, 'Pat', tokenId, owner.userId, cred.credId, spec, spec.assignments);
   state.addToken(token);
   return token;
 }

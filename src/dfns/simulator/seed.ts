@@ -16,6 +16,17 @@ const ageDays = z.number().min(0, 'must be >= 0').max(100_000, 'must be <= 10000
 const name = z.string().min(1, 'must not be empty');
 const count = z.number().int('must be an integer').min(0, 'must be >= 0').max(1_000_000, 'must be <= 1000000');
 
+/** What a seeded service account and a seeded PAT share: their token's key, permission, age and life. */
+const seededToken = {
+  publicKeyPem: z.string().optional(),
+  credId: name.optional(),
+  permission: name.optional(),
+  ageDays: ageDays.optional(),
+  daysValid: daysValid.optional(),
+  isActive: z.boolean().optional(),
+  noExpiry: z.boolean().optional(),
+};
+
 const seedSchema = z.strictObject({
   /** Knobs the simulator starts with (the documented answer shapes, for a CLI run): see docs/simulator.md. */
   knobs: knobsPatchSchema.optional(),
@@ -34,24 +45,12 @@ const seedSchema = z.strictObject({
   serviceAccounts: z.array(z.strictObject({
     name,
     id: z.string().regex(/^us-/, 'must start with "us-"').optional(),
-    publicKeyPem: z.string().optional(),
-    credId: name.optional(),
-    permission: name.optional(),
-    ageDays: ageDays.optional(),
-    daysValid: daysValid.optional(),
-    isActive: z.boolean().optional(),
-    noExpiry: z.boolean().optional(),
+    ...seededToken,
   })).optional(),
   pats: z.array(z.strictObject({
     name,
     owner: name,
-    publicKeyPem: z.string().optional(),
-    credId: name.optional(),
-    permission: name.optional(),
-    ageDays: ageDays.optional(),
-    daysValid: daysValid.optional(),
-    isActive: z.boolean().optional(),
-    noExpiry: z.boolean().optional(),
+    ...seededToken,
   })).optional(),
   generate: z.strictObject({
     serviceAccounts: count.optional(),

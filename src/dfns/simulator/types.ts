@@ -99,6 +99,21 @@ export interface SimKnobs {
   actionLogMaxRows: number;
 }
 
+/** What a seeded service account and a seeded PAT share: their token's key, permission, age and life. */
+export interface SeededToken {
+  /** PEM of the token's signing key. Omitted: the simulator makes a key and forgets the private half. */
+  publicKeyPem?: string;
+  credId?: string;
+  permission?: string;
+  /** Age of the credential and its token, days (may be fractional). Default 0. */
+  ageDays?: number;
+  /** Lifetime of the token, days. Default `defaultDaysValid`. */
+  daysValid?: number;
+  isActive?: boolean;
+  /** Issue the token with no `exp` claim (a legacy token). */
+  noExpiry?: boolean;
+}
+
 /** Seed file: see README "Simulator seed file". Public keys are PEM; private keys never appear. */
 export interface SeedFile {
   /** Knobs to start with; `startSimulator({ knobs })` and CLI flags override them. */
@@ -113,33 +128,12 @@ export interface SeedFile {
     permissions?: string[];
     credentials: { credId: string; publicKeyPem: string; name?: string }[];
   }[];
-  serviceAccounts?: {
-    name: string;
-    id?: string;
-    /** PEM of the SA's signing key. Omitted: the simulator makes a key and forgets the private half. */
-    publicKeyPem?: string;
-    credId?: string;
-    permission?: string;
-    /** Age of the SA and its token, days (may be fractional). Default 0. */
-    ageDays?: number;
-    /** Lifetime of the token, days. Default `defaultDaysValid`. */
-    daysValid?: number;
-    isActive?: boolean;
-    /** Issue the token with no `exp` claim (a legacy token). */
-    noExpiry?: boolean;
-  }[];
-  pats?: {
+  serviceAccounts?: (SeededToken & { name: string; id?: string })[];
+  pats?: (SeededToken & {
     name: string;
     /** Owner, by username. */
     owner: string;
-    publicKeyPem?: string;
-    credId?: string;
-    permission?: string;
-    ageDays?: number;
-    daysValid?: number;
-    isActive?: boolean;
-    noExpiry?: boolean;
-  }[];
+  })[];
   /** Generate this many extra SAs / PATs (for benchmarks), ages spread uniformly over [0, maxAgeDays]. */
   generate?: { serviceAccounts?: number; pats?: number; patOwner?: string; maxAgeDays?: number; daysValid?: number };
 }
