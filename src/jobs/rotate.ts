@@ -16,6 +16,7 @@ import { describeIssues, rotateJobSchema } from './queues/job-data.js';
 import type { NotifyEnqueuer } from './notify-job.js';
 import { runEffect } from './effects/rotation-effects.js';
 import { applyEvent, isInFlight, isTerminal, nextEffect } from './core/rotation-machine.js';
+import { runSteps, saveStep, type StepNote } from './effects/step-runner.js';
 import { rotationFailedNotice, rotationParkedNotice } from './core/rotation-notices.js';
 import { adoptOrphanedPending } from './pending-adoption.js';
 import { planRotation, resolveSecretName, type PlanDeps } from './effects/rotation-plan.js';
@@ -105,24 +106,17 @@ export function createRotateProcessor(deps: RotateDeps) {
       ...(deps.hooks?.afterCreateAnswered ? { afterCreateAnswered: deps.hooks.afterCreateAnswered } : {}),
     };
     let resumed = true;
-    try {
-      for (;;) {
-        const effect = nextEffect(record, { resumed });
+    const ran = await runSteps(deps, record, {
+      next: (r) => {
+        const effect = nextEffect(r, { resumed });
         resumed = false;
-        if (effect.type === 'finished' || effect.type === 'wait') break;
-        const started = deps.clock.now();
-        const event = await runEffect(effectDeps, record, effect);
-        if (!event) break;
-        record = applyEvent(record, event, deps.clock.now());
-        deps.metrics.rotationStep(effect.type, (deps.clock.now() - started) / 1000);
-        const detail = event.type === 'permanent-failure' ? event.error.message : 'note' in event ? event.note : undefined;
-        record = await save(deps, record, event.type, event.type === 'permanent-failure' ? 'failed' : 'ok', detail);
-        await job.updateProgress({ step: record.step }).catch(() => undefined);
-      }
-    } catch (err) {
-      await onThrown(deps, job, record, err);
-      throw err;
-    }
+        return effect;
+      },
+      run: (r, effect) => runEffect(effectDeps, r, effect),
+      onError: (r, err) => onThrown(deps, job, r, err),
+      job,
+    });
+    record = ran.record;
     return finish(deps, record);
   };
 }
@@ -190,14 +184,8 @@ async function joinOrStart(
   throw new Error(`could not claim the rotation of "${secretName}": it keeps changing hands`);
 }
 
-async function save(deps: RotateDeps, record: RotationRecord, action: string, outcome: 'ok' | 'failed' | 'info' | 'waiting', detail?: string): Promise<RotationRecord> {
-  const saved = await deps.rotations.save(record);
-  await deps.audit.record({
-    at: deps.clock.now(), actor: deps.actor, action, outcome, rotationId: saved.rotationId, secretName: saved.secretName,
-    credential: `${saved.kind === 'service-account' ? 'sa' : 'pat'}:${saved.old.credentialId}`, step: saved.step, ...(detail ? { detail } : {}),
-  });
-  await deps.hooks?.afterStep?.(saved);
-  return saved;
+function save(deps: RotateDeps, record: RotationRecord, action: string, outcome: StepNote['outcome'], detail?: string): Promise<RotationRecord> {
+  return saveStep(deps, record, { action, outcome, ...(detail ? { detail } : {}) });
 }
 
 async function finish(deps: RotateDeps, record: RotationRecord): Promise<RotateResult> {

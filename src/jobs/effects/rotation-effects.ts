@@ -11,12 +11,14 @@ import { RotationPlanError } from './rotation-plan.js';
 import type { RotationEffect, RotationEvent, RotationRecord } from '../core/rotation-types.js';
 import { updateSecret } from './secret-writes.js';
 import { rotationCredential } from '../core/rotation-notices.js';
+import { runRetireEffect } from './retire-effects.js';
 
 /**
  * Runs one rotation effect through the ports and says what happened, as an event for the
  * machine. Permanent Dfns refusals become events (the machine decides: fail or roll back);
  * transient failures are thrown, so BullMQ retries the job and the next run resumes from the
- * last saved step. The create side lives in create-effects.ts.
+ * last saved step. The create side lives in create-effects.ts, the retirement's (deactivate and
+ * archive the old credential) in retire-effects.ts.
  */
 
 async function stage(deps: EffectDeps, r: RotationRecord): Promise<RotationEvent> {
@@ -173,6 +175,7 @@ export async function runEffect(deps: EffectDeps, r: RotationRecord, effect: Rot
       return rollback(deps, r);
     case 'deactivate-old':
     case 'archive-old':
+      return runRetireEffect(deps, r, effect);
     case 'wait':
     case 'held':
     case 'finished':
