@@ -66,6 +66,22 @@ export function createRetireProcessor(deps: RetireDeps) {
       }
     }
 
+    // After `deactivated` is saved, the deactivate job announces it and queues the archive job.
+    // Both are idempotent (a notify dedupe key, a job id), so a deactivate job resumed after a
+    // crash between the save and these sends them now, and the archive job takes it from there.
+    const handOver = async (r: RotationRecord): Promise<void> => {
+      await deps.notify.enqueue({ type: 'credential-retired', rotationId: r.rotationId, credential: rotationCredential(r), outcome: 'deactivated' }, `retired:${r.rotationId}:deactivated`);
+      await deps.retireQueue.add('retire', { rotationId: r.rotationId, phase: 'archive' }, {
+        jobId: jobIds.retire(r.rotationId, 'archive'),
+        delay: Math.max(0, (r.deactivatedAt ?? deps.clock.now()) + archiveAfterMs - deps.clock.now()),
+        ...RETIRE_JOB_OPTIONS,
+      });
+    };
+    if (parsed.data.phase === 'deactivate' && record.step === 'deactivated') {
+      await handOver(record);
+      return { rotationId: record.rotationId, step: record.step };
+    }
+
     const ran = await runSteps(deps, record, {
       next: (r) => {
         const effect = nextRetireEffect(r, deps.clock.now(), archiveAfterMs);
@@ -76,12 +92,7 @@ export function createRetireProcessor(deps: RetireDeps) {
       reapplyOnConflict: true,
       afterSave: async (r, event) => {
         if (event.type !== 'deactivated') return false;
-        await deps.notify.enqueue({ type: 'credential-retired', rotationId: r.rotationId, credential: rotationCredential(r), outcome: 'deactivated' }, `retired:${r.rotationId}:deactivated`);
-        await deps.retireQueue.add('retire', { rotationId: r.rotationId, phase: 'archive' }, {
-          jobId: jobIds.retire(r.rotationId, 'archive'),
-          delay: archiveAfterMs,
-          ...RETIRE_JOB_OPTIONS,
-        });
+        await handOver(r);
         return parsed.data.phase === 'deactivate'; // the archive job takes it from here
       },
     });

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DfnsPort } from '../../src/dfns/port.js';
-import { ulid } from '../../src/jobs/queues/ids.js';
+import { jobIds, ulid } from '../../src/jobs/queues/ids.js';
 import { enqueueRotation } from '../../src/jobs/queues/rotate-queue.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { versionWithStage } from '../../src/secrets/stages.js';
@@ -153,6 +153,8 @@ describe('a worker killed at every step of a rotation (aws-secrets-manager store
       const story = (await rt.audit.read({ limit: 100, rotationId: rotationIds[i]! })).reverse().map((e) => e.action);
       expect(story.indexOf('deactivated old credential')).toBeGreaterThan(story.indexOf('promoted'));
       expect(story.filter((a) => a === 'promoted')).toHaveLength(1);
+      // The retirement was announced, also when the worker died right after deactivating.
+      expect((await rt.queues.notify.getJob(jobIds.notify(`retired:${rotationIds[i]}:deactivated`)))?.data).toMatchObject({ type: 'credential-retired', outcome: 'deactivated' });
     }
   });
 

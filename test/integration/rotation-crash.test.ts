@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DfnsPort } from '../../src/dfns/port.js';
-import { ulid } from '../../src/jobs/queues/ids.js';
+import { jobIds, ulid } from '../../src/jobs/queues/ids.js';
 import { enqueueRotation } from '../../src/jobs/queues/rotate-queue.js';
 import type { Runtime } from '../../src/jobs/runtime.js';
 import { versionWithStage } from '../../src/secrets/stages.js';
@@ -141,6 +141,8 @@ describe.each(STORE_KINDS.filter((k) => k !== 'aws-secrets-manager'))('a worker 
       expect(story.indexOf('promoted')).toBeGreaterThan(-1);
       expect(story.indexOf('deactivated old credential')).toBeGreaterThan(story.indexOf('promoted'));
       expect(story.filter((a) => a === 'promoted')).toHaveLength(1);
+      // The retirement was announced, also when the worker died right after deactivating.
+      expect((await rt.queues.notify.getJob(jobIds.notify(`retired:${rotationIds[i]}:deactivated`)))?.data).toMatchObject({ type: 'credential-retired', outcome: 'deactivated' });
     }
   });
 
