@@ -1,13 +1,11 @@
 import { statSync } from 'node:fs';
 import type { Clock } from '../clock.js';
-import { RotatorError } from '../errors.js';
 import { resolvePolicy, type Config } from '../config/index.js';
 import { RateLimiter } from '../dfns/index.js';
 import type { DfnsPort } from '../dfns/port.js';
 import type { Logger } from '../logger.js';
-import { noMetrics } from '../metrics.js';
 import { createIdentities, type Identities } from '../jobs/identities/identities.js';
-import type { ScanDeps } from '../jobs/scan.js';
+import type { InventoryDeps } from '../jobs/scan-read.js';
 import { openConfiguredStore, type SecretStore } from '../secrets/index.js';
 
 /**
@@ -15,13 +13,6 @@ import { openConfiguredStore, type SecretStore } from '../secrets/index.js';
  * store and the Dfns identities. `createRuntime` would open a Redis connection; these commands
  * must work while Redis is down (a plan is most wanted when the daemon is in trouble).
  */
-
-/** A Redis-backed scan member was called during a dry run: a bug, never a user error. */
-export class OfflineScanError extends RotatorError {
-  constructor(member: string) {
-    super('OFFLINE_SCAN', `internal error: the offline (dry-run) scan called ${member}, which needs Redis; a dry run must never queue or record anything`);
-  }
-}
 
 export function openStore(config: Config, logger: Logger, clock: Clock, options: { createDir: boolean }): SecretStore {
   return openConfiguredStore(config.store, { logger, clock }, options);
@@ -95,39 +86,14 @@ function withProgress(identities: Identities, progress: (line: string) => void):
   };
 }
 
-function offline(member: string): () => Promise<never> {
-  return async () => {
-    throw new OfflineScanError(member);
-  };
-}
-
-/**
- * Scan deps for `runScan(deps, { dryRun: true })`: every Redis-backed member throws, because a
- * dry run only lists, joins and classifies.
- */
-export function dryRunScanDeps(input: {
-  config: Config;
-  identities: Identities;
-  store: Pick<SecretStore, 'list' | 'get'>;
-  clock: Clock;
-  logger: Logger;
-  onInventory: NonNullable<ScanDeps['onInventory']>;
-}): ScanDeps {
+/** What `plan` reads and classifies a scan with (`readInventory`): no Redis, nothing that queues or records. */
+export function offlineInventoryDeps(input: { config: Config; identities: Identities; store: InventoryDeps['store']; clock: Clock; logger: Logger }): InventoryDeps {
   const { config } = input;
   return {
     identities: input.identities,
     store: input.store,
     policyFor: (subject) => resolvePolicy(config, subject),
-    requestRotation: offline('requestRotation'),
-    rotations: { active: offline('rotations.active'), get: offline('rotations.get') },
-    inFailureCooldown: offline('inFailureCooldown'),
-    notify: { enqueue: offline('notify.enqueue'), enqueueAll: offline('notify.enqueueAll') },
-    markers: { claim: offline('markers.claim'), release: offline('markers.release'), claimAll: offline('markers.claimAll'), releaseAll: offline('markers.releaseAll') },
-    results: { observe: offline('results.observe'), save: offline('results.save'), summary: offline('results.summary'), page: offline('results.page'), load: offline('results.load'), observation: offline('results.observation'), lastSuccessAt: offline('results.lastSuccessAt') },
-    metrics: noMetrics,
     clock: input.clock,
     logger: input.logger,
-    digest: 'off',
-    onInventory: input.onInventory,
   };
 }

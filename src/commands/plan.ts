@@ -1,9 +1,7 @@
 import { systemClock } from '../clock.js';
-import { ScanBlindError, runScan } from '../jobs/scan.js';
-import { planRotations } from '../jobs/core/scan-plan.js';
-import type { InventoryItem } from '../model.js';
+import { ScanBlindError, dryRunScan } from '../jobs/scan-read.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
-import { buildIdentities, dryRunScanDeps, openStoreReadOnly } from './offline.js';
+import { buildIdentities, offlineInventoryDeps, openStoreReadOnly } from './offline.js';
 import { damagedRow, FAIL_ON_VALUES, PLAN_HEADERS, failOnReason, parseFailOn, planRow, summaryLines, type FailOn } from './plan-view.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
@@ -16,7 +14,8 @@ const USAGE = `npx dfns-rotator plan [--config FILE] [--json] [--fail-on STATES]
 
 /**
  * A dry-run scan: lists every credential, joins it with the store and prints how each is
- * classified, most urgent first. Needs Dfns and the store, not Redis: nothing is queued.
+ * classified, most urgent first. Only the scan's reading half (`dryRunScan`): it needs Dfns and
+ * the store, not Redis, and nothing is queued.
  */
 export const planCommand: Command = {
   name: 'plan',
@@ -44,19 +43,20 @@ export const planCommand: Command = {
     const progress = ctx.interactive ? ctx.err : () => {};
     const { store, note } = openStoreReadOnly(config, logger, clock);
     if (note) ctx.err(`note: ${note}`);
-    let items: readonly InventoryItem[] = [];
     try {
       const identities = buildIdentities({ config, store, clock, logger, progress });
-      const deps = dryRunScanDeps({ config, identities, store, clock, logger, onInventory: (i) => (items = i) });
-      let summary;
+      const deps = offlineInventoryDeps({ config, identities, store, clock, logger });
+      let scan;
       try {
-        summary = await runScan(deps, { trigger: 'manual', requestedBy: 'plan', dryRun: true });
+        scan = await dryRunScan(deps, { trigger: 'manual', requestedBy: 'plan', dryRun: true });
       } catch (err) {
         if (!(err instanceof ScanBlindError)) throw err;
         ctx.err(`plan failed: ${err.message}`);
         return 1;
       }
-      const planned = new Map(planRotations(items).map((p) => [p.item.key, p]));
+      const { summary } = scan;
+      const { items, rotations } = scan.read.inventory;
+      const planned = new Map(rotations.map((p) => [p.item.key, p]));
       if (flags.json) {
         ctx.out(JSON.stringify({ summary: { ...summary, dryRun: true, rotationsPlanned: planned.size }, items }));
       } else {

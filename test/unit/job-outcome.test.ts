@@ -4,9 +4,8 @@ import { RotatorError } from '../../src/errors.js';
 import { retriesInPlace, toJobOutcome, type JobOutcome } from '../../src/jobs/core/job-outcome.js';
 import { RotationTransitionError } from '../../src/jobs/core/rotation-machine.js';
 import { RotationPlanError } from '../../src/jobs/effects/rotation-plan.js';
-import { ScanBlindError } from '../../src/jobs/scan.js';
+import { ScanBlindError } from '../../src/jobs/scan-read.js';
 import { SecretConflictError, SecretCorruptError, SecretLockError } from '../../src/secrets/errors.js';
-import { OfflineScanError } from '../../src/commands/offline.js';
 
 const d = { operation: 'createServiceAccount' };
 
@@ -65,7 +64,6 @@ describe('every error class of the daemon is a RotatorError with a code', () => 
   it.each([
     ['RotationTransitionError', new RotationTransitionError({ rotationId: 'r', step: 'planned' } as never, { type: 'verified' }), 'ROTATION_TRANSITION'],
     ['ScanBlindError', new ScanBlindError([{ identity: 'operator', message: 'down' }]), 'SCAN_BLIND'],
-    ['OfflineScanError', new OfflineScanError('requestRotation'), 'OFFLINE_SCAN'],
   ])('%s', (name, err, code) => {
     expect(err).toBeInstanceOf(RotatorError);
     expect(err.name).toBe(name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InventoryItem } from '../../src/model.js';
-import { countStates, planRotations, planWarnings, summarize } from '../../src/jobs/core/scan-plan.js';
+import { countStates, heldBack, planRotations, planWarnings, summarize, withoutQueued } from '../../src/jobs/core/scan-plan.js';
 
 const DAY = 86_400_000;
 const now = Date.parse('2026-05-01T00:00:00Z');
@@ -97,13 +97,40 @@ describe('planWarnings: de-duplication', () => {
   });
 
   it('skips the versions of a rotation under way and the credentials this scan just queued for rotation', () => {
-    const warnings = planWarnings([
+    const warnings = withoutQueued(planWarnings([
       managed({ id: 'new', state: 'expired', role: 'pending' }),
       managed({ id: 'old', state: 'expired', role: 'previous' }),
       managed({ id: 'queued', state: 'expired' }),
       managed({ id: 'left', state: 'expired' }),
-    ], rotateBefore, new Set(['sa:queued']));
+    ], rotateBefore), new Set(['sa:queued']));
     expect(warnings.map((w) => w.markerKey)).toEqual(['expired:sa:left']);
+  });
+
+  it('warns once per credential and threshold however many scans see it, and keeps a warning whose rotation was not queued now', () => {
+    const scans = [29, 27, 25, 13, 12, 6].map((daysLeft) => {
+      const threshold = daysLeft <= 7 ? 7 : daysLeft <= 14 ? 14 : 30;
+      return planWarnings([item({ id: 'a', state: threshold === 30 ? 'warn' : 'rotate', threshold, daysLeft })], rotateBefore);
+    });
+    // What the send-once markers see over six scans: three distinct keys, one per threshold crossed.
+    expect([...new Set(scans.flat().map((w) => w.markerKey))]).toEqual(['warn:sa:a:30', 'warn:sa:a:14', 'warn:sa:a:7']);
+    // Two credentials at one threshold are two warnings; a queued rotation of another credential removes neither.
+    const two = planWarnings([item({ id: 'a', state: 'warn', threshold: 30 }), item({ id: 'b', state: 'warn', threshold: 30 })], rotateBefore);
+    expect(withoutQueued(two, new Set(['sa:c'])).map((w) => w.markerKey)).toEqual(['warn:sa:a:30', 'warn:sa:b:30']);
+    expect(withoutQueued(two, new Set())).toEqual(two);
+  });
+});
+
+describe('heldBack: a due rotation the scan leaves alone', () => {
+  it('holds back a secret whose rotation is parked for a person, or in its failure cool-down', () => {
+    expect(heldBack({ inFlight: { step: 'parked' }, inFailureCooldown: false })).toBe('parked');
+    expect(heldBack({ inFlight: null, inFailureCooldown: true })).toBe('cool-down');
+    expect(heldBack({ inFlight: { step: 'parked' }, inFailureCooldown: true })).toBe('parked');
+  });
+
+  it('requests one with no rotation in flight, or one still running (the queue dedupes it)', () => {
+    expect(heldBack({ inFlight: null, inFailureCooldown: false })).toBeNull();
+    for (const step of ['planned', 'staged', 'created', 'promoted'] as const) expect(heldBack({ inFlight: { step }, inFailureCooldown: false })).toBeNull();
+    expect(heldBack({ inFlight: { step: 'created' }, inFailureCooldown: true })).toBe('cool-down');
   });
 });
 

@@ -1,6 +1,7 @@
 import type { CredentialState, InventoryItem } from '../../model.js';
 import type { CredentialSummary, Notification } from '../../notify/types.js';
 import { cliCommand } from '../../cli-name.js';
+import type { RotationRecord } from './rotation-types.js';
 
 /**
  * Pure decisions of a scan: which managed credentials to rotate, and which warnings are due.
@@ -50,15 +51,10 @@ export function planRotations(items: readonly InventoryItem[]): PlannedRotation[
  * Warnings due now. Credentials the worker rotates itself are announced only once their rotation
  * is overdue (a threshold below the rotate-before window): before that, a warning is noise.
  */
-export function planWarnings(
-  items: readonly InventoryItem[],
-  rotateBeforeDays: (item: InventoryItem) => number,
-  /** Credentials whose rotation this scan just queued: its own success or failure message will say what happened. */
-  rotating: ReadonlySet<string> = new Set(),
-): PlannedWarning[] {
+export function planWarnings(items: readonly InventoryItem[], rotateBeforeDays: (item: InventoryItem) => number): PlannedWarning[] {
   const out: PlannedWarning[] = [];
   for (const item of items) {
-    if (item.role === 'previous' || item.role === 'pending' || rotating.has(item.key)) continue;
+    if (item.role === 'previous' || item.role === 'pending') continue;
     const auto = rotates(item);
     let markerKey: string | null = null;
     let thresholdDays: number | null = null;
@@ -89,6 +85,26 @@ export function planWarnings(
     });
   }
   return out;
+}
+
+/**
+ * The warnings left once this scan has queued its rotations: a credential whose rotation was
+ * queued just now gets its rotation's own success or failure message instead. (One queued
+ * earlier and still not done is another matter: its warning is how a person learns it is stuck.)
+ */
+export function withoutQueued(warnings: readonly PlannedWarning[], rotating: ReadonlySet<string>): PlannedWarning[] {
+  return warnings.filter((w) => !rotating.has(w.notification.credential.key));
+}
+
+/**
+ * Why the scan leaves a due rotation alone this time, or null to request it: a parked rotation
+ * waits for a person, and a recently failed one is not retried every scan (the failure
+ * cool-down). A rotation still running otherwise is requested anyway: the queue's dedupe adds
+ * nothing for it.
+ */
+export function heldBack(facts: { inFlight: Pick<RotationRecord, 'step'> | null; inFailureCooldown: boolean }): 'parked' | 'cool-down' | null {
+  if (facts.inFlight?.step === 'parked') return 'parked';
+  return facts.inFailureCooldown ? 'cool-down' : null;
 }
 
 export function countStates(items: readonly InventoryItem[]): Record<CredentialState, number> {
