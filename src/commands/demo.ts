@@ -14,10 +14,11 @@ import { adoptCredential } from '../jobs/identities/adopt.js';
 import { createLogger } from '../logger.js';
 import { formatDuration } from '../notify/format-time.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis/private-redis.js';
-import { createSecretStore, describeStore, storeSettingsFromConfig } from '../secrets/index.js';
+import { describeStore } from '../secrets/index.js';
 import { DEMO_STORE_KINDS, DEMO_STORES, type DemoStore, type DemoStoreKind } from '../demo/demo-stores.js';
 import { parseFlags, usageError } from './args.js';
-import { buildIdentities } from './offline.js';
+import { buildIdentities } from '../parts/dfns.js';
+import { openStore } from '../parts/store.js';
 import type { Command } from './types.js';
 import { untilAborted } from './types.js';
 
@@ -111,9 +112,9 @@ export const demoCommand: Command = {
       const config = loadConfig({ env, readFile: (p) => readFileSync(p, 'utf8'), cwd: dir, needs: { server: true } });
 
       // The held credentials become managed: their tokens and keys go into the encrypted store.
-      const storeDeps = { logger, clock: systemClock, ...demoStore.deps };
-      const store = createSecretStore(storeSettingsFromConfig(config.store, { createDir: true }), storeDeps);
-      const identities = buildIdentities({ config, store, clock: systemClock, logger, progress: () => {} });
+      const storeDeps = demoStore.deps ? { deps: demoStore.deps } : {};
+      const store = openStore(config, logger, systemClock, { createDir: true, ...storeDeps });
+      const identities = buildIdentities({ config, store, clock: systemClock, logger });
       const operator = (await identities.operator())!;
       const sas = await operator.listServiceAccounts();
       const pats = await operator.listPersonalAccessTokens();
@@ -135,7 +136,7 @@ export const demoCommand: Command = {
       }
       say('');
 
-      const daemonStore = demoStore.deps ? createSecretStore(storeSettingsFromConfig(config.store), storeDeps) : undefined;
+      const daemonStore = demoStore.deps ? openStore(config, logger, systemClock, storeDeps) : undefined;
       daemon = await startDaemon({ config, logger, shutdownTimeoutMs: 10_000, ...(daemonStore ? { runtime: { store: daemonStore } } : {}) });
       const url = daemon.server!.url;
       // The port actually bound (--port 0 picks one): the files must point at the running demo.

@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../jobs/state/audit.js';
 import { ULID_PATTERN } from '../jobs/queues/ids.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
-import { openRedisParts } from './redis-parts.js';
+import { connectRedisParts } from '../parts/redis.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
 
@@ -58,7 +58,7 @@ export const historyCommand: Command = {
     }
     if (problems.length > 0) throw usageError('history', USAGE, problems);
     const config = loadCommandConfig(ctx, flags.config);
-    const parts = await openRedisParts(config, { err: ctx.err, logger: ctx.logger.child({ command: 'history' }) });
+    const parts = await connectRedisParts(config, { err: ctx.err, logger: ctx.logger.child({ command: 'history' }) });
     if (!parts) return 1;
     try {
       const newestFirst = await parts.audit.read({ limit, ...(flags.rotation ? { rotationId: flags.rotation } : {}), ...(flags.secret ? { secretName: flags.secret } : {}) });

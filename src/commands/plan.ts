@@ -1,7 +1,9 @@
 import { systemClock } from '../clock.js';
 import { ScanBlindError, dryRunScan } from '../jobs/scan-read.js';
 import { loadCommandConfig, parseFlags, usageError } from './args.js';
-import { buildIdentities, offlineInventoryDeps, openStoreReadOnly } from './offline.js';
+import { buildIdentities } from '../parts/dfns.js';
+import { openStoreReadOnly } from '../parts/store.js';
+import { offlineInventoryDeps } from './offline.js';
 import { damagedRow, FAIL_ON_VALUES, PLAN_HEADERS, failOnReason, parseFailOn, planRow, summaryLines, type FailOn } from './plan-view.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';

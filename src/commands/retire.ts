@@ -2,7 +2,7 @@ import { systemClock } from '../clock.js';
 import { ULID_PATTERN } from '../jobs/queues/ids.js';
 import { overrideRetire, RetireOverrideError, type RetireOverride } from '../jobs/retire-override.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
-import { openRedisParts } from './redis-parts.js';
+import { connectRedisParts } from '../parts/redis.js';
 import { cliActor } from './rotate.js';
 import type { Command } from './types.js';
 
@@ -39,7 +39,7 @@ export const retireCommand: Command = {
     if (problems.length > 0) throw usageError('retire', USAGE, problems);
 
     const config = loadCommandConfig(ctx, flags.config);
-    const parts = await openRedisParts(config, { err: ctx.err, logger: ctx.logger.child({ command: 'retire' }) });
+    const parts = await connectRedisParts(config, { err: ctx.err, logger: ctx.logger.child({ command: 'retire' }) });
     if (!parts) return 1;
     try {
       const override: RetireOverride = hours === null ? { kind: 'force' } : { kind: 'extend', hours };

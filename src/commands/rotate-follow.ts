@@ -1,9 +1,8 @@
-import { Job, QueueEvents } from 'bullmq';
-import { Cluster } from 'ioredis';
+import { Job, type QueueEvents } from 'bullmq';
 import type { AuditEntry } from '../jobs/state/audit.js';
 import type { RotateResult } from '../jobs/rotate.js';
 import type { RotationRecord } from '../jobs/core/rotation-types.js';
-import type { RedisParts } from './redis-parts.js';
+import { openQueueEvents, type QueueEventsPart, type RedisParts } from '../parts/redis.js';
 import type { ExitCode } from './types.js';
 import { cliCommand } from '../cli-name.js';
 
@@ -19,27 +18,11 @@ export interface FollowIo {
   signal: AbortSignal;
 }
 
-export interface RotateEvents {
-  events: QueueEvents;
-  close(): Promise<void>;
-}
+export type RotateEvents = QueueEventsPart;
 
-/**
- * Subscribes before the job is added, so no event of it can be missed. QueueEvents blocks its
- * connection on XREAD (BullMQ uses a client it is given as is), so it gets a connection of its own.
- */
-export async function openEvents(parts: RedisParts): Promise<RotateEvents> {
-  const connection = parts.redis instanceof Cluster ? parts.redis.duplicate() : parts.redis.duplicate();
-  connection.on('error', () => undefined); // reported through the main connection
-  const events = new QueueEvents('rotate', { connection, prefix: parts.queues.rotate.opts.prefix });
-  await events.waitUntilReady();
-  return {
-    events,
-    async close() {
-      await events.close().catch(() => undefined);
-      await connection.quit().catch(() => connection.disconnect());
-    },
-  };
+/** Subscribes before the job is added, so no event of it can be missed. */
+export function openEvents(parts: RedisParts): Promise<RotateEvents> {
+  return openQueueEvents(parts, 'rotate');
 }
 
 const time = (at: number) => new Date(at).toISOString().slice(11, 19);

@@ -8,8 +8,8 @@ import { resolveSecretName, RotationPlanError } from '../jobs/effects/rotation-p
 import { rotationInFlight } from '../jobs/state/rotation-store.js';
 import type { RotationRecord } from '../jobs/core/rotation-types.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
-import { openStoreReadOnly } from './offline.js';
-import { openRedisParts, type RedisParts } from './redis-parts.js';
+import { openStoreReadOnly } from '../parts/store.js';
+import { connectRedisParts, type RedisParts } from '../parts/redis.js';
 import { followRotation, openEvents, type RotateEvents } from './rotate-follow.js';
 import type { Command, CommandContext, ExitCode } from './types.js';
 import { cliCommand } from '../cli-name.js';
@@ -80,7 +80,7 @@ export const rotateCommand: Command = {
       await store.close?.();
     }
 
-    const parts = await openRedisParts(config, { err: ctx.err, logger });
+    const parts = await connectRedisParts(config, { err: ctx.err, logger });
     if (!parts) return 1;
     let events: RotateEvents | undefined;
     try {

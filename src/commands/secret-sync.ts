@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../secrets/atomic-write.js';
 import { renderCredential, type ConsumerFormat } from '../secrets/consumer-formats.js';
 import { versionWithStage } from '../secrets/stages.js';
 import { loadCommandConfig, usageError } from './args.js';
-import { openStoreReadOnly } from './offline.js';
+import { openStoreReadOnly } from '../parts/store.js';
 import type { CommandContext, ExitCode } from './types.js';
 
 /**

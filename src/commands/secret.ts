@@ -4,7 +4,7 @@ import { toCredentialJson } from '../secrets/credential-json.js';
 import { versionWithStage } from '../secrets/stages.js';
 import type { ManagedSecret, Stage } from '../secrets/types.js';
 import { loadCommandConfig, parseFlagsAndPositionals, usageError } from './args.js';
-import { openStoreReadOnly } from './offline.js';
+import { openStoreReadOnly } from '../parts/store.js';
 import { renderTable } from './render-table.js';
 import { runSecretSync } from './secret-sync.js';
 import type { Command } from './types.js';

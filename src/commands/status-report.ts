@@ -7,7 +7,7 @@ import { TERMINAL_STEPS } from '../jobs/core/rotation-types.js';
 import type { CredentialState } from '../model.js';
 import { readIdentityHealth, type IdentityHealthEntry } from '../daemon/identity-health.js';
 import { checkEvictionPolicy } from '../redis/connection.js';
-import type { RedisParts } from './redis-parts.js';
+import type { RedisParts } from '../parts/redis.js';
 import { scanIntervalMs } from './scan-interval.js';
 import { cliCommand } from '../cli-name.js';
 import { formatDuration } from '../notify/format-time.js';

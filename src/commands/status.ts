@@ -2,7 +2,7 @@ import { systemClock } from '../clock.js';
 import { QUEUE_NAMES } from '../jobs/queues/job-data.js';
 import { loadCommandConfig, parseFlags } from './args.js';
 import { relativeTime, STATE_ORDER } from './plan-view.js';
-import { openRedisParts } from './redis-parts.js';
+import { connectRedisParts } from '../parts/redis.js';
 import { renderTable } from './render-table.js';
 import { formatDuration } from '../notify/format-time.js';
 import { gatherStatus, type StatusReport } from './status-report.js';
@@ -75,7 +75,7 @@ export const statusCommand: Command = {
     const flags = parseFlags('status', USAGE, ctx.argv, { json: { type: 'boolean' }, config: { type: 'string' } });
     const config = loadCommandConfig(ctx, flags.config);
     const clock = ctx.clock ?? systemClock;
-    const parts = await openRedisParts(config, { err: ctx.err, logger: ctx.logger.child({ command: 'status' }) });
+    const parts = await connectRedisParts(config, { err: ctx.err, logger: ctx.logger.child({ command: 'status' }) });
     if (!parts) return 1;
     try {
       const report = await gatherStatus(parts, config, clock.now());

@@ -5,7 +5,7 @@ import { STORE_KINDS } from '../config/schema.js';
 import { describeStore } from '../secrets/index.js';
 import { copySecrets, type CopyAction } from '../secrets/copy-store.js';
 import { parseFlagsAndPositionals, usageError } from './args.js';
-import { openStore, openStoreReadOnly } from './offline.js';
+import { openStore, openStoreReadOnly } from '../parts/store.js';
 import { renderTable } from './render-table.js';
 import type { Command } from './types.js';
 

@@ -3,7 +3,8 @@ import type { Runtime } from '../jobs/runtime.js';
 import { readStoreTolerantly } from '../jobs/effects/store-read.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from '../config/types.js';
-import { checkEvictionPolicy, checkPersistence, createRedis, describeRedis, redisFix, type PersistenceCheck } from '../redis/connection.js';
+import { checkEvictionPolicy, checkPersistence, describeRedis, redisFix, type PersistenceCheck } from '../redis/connection.js';
+import { probeClient } from '../parts/redis.js';
 
 /** The daemon cannot work at all (Redis unreachable, store unreadable, no identity can list). */
 export class StartupError extends RotatorError {
@@ -38,7 +39,7 @@ export interface StartupReport {
  */
 export async function probeRedis(settings: RedisSettings, timeoutMs = 10_000): Promise<void> {
   const where = describeRedis(settings);
-  const client = createRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  const client = probeClient(settings, timeoutMs);
   let lastError: unknown;
   client.on('error', (err: unknown) => {
     lastError = err;

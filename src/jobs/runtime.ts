@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { type Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { realSleep, systemClock, type Clock, type Sleep } from '../clock.js';
 import { resolvePolicy } from '../config/policy.js';
 import type { Config } from '../config/types.js';
@@ -9,26 +9,27 @@ import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
-import { createRedis, type RedisClient } from '../redis/connection.js';
-import { SharedRequestBudget } from '../redis/shared-budget.js';
-import { openConfiguredStore } from '../secrets/index.js';
+import { buildIdentities } from '../parts/dfns.js';
+import { closeConnection, redisParts } from '../parts/redis.js';
+import { sharedBudget } from '../parts/shared-budget.js';
+import { openStore } from '../parts/store.js';
+import type { RedisClient } from '../redis/connection.js';
 import type { SecretStore } from '../secrets/types.js';
-import { redisAuditLog, type AuditLog } from './state/audit.js';
-import { createIdentities, type Identities } from './identities/identities.js';
+import type { AuditLog } from './state/audit.js';
+import type { Identities } from './identities/identities.js';
 import { QUEUE_NAMES, describeIssues, scanJobSchema, type QueueName } from './queues/job-data.js';
 import { createNotifyProcessor, notifyEnqueuer, NOTIFY_LIMITER, type NotifyEnqueuer } from './notify-job.js';
-import { redisFailureCooldowns } from './state/cooldowns.js';
-import { onceMarkers, type OnceMarkers } from './state/once.js';
+import type { OnceMarkers } from './state/once.js';
 import { enqueueRotation } from './queues/rotate-queue.js';
-import { redisRotationStore, type RotationStore } from './state/rotation-store.js';
+import type { RotationStore } from './state/rotation-store.js';
 import { createRetireProcessor } from './retire.js';
 import { createRotateProcessor, isStalledFailure, onRotateJobStalled, type RotateDeps } from './rotate.js';
 import { runScan, type ScanDeps } from './scan.js';
-import { redisScanResults, type ScanResults } from './state/scan-results.js';
+import type { ScanResults } from './state/scan-results.js';
 
 /**
- * Everything a daemon (or a test, or a one-shot command) needs, built from one config: Redis,
- * queues, the store, the Dfns identities, the notifier, and the processors. `close()` is
+ * Everything a daemon (or a test) needs, from one config: Redis, queues, the store, the Dfns
+ * identities and the shared budget (built in `src/parts/`), the notifier, and the processors. `close()` is
  * idempotent and runs every step even when one fails (BullMQ's pattern): workers first (active
  * jobs finish or are left to resume), then queues, then Redis.
  */
@@ -93,23 +94,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? noMetrics;
   const prefix = config.redis.prefix;
-  const redis = createRedis(config.redis);
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: redis, prefix })])) as Record<QueueName, Queue>;
-  for (const q of Object.values(queues)) q.on('error', (err) => logger.warn({ queue: q.name, err: err.message }, 'queue error'));
+  const redisSide = redisParts(config, { logger, clock });
+  const { redis, queues } = redisSide;
 
-  const store = options.store ?? openConfiguredStore(config.store, { logger, clock });
-  // One budget per org across every daemon on this Redis (the limit is Dfns' per org). It keeps
-  // wall-clock time, as Dfns counts its window in, whatever clock the rest of the runtime is given.
-  const limiter = new SharedRequestBudget({ redis, prefix, orgId: config.dfns.orgId, requestsPerMinute: config.dfns.requestsPerMinute, ...(options.budgetTime ?? { clock: systemClock, sleep: realSleep }) });
+  const store = options.store ?? openStore(config, logger, clock);
+  // One budget per org across every daemon on this Redis (the limit is Dfns' per org).
+  const limiter = sharedBudget(redis, config, options.budgetTime);
   const onRequest: RequestObserver = (event) => {
     metrics.dfnsRequest(event.method, event.route, event.status ?? event.error ?? 'network', event.durationMs / 1000);
     options.onDfnsRequest?.(event);
   };
-  const identities = createIdentities({
+  const identities = buildIdentities({
     config,
     store,
-    limiter,
+    budget: limiter,
     clock,
     logger,
     onRequest,
@@ -120,11 +118,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     options.notifier ??
     createNotifier({ logger, clock, slackAllowAnyHost: config.slack.allowAnyHost, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
   const notify = notifyEnqueuer(queues.notify, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {});
-  const rotations = redisRotationStore(redis, prefix);
-  const audit = redisAuditLog(redis, prefix, config.audit.file);
-  const results = redisScanResults(redis, prefix);
-  const markers = onceMarkers(redis, prefix);
-  const cooldowns = redisFailureCooldowns(redis, prefix, clock);
+  const { rotations, audit, results, markers, cooldowns } = redisSide;
   const actor = options.actor ?? `worker:${hostname()}:${process.pid}`;
 
   const scanDeps: ScanDeps = {
@@ -235,8 +229,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           ...running.map((w) => [`worker ${w.name}`, () => w.close()] as [string, () => Promise<unknown>]),
           ...Object.values(queues).map((q) => [`queue ${q.name}`, () => q.close()] as [string, () => Promise<unknown>]),
           ['store', async () => store.close?.()],
-          // QUIT waits for an answer: on a connection that is down it would wait forever.
-          ['redis', async () => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect())],
+          ['redis', () => closeConnection(redis)],
         ];
         for (const [what, step] of steps) {
           try {
