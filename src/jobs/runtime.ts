@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { noMetrics, type Metrics } from '../metrics.js';
 import { createNotifier } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
+import { daemonRecords } from '../parts/daemon-records.js';
 import { buildIdentities } from '../parts/dfns.js';
 import { closeConnection, redisParts } from '../parts/redis.js';
 import { sharedBudget } from '../parts/shared-budget.js';
@@ -94,7 +95,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? noMetrics;
   const prefix = config.redis.prefix;
-  const redisSide = redisParts(config, { logger, clock });
+  const redisSide = redisParts(config, { logger });
   const { redis, queues } = redisSide;
 
   const store = options.store ?? openStore(config, logger, clock);
@@ -118,7 +119,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     options.notifier ??
     createNotifier({ logger, clock, slackAllowAnyHost: config.slack.allowAnyHost, ...(config.slack.webhookUrl ? { slackWebhookUrl: config.slack.webhookUrl.reveal() } : {}), ...(config.slack.dashboardUrl ? { dashboardUrl: config.slack.dashboardUrl } : {}) });
   const notify = notifyEnqueuer(queues.notify, options.jobBackoffMs !== undefined ? { backoffDelayMs: options.jobBackoffMs } : {});
-  const { rotations, audit, results, markers, cooldowns } = redisSide;
+  const { rotations, audit, results } = redisSide;
+  const { markers, cooldowns } = daemonRecords(redisSide, config, clock);
   const actor = options.actor ?? `worker:${hostname()}:${process.pid}`;
 
   const scanDeps: ScanDeps = {

@@ -1,21 +1,19 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { Cluster } from 'ioredis';
-import { systemClock, type Clock } from '../clock.js';
 import type { Config, RedisSettings } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { createRedis, describeRedis, redisFix, type RedisClient } from '../redis/connection.js';
 import { redisAuditLog, type AuditLog } from '../jobs/state/audit.js';
-import { redisFailureCooldowns, type FailureCooldowns } from '../jobs/state/cooldowns.js';
-import { onceMarkers, type OnceMarkers } from '../jobs/state/once.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/queues/job-data.js';
 import { redisRotationStore, type RotationStore } from '../jobs/state/rotation-store.js';
 import { redisScanResults, type ScanResults } from '../jobs/state/scan-results.js';
 
 /**
  * The Redis side, for the daemon and for one-shot commands (`rotate`, `history`, `status`,
- * `retire`): the connection, the queues and the Redis-backed records. Each member is built on
- * first use, so a command that reads the audit log opens no queue. The only place that creates a
- * Redis client (the probe, the connection, a blocking one for queue events).
+ * `retire`): the connection, the queues and the Redis-backed records commands read. Each member is
+ * built on first use, so a command that reads the audit log opens no queue; the daemon's own
+ * records are in `daemon-records.ts`. The only place that creates a Redis client (the probe, the
+ * connection, a blocking one for queue events).
  */
 export interface RedisParts {
   redis: RedisClient;
@@ -25,8 +23,6 @@ export interface RedisParts {
   readonly rotations: RotationStore;
   readonly audit: AuditLog;
   readonly results: ScanResults;
-  readonly markers: OnceMarkers;
-  readonly cooldowns: FailureCooldowns;
   /** Closes the queues built so far, then the connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -37,7 +33,7 @@ export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
  * The daemon's Redis: the connection is made in the background (ioredis retries for ever, as
  * BullMQ needs); the daemon has probed Redis before (`probeClient`).
  */
-export function redisParts(config: Config, deps: { logger: Logger; clock?: Clock }): RedisParts {
+export function redisParts(config: Config, deps: { logger: Logger }): RedisParts {
   const redis = createRedis(config.redis);
   watchConnection(redis, config.redis, deps.logger);
   return partsOver(redis, config, deps);
@@ -50,7 +46,7 @@ export function redisParts(config: Config, deps: { logger: Logger; clock?: Clock
  */
 export async function connectRedisParts(
   config: Config,
-  io: { err: (line: string) => void; logger: Logger; clock?: Clock },
+  io: { err: (line: string) => void; logger: Logger },
   options: { timeoutMs?: number } = {},
 ): Promise<RedisParts | null> {
   const where = describeRedis(config.redis);
@@ -100,7 +96,7 @@ export async function openQueueEvents(parts: RedisParts, name: QueueName): Promi
   };
 }
 
-function partsOver(redis: RedisClient, config: Config, deps: { logger: Logger; clock?: Clock }): RedisParts {
+function partsOver(redis: RedisClient, config: Config, deps: { logger: Logger }): RedisParts {
   const prefix = config.redis.prefix;
   const { logger } = deps;
   let queues: Record<QueueName, Queue> | undefined;
@@ -112,8 +108,6 @@ function partsOver(redis: RedisClient, config: Config, deps: { logger: Logger; c
   const rotations = once(() => redisRotationStore(redis, prefix));
   const audit = once(() => redisAuditLog(redis, prefix, config.audit.file));
   const results = once(() => redisScanResults(redis, prefix));
-  const markers = once(() => onceMarkers(redis, prefix));
-  const cooldowns = once(() => redisFailureCooldowns(redis, prefix, deps.clock ?? systemClock));
   let closing: Promise<void> | undefined;
   return {
     redis,
@@ -129,12 +123,6 @@ function partsOver(redis: RedisClient, config: Config, deps: { logger: Logger; c
     },
     get results() {
       return results();
-    },
-    get markers() {
-      return markers();
-    },
-    get cooldowns() {
-      return cooldowns();
     },
     close() {
       return (closing ??= (async () => {
