@@ -19,6 +19,7 @@ import { applyEvent, isInFlight, isTerminal, nextEffect } from './core/rotation-
 import { runSteps, saveStep, type StepNote } from './effects/step-runner.js';
 import { rotationFailedNotice, rotationParkedNotice } from './core/rotation-notices.js';
 import { adoptOrphanedPending } from './pending-adoption.js';
+import { policyOfRotation } from './core/rotation-policy.js';
 import { planRotation, resolveSecretName, type PlanDeps } from './effects/rotation-plan.js';
 import type { RotationStore } from './state/rotation-store.js';
 import type { RotationRecord } from './core/rotation-types.js';
@@ -99,7 +100,7 @@ export function createRotateProcessor(deps: RotateDeps) {
       record = await save(deps, applyEvent(record, { type: 'resumed' }, deps.clock.now()), 'resumed', 'info');
     }
 
-    const policy = deps.policyFor({ kind: record.kind, id: record.old.credentialId, name: record.old.name, secretName });
+    const policy = policyOfRotation(record, deps.policyFor);
     const effectDeps = {
       store: deps.store, identities: deps.identities, retireQueue: deps.retireQueue, notify: deps.notify, config: deps.config,
       policy, clock: deps.clock, sleep: deps.sleep, logger: deps.logger, ...(deps.keys ? { keys: deps.keys } : {}),

@@ -8,7 +8,7 @@ const t0 = Date.parse('2026-05-01T00:00:00Z');
 function at(step: RotationStep, rotationId = '01JROT'): RotationRecord {
   const r = newRotation({
     rotationId, secretName: 'payments', kind: 'service-account', strategy: 'replace', reason: 'expires in 10 days', requestedBy: 'scan',
-    old: { credentialId: 'us-old', versionId: 1, credId: 'cr-old', name: 'payments-bot', permissionIds: ['pm-1'], daysValid: 90 },
+    old: { credentialId: 'us-old', versionId: 1, credId: 'cr-old', name: 'payments-bot', permissionIds: ['pm-1'], daysValid: 90 }, policy: { strategy: 'replace', rekeyFallback: 'replace', keyAlgorithm: 'ed25519' },
     now: t0,
   });
   return { ...r, step };

@@ -18,7 +18,7 @@ const OLD = 'us-old';
 function record(patch: Partial<RotationRecord> = {}): RotationRecord {
   const r = newRotation({
     rotationId: '01JA2B3C4D5E6F7G8H9JKMNPQR', secretName: 'payments/api', kind: 'service-account', strategy: 'replace', reason: 'test', requestedBy: 'test', now: PROMOTED - HOUR,
-    old: { credentialId: OLD, versionId: 1, credId: 'c1', name: 'pay', permissionIds: [], daysValid: 365 },
+    old: { credentialId: OLD, versionId: 1, credId: 'c1', name: 'pay', permissionIds: [], daysValid: 365 }, policy: { strategy: 'replace', rekeyFallback: 'replace', keyAlgorithm: 'ed25519' },
   });
   return { ...r, step: 'retire-scheduled', promotedAt: PROMOTED, retireAt: PROMOTED + 24 * HOUR, ...patch };
 }

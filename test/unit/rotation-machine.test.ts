@@ -22,6 +22,7 @@ function fresh(strategy: 'replace' | 'rekey' = 'replace'): RotationRecord {
     reason: 'expires in 10 days',
     requestedBy: 'scan',
     old: { credentialId: 'us-old', versionId: 1, credId: 'cr-old', name: 'payments-bot', permissionIds: ['pm-1'], daysValid: 90 },
+    policy: { strategy: 'replace', rekeyFallback: 'replace', keyAlgorithm: 'ed25519' },
     now: t0,
   });
 }

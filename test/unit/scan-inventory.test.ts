@@ -50,6 +50,12 @@ describe('inventory: the pure step of a scan', () => {
     ]);
   });
 
+  it('resolves each credential\'s policy once per scan', () => {
+    const asked: string[] = [];
+    inventory(reading(), (s) => (asked.push(s.id), policyFor(s)), now);
+    expect(asked.sort()).toEqual(['us-fine', 'us-late', 'us-legacy', 'us-manual', 'us-pay']);
+  });
+
   it('rotates the managed credentials that are due and have an automatic strategy', () => {
     const { rotations } = inventory(reading(), policyFor, now);
     expect(rotations.map((r) => [r.secretName, r.strategy])).toEqual([['sa/late', 'replace'], ['sa/pay', 'replace']]);

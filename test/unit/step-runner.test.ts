@@ -70,7 +70,7 @@ async function promoted(rotations: RotationStore, step: 'announced' | 'retire-sc
   ];
   const r = events.reduce((acc, e) => applyEvent(acc, e, t0), newRotation({
     rotationId: '01JROT', secretName: 'payments', kind: 'service-account', strategy: 'replace', reason: 'test', requestedBy: 'test',
-    old: { credentialId: 'us-old', versionId: 1, credId: 'cr-old', name: 'payments-bot', permissionIds: [], daysValid: 90 }, now: t0,
+    old: { credentialId: 'us-old', versionId: 1, credId: 'cr-old', name: 'payments-bot', permissionIds: [], daysValid: 90 }, policy: { strategy: 'replace', rekeyFallback: 'replace', keyAlgorithm: 'ed25519' }, now: t0,
   }));
   return rotations.save(r);
 }

@@ -86,13 +86,24 @@ export interface BuildInventoryInput {
   now: number;
 }
 
+export interface ClassifiedInventory {
+  items: InventoryItem[];
+  /** Each item's policy by item key: resolved once per scan, for everything the scan decides after. */
+  policies: Map<string, CredentialPolicy>;
+}
+
 export function buildInventory(input: BuildInventoryInput): InventoryItem[] {
+  return classifyInventory(input).items;
+}
+
+export function classifyInventory(input: BuildInventoryInput): ClassifiedInventory {
   const held = new Map(input.heldTokens.map((t) => [t.credentialId, t]));
   const items: InventoryItem[] = [];
+  const policies = new Map<string, CredentialPolicy>();
   for (const sa of input.listing.serviceAccounts ?? []) {
     const token = serviceAccountToken(sa);
     items.push(
-      makeItem(input, held, {
+      makeItem(input, held, policies, {
         kind: 'service-account',
         id: sa.id,
         name: sa.name,
@@ -107,16 +118,16 @@ export function buildInventory(input: BuildInventoryInput): InventoryItem[] {
       // The same PAT can be listed by two identities of one owner (the operator's login and a stored PAT).
       if (seen.has(pat.tokenId)) continue;
       seen.add(pat.tokenId);
-      items.push(makeItem(input, held, { kind: 'pat', id: pat.tokenId, name: pat.name, owner, isActive: pat.isActive, dateCreated: pat.dateCreated }));
+      items.push(makeItem(input, held, policies, { kind: 'pat', id: pat.tokenId, name: pat.name, owner, isActive: pat.isActive, dateCreated: pat.dateCreated }));
     }
   }
   const listed = new Set(items.map((i) => i.key));
   for (const bad of input.listing.unreadable ?? []) {
     if (listed.has(credentialKey(bad.kind, bad.id))) continue;
     listed.add(credentialKey(bad.kind, bad.id));
-    items.push(unreadableItem(makeItem(input, held, { kind: bad.kind, id: bad.id, name: bad.id, isActive: true, dateCreated: '', ...(bad.owner !== undefined ? { owner: bad.owner } : {}) }), bad.problem));
+    items.push(unreadableItem(makeItem(input, held, policies, { kind: bad.kind, id: bad.id, name: bad.id, isActive: true, dateCreated: '', ...(bad.owner !== undefined ? { owner: bad.owner } : {}) }), bad.problem));
   }
-  return items;
+  return { items, policies };
 }
 
 /**
@@ -144,7 +155,7 @@ const STATES_WITH_ACTION: ReadonlySet<string> = new Set(['warn', 'rotate', 'expi
 
 // Hot path: called once per credential (10,000+ per scan, see bench/scan.bench.ts). Optional
 // fields are assigned, not spread: a spread of a conditional object literal costs a runtime call each.
-function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: Facts): InventoryItem {
+function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, policies: Map<string, CredentialPolicy>, f: Facts): InventoryItem {
   const stored = input.store.get(f.id);
   const own = held.get(f.id);
   const policy = input.policyFor({ kind: f.kind, id: f.id, name: f.name, secretName: stored?.secretName });
@@ -167,8 +178,10 @@ function makeItem(input: BuildInventoryInput, held: Map<string, HeldToken>, f: F
     c.reason = role === 'previous' ? `replaced: ${c.reason.replace(/, inside .*$/, '')}; retired after the overlap window` : `being created by a rotation: ${c.reason}`;
   }
   const { strategy, action } = effectiveStrategy(policy.strategy, f, managed, role, input.operatorUsername, own?.label, stored?.secretName);
+  const key = credentialKey(f.kind, f.id);
+  policies.set(key, policy);
   const item: InventoryItem = {
-    key: credentialKey(f.kind, f.id),
+    key,
     kind: f.kind,
     id: f.id,
     name: f.name,

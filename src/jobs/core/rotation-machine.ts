@@ -5,6 +5,7 @@ import {
   TERMINAL_STEPS,
   type RotationEffect,
   type RotationEvent,
+  type RotationPolicy,
   type RotationRecord,
   type RotationStep,
 } from './rotation-types.js';
@@ -221,6 +222,7 @@ export interface NewRotationInput {
   reason: string;
   requestedBy: string;
   old: RotationRecord['old'];
+  policy: RotationPolicy;
   nameSeen?: RotationRecord['nameSeen'];
   now: number;
 }
@@ -234,6 +236,7 @@ export function newRotation(i: NewRotationInput): RotationRecord {
     reason: i.reason,
     requestedBy: i.requestedBy,
     old: i.old,
+    policy: i.policy,
     step: 'planned',
     attempt: 0,
     createBegunAt: null,

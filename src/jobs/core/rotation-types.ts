@@ -1,4 +1,5 @@
-import type { CredentialKind } from '../../model.js';
+import type { KeyAlgorithm } from '../../dfns/port.js';
+import type { CredentialKind, Strategy } from '../../model.js';
 
 /**
  * A rotation's durable state. Ids, names and steps only — never a token or a key: it lives in
@@ -7,6 +8,18 @@ import type { CredentialKind } from '../../model.js';
  */
 
 export type RotationStrategy = 'replace' | 'rekey';
+
+/**
+ * What the configured rules said of the credential when its rotation was planned: resolved once
+ * (`planRotation`) and carried on the record, so every later step and attempt works to the same
+ * policy (`policyOfRotation` in rotation-policy.ts).
+ */
+export interface RotationPolicy {
+  /** The configured strategy (the rotation's own may be an override: `RotationRecord.strategy`). */
+  strategy: Strategy;
+  rekeyFallback: 'replace' | 'notify';
+  keyAlgorithm: KeyAlgorithm;
+}
 
 export type RotationStep =
   /** Minted; nothing written anywhere else yet. */
@@ -66,6 +79,8 @@ export interface RotationRecord {
     /** Lifetime to give the replacement, days. */
     daysValid: number;
   };
+  /** The credential's policy as planned. Absent in records written before it existed (`policyOfRotation` resolves it then). */
+  policy?: RotationPolicy;
   step: RotationStep;
   /** Create attempts so far; a lost create (orphan) moves to the next attempt, with a new name. */
   attempt: number;

@@ -2,7 +2,7 @@ import type { CredentialPolicy, PolicySubject } from '../../config/policy.js';
 import type { DamagedSecret, InventoryItem, ScanSummary } from '../../model.js';
 import type { SecretSummary } from '../../secrets/types.js';
 import { byUrgency } from './classify.js';
-import { buildInventory, indexStore, type HeldToken, type Listing } from './inventory.js';
+import { classifyInventory, indexStore, type HeldToken, type Listing } from './inventory.js';
 import { countStates, planRotations, planWarnings, type PlannedRotation, type PlannedWarning } from './scan-plan.js';
 
 /**
@@ -34,16 +34,17 @@ export interface ScanInventory {
 }
 
 export function inventory(reading: Pick<ScanReading, 'listing' | 'summaries' | 'heldTokens' | 'operatorUsername'>, policyFor: (subject: PolicySubject) => CredentialPolicy, now: number): ScanInventory {
-  const items: InventoryItem[] = buildInventory({
+  // Each credential's policy is resolved here once; the warnings read it from `policies`.
+  const { items, policies } = classifyInventory({
     listing: reading.listing,
     store: indexStore(reading.summaries),
     heldTokens: reading.heldTokens,
     policyFor,
     operatorUsername: reading.operatorUsername,
     now,
-  }).sort(byUrgency);
-  const policyOf = (i: InventoryItem) => policyFor({ kind: i.kind, id: i.id, name: i.name, ...(i.secretName ? { secretName: i.secretName } : {}) });
-  return { items, rotations: planRotations(items), warnings: planWarnings(items, (i) => policyOf(i).rotateBeforeDays) };
+  });
+  items.sort(byUrgency);
+  return { items, rotations: planRotations(items), warnings: planWarnings(items, (i) => policies.get(i.key)!.rotateBeforeDays) };
 }
 
 export function scanSummary(

@@ -1,6 +1,5 @@
 import type { Queue } from 'bullmq';
 import type { Clock, Sleep } from '../../clock.js';
-import type { CredentialPolicy } from '../../config/policy.js';
 import type { Config } from '../../config/types.js';
 import type { KeySource } from '../../dfns/key-pool.js';
 import type { DfnsPort } from '../../dfns/port.js';
@@ -11,7 +10,7 @@ import type { SecretStore, SecretVersion } from '../../secrets/types.js';
 import type { Identities } from '../identities/identities.js';
 import type { NotifyEnqueuer } from '../notify-job.js';
 import { RotationPlanError } from './rotation-plan.js';
-import type { RotationEvent, RotationRecord } from '../core/rotation-types.js';
+import type { RotationEvent, RotationPolicy, RotationRecord } from '../core/rotation-types.js';
 
 /**
  * What every rotation effect works with (the ports, the policy, the clock), and the small reads
@@ -24,7 +23,8 @@ export interface EffectDeps {
   retireQueue: Pick<Queue, 'add'>;
   notify: NotifyEnqueuer;
   config: Pick<Config, 'rotation' | 'dfns'>;
-  policy: CredentialPolicy;
+  /** The policy the rotation was planned with (`policyOfRotation`). */
+  policy: RotationPolicy;
   clock: Clock;
   sleep: Sleep;
   logger: Logger;

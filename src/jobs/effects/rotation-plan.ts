@@ -9,6 +9,7 @@ import type { Identities } from '../identities/identities.js';
 import type { Observation } from '../state/scan-results.js';
 import { readStoreTolerantly } from './store-read.js';
 import { newRotation } from '../core/rotation-machine.js';
+import { rotationPolicy } from '../core/rotation-policy.js';
 import type { RotationRecord, RotationStrategy } from '../core/rotation-types.js';
 import { cliCommand } from '../../cli-name.js';
 
@@ -78,7 +79,7 @@ export interface PlanInput {
   now: number;
 }
 
-export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ record: RotationRecord; current: SecretVersion; policy: CredentialPolicy }> {
+export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ record: RotationRecord; current: SecretVersion }> {
   const secret = await deps.store.get(input.secretName);
   const current = secret && versionWithStage(secret.versions, 'current');
   if (!current) throw new RotationPlanError(`secret "${input.secretName}" has no current version to rotate`);
@@ -127,8 +128,9 @@ export async function planRotation(deps: PlanDeps, input: PlanInput): Promise<{ 
     reason: input.reason,
     requestedBy: input.requestedBy,
     old: { credentialId: v.credentialId, versionId: current.versionId, credId: v.credId, name: v.name, permissionIds, daysValid },
+    policy: rotationPolicy(policy),
     ...(nameSeen ? { nameSeen } : {}),
     now: input.now,
   });
-  return { record, current, policy };
+  return { record, current };
 }
