@@ -20,7 +20,11 @@ LABEL org.opencontainers.image.title="dfns-rotator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="docker.io/library/${NODE_IMAGE}"
+# NODE_OPTIONS and MALLOC_ARENA_MAX keep the daemon's peak RSS down (README "Memory"; the scan
+# benchmark runs the daemon with both, read from here).
 ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-semi-space-size=1" \
+    MALLOC_ARENA_MAX=2 \
     DFNS_ROTATOR_STORE_DIR=/var/lib/dfns-rotator/secrets \
     DFNS_ROTATOR_HOST=0.0.0.0 \
     DFNS_ROTATOR_PORT=8730

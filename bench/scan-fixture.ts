@@ -25,6 +25,8 @@ export interface ScanWorldOptions {
   generatedPats: number;
   heldServiceAccounts: number;
   heldPats: number;
+  /** The simulator's latency per request, ms (default 0). */
+  latencyMs?: number;
 }
 
 export interface ScanWorld {
@@ -39,8 +41,8 @@ export interface ScanWorld {
 }
 
 /** Starts `dfns-rotator simulator` and resolves once it has written the seeded tokens. */
-async function startSimulatorChild(seedFile: string, tokensFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'simulator', '--port', '0', '--seed', seedFile, '--tokens-out', tokensFile], {
+async function startSimulatorChild(seedFile: string, tokensFile: string, latencyMs: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'simulator', '--port', '0', '--seed', seedFile, '--tokens-out', tokensFile, '--latency', String(latencyMs)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -80,7 +82,7 @@ export async function startScanWorld(options: ScanWorldOptions): Promise<ScanWor
   const seedFile = join(dir, 'seed.json');
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(seedFile, JSON.stringify(seed));
-  const sim = await startSimulatorChild(seedFile, tokensFile);
+  const sim = await startSimulatorChild(seedFile, tokensFile, options.latencyMs ?? 0);
   const { url, orgId, tokens } = JSON.parse(readFileSync(tokensFile, 'utf8')) as { url: string; orgId: string; tokens: Record<string, string> };
 
   const opKeyFile = join(dir, 'operator.pem');

@@ -1,7 +1,9 @@
 /**
- * Scans at size (issue 12): 1,000, 10,000 and 50,000 credentials against the simulator (no
- * latency), each in a fresh `dfns-rotator start` (the built binary, as shipped), so its peak RSS
- * (VmHWM) is that size's alone. Per size: the wall and CPU of the first scan (every warning
+ * Scans at size (issue 12): 1,000, 10,000 and 50,000 credentials against the simulator (50 ms
+ * per request unless `--latency` says otherwise, as issue 12 measured), each in a fresh
+ * `dfns-rotator start` (the built binary, with the memory settings the Docker image ships:
+ * its NODE_OPTIONS and MALLOC_ARENA_MAX, read from the Dockerfile), so its peak RSS (VmHWM) is
+ * that size's alone. Per size: the wall and CPU of the first scan (every warning
  * new) and of the later, steady ones (the whole scan: listing, join, classification, queueing,
  * saving the result, updating the gauges); the daemon's peak RSS; the Redis bytes of the stored
  * scan and its largest single value; the size, series and scrape time of /metrics.
@@ -11,7 +13,7 @@
  * over 1 MB. The simulator runs in its own process and Redis is its own server. The machine may
  * be shared: times are noisy, RSS much less so.
  *
- * Run: `node --import tsx bench/scan.bench.ts [--sizes 1000,10000,50000] [--scans 3]`, or
+ * Run: `node --import tsx bench/scan.bench.ts [--sizes 1000,10000,50000] [--scans 3] [--latency 50]`, or
  * `npm run bench -- scan`.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -34,6 +36,17 @@ const TARGETS = {
   metricsBytesMax: 1024 * 1024,
   largestRedisValueBytesMax: 1024 * 1024,
 };
+
+/**
+ * The environment the Docker image gives the daemon for its memory (Dockerfile `ENV`): the
+ * benchmark runs what ships. `SCAN_BENCH_NODE_FLAGS` adds node flags on top, for experiments.
+ */
+export function shippedMemoryEnv(dockerfile: string): { NODE_OPTIONS: string; MALLOC_ARENA_MAX: string } {
+  const nodeOptions = /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+  const arenas = /^\s*MALLOC_ARENA_MAX=(\d+)/m.exec(dockerfile)?.[1];
+  if (nodeOptions === undefined || arenas === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS="…" or MALLOC_ARENA_MAX=N in its ENV: the benchmark runs the daemon as the image does');
+  return { NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: arenas };
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
@@ -71,7 +84,7 @@ async function runDaemon(env: Record<string, string>, prefix: string, redisUrl: 
   const child = spawn(process.execPath, [...(process.env.SCAN_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'dist/cli.js', 'start'], {
     cwd: REPO_ROOT,
     // Scans only: strategy notify queues no rotation; the schedule never fires during the run.
-    env: { PATH: process.env.PATH ?? '', ...env, DFNS_ROTATOR_DASHBOARD_TOKEN: token, DFNS_ROTATOR_PORT: String(port), DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify', DFNS_ROTATOR_SCHEDULE: '0 0 1 1 *', LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', ...shippedMemoryEnv(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8')), ...env, DFNS_ROTATOR_DASHBOARD_TOKEN: token, DFNS_ROTATOR_PORT: String(port), DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify', DFNS_ROTATOR_SCHEDULE: '0 0 1 1 *', LOG_LEVEL: 'warn' },
     // Its log (the log notifier prints every warning) is shown only when it fails.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -160,13 +173,14 @@ function chunk(record: Record<string, string>): [string, string][] {
   return Object.entries(record);
 }
 
-async function measureSize(size: number, scans: number) {
+async function measureSize(size: number, scans: number, latencyMs: number) {
   const generated = Math.max(0, size - HELD.serviceAccounts - HELD.pats);
   const world = await startScanWorld({
     generatedServiceAccounts: Math.round(generated * 0.9),
     generatedPats: generated - Math.round(generated * 0.9),
     heldServiceAccounts: HELD.serviceAccounts,
     heldPats: HELD.pats,
+    latencyMs,
   });
   try {
     const result = await runDaemon(world.env, world.config.redis.prefix, world.redis.url, scans);
@@ -188,11 +202,11 @@ async function measureSize(size: number, scans: number) {
   }
 }
 
-export async function runScanBench(sizes: number[], scans: number) {
+export async function runScanBench(sizes: number[], scans: number, latencyMs = 50) {
   // The daemon under test is the shipped binary.
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const results = [];
-  for (const size of sizes) results.push(await measureSize(size, scans));
+  for (const size of sizes) results.push(await measureSize(size, scans, latencyMs));
   const bySize = new Map(results.map((r) => [r.size, r]));
   const base = bySize.get(10_000);
   const largest = results[results.length - 1]!;
@@ -209,7 +223,8 @@ export async function runScanBench(sizes: number[], scans: number) {
   };
   return {
     bench: 'scan' as const,
-    simulatorLatencyMs: 0,
+    simulatorLatencyMs: latencyMs,
+    daemonEnv: shippedMemoryEnv(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8')),
     held: HELD.serviceAccounts + HELD.pats,
     scansPerSize: scans,
     sizes: results,
@@ -221,10 +236,12 @@ export async function runScanBench(sizes: number[], scans: number) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { sizes: { type: 'string' }, scans: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { sizes: { type: 'string' }, scans: { type: 'string' }, latency: { type: 'string' } }, strict: true });
   const sizes = (values.sizes ?? '1000,10000,50000').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--sizes: comma-separated whole numbers of at least 100');
   const scans = Number(values.scans ?? 3);
   if (!Number.isInteger(scans) || scans < 1) throw new Error('--scans: a whole number >= 1');
-  console.log(JSON.stringify(await runScanBench(sizes, scans)));
+  const latency = Number(values.latency ?? 50);
+  if (!Number.isInteger(latency) || latency < 0) throw new Error('--latency: a whole number of ms >= 0');
+  console.log(JSON.stringify(await runScanBench(sizes, scans, latency)));
 }

@@ -18,6 +18,11 @@ async function main(): Promise<number> {
     process.stdout.write(`dfns-rotator ${pkg.version}\n`);
     return 0;
   }
+  if (name === 'start') {
+    // Before the daemon allocates anything: see daemon/heap-flags.ts.
+    const [{ setFlagsFromString }, { daemonV8Flags }] = await Promise.all([import('node:v8'), import('./daemon/heap-flags.js')]);
+    for (const flag of daemonV8Flags(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
+  }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     process.stderr.write(`dfns-rotator: unknown command "${name}"\n\n${helpText()}`);

@@ -46,14 +46,25 @@ function firstSetting<K extends keyof Rule>(matching: readonly Match[], key: K):
 
 const NO_MATCH: readonly Match[] = [];
 
+/** Most credentials match no rule: they share one policy object per config (a scan of 50,000 makes one, not 50,000). */
+const DEFAULT_POLICIES = new WeakMap<PolicyConfig, Readonly<CredentialPolicy>>();
+
 // Called for every credential of every scan: no closures or intermediate arrays when no rule matches.
-export function resolvePolicy(config: PolicyConfig, subject: PolicySubject): CredentialPolicy {
+export function resolvePolicy(config: PolicyConfig, subject: PolicySubject): Readonly<CredentialPolicy> {
   let matching: Match[] | null = null;
   for (let index = 0; index < config.rules.length; index++) {
     const rule = config.rules[index]!;
     if (ruleMatches(rule, subject)) (matching ??= []).push({ rule, index });
   }
-  const m: readonly Match[] = matching ?? NO_MATCH;
+  if (matching === null) {
+    let shared = DEFAULT_POLICIES.get(config);
+    if (!shared) DEFAULT_POLICIES.set(config, (shared = Object.freeze(policyOf(config, NO_MATCH))));
+    return shared;
+  }
+  return policyOf(config, matching);
+}
+
+function policyOf(config: PolicyConfig, m: readonly Match[]): CredentialPolicy {
   const strategy = firstSetting(m, 'strategy');
   return {
     strategy: strategy?.value ?? config.rotation.defaultStrategy,

@@ -186,6 +186,15 @@ describe('resolvePolicy', () => {
   ])('%s', (_n, subject, expected) => {
     expect(resolvePolicy(c, subject)).toMatchObject(expected);
   });
+
+  it('gives every credential no rule matches one shared, frozen policy per config, and a matched one its own', () => {
+    const a = resolvePolicy(c, { kind: 'service-account', id: 'us-4', name: 'other-a' });
+    expect(resolvePolicy(c, { kind: 'service-account', id: 'us-5', name: 'other-b' })).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(resolvePolicy(c, { kind: 'service-account', id: 'us-6', name: 'payments-x' })).not.toBe(a);
+    const other = load({ env: { ...baseEnv, DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify' } });
+    expect(resolvePolicy(other, { kind: 'service-account', id: 'us-4', name: 'other-a' })).toMatchObject({ strategy: 'notify' });
+  });
 });
 
 describe('config errors that name the fix (issue 9)', () => {
