@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import type { Clock } from '../../src/clock.js';
-import { resolvePolicy, type Config } from '../../src/config/index.js';
+import { resolvePolicy } from '../../src/config/index.js';
 import type { DashboardAuth } from '../../src/config/types.js';
 import { SecretValue } from '../../src/config/secret-value.js';
 import { buildInventory, indexStore } from '../../src/jobs/core/inventory.js';
@@ -13,6 +13,7 @@ import type { CredentialState, InventoryItem } from '../../src/model.js';
 import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/server/index.js';
 import type { Readiness } from '../../src/server/readiness.js';
 import { makePat, makeServiceAccount, makeStored } from '../fixtures/builders.js';
+import { TEST_POLICY_CONFIG } from '../fixtures/policy-config.js';
 import { deletePrefix, newRedis, redisUrl, testPrefix } from './redis.js';
 
 export const DASHBOARD_TOKEN = 'dashboard-token-0123456789abcdef';
@@ -21,12 +22,7 @@ export function tokenAuth(token = DASHBOARD_TOKEN): DashboardAuth {
   return { kind: 'token', token: new SecretValue(token, 'test') };
 }
 
-const policyConfig = {
-  rules: [{ match: { name: 'manual-*' }, strategy: 'notify' as const }],
-  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, usageCheck: 'audit-log' as const, usageGraceMinutes: 15, maxOverlapHours: 168, archiveAfterHours: 168, concurrency: 4 },
-  assumedLifetime: { defaultDays: 730 },
-  thresholds: { warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14 },
-} satisfies Pick<Config, 'rules' | 'rotation' | 'assumedLifetime' | 'thresholds'>;
+const policyConfig = TEST_POLICY_CONFIG;
 
 /** The credential names `seededScan` contains, for assertions. */
 export const SEEDED_NAMES = ['payments-api', 'legacy-reporting', 'ci-deployer', 'watcher', '<script>alert(1)</script>'] as const;

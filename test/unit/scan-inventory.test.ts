@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePolicy, type Config } from '../../src/config/index.js';
+import { resolvePolicy } from '../../src/config/index.js';
 import { inventory, scanSummary, type ScanReading } from '../../src/jobs/core/scan-inventory.js';
 import { makeServiceAccount, makeStored } from '../fixtures/builders.js';
+import { TEST_POLICY_CONFIG } from '../fixtures/policy-config.js';
 
 /** The pure half of a scan, as `plan` and the daemon's scan both use it: reading in, inventory and what is due out. */
 const now = Date.parse('2026-03-01T00:00:00Z');
-const config = {
-  rules: [{ match: { name: 'manual-*' }, strategy: 'notify' as const }],
-  rotation: { defaultStrategy: 'replace' as const, rekeyFallback: 'notify' as const, maxKeyAgeDays: null, daysValid: null, keyAlgorithm: 'ecdsa-p256' as const, overlapHours: 24, usageCheck: 'audit-log' as const, usageGraceMinutes: 15, maxOverlapHours: 168, archiveAfterHours: 168, concurrency: 4 },
-  assumedLifetime: { defaultDays: 730 },
-  thresholds: { warnDays: [30, 14, 7, 3, 1], rotateBeforeDays: 14 },
-} satisfies Pick<Config, 'rules' | 'rotation' | 'assumedLifetime' | 'thresholds'>;
+const config = TEST_POLICY_CONFIG;
 
 function reading(): ScanReading {
   return {
