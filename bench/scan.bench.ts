@@ -84,7 +84,7 @@ async function runDaemon(env: Record<string, string>, prefix: string, redisUrl: 
   const child = spawn(process.execPath, [...(process.env.SCAN_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'dist/cli.js', 'start'], {
     cwd: REPO_ROOT,
     // Scans only: strategy notify queues no rotation; the schedule never fires during the run.
-    env: { PATH: process.env.PATH ?? '', ...shippedMemoryEnv(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8')), ...env, DFNS_ROTATOR_DASHBOARD_TOKEN: token, DFNS_ROTATOR_PORT: String(port), DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify', DFNS_ROTATOR_SCHEDULE: '0 0 1 1 *', LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', ...env, DFNS_ROTATOR_DASHBOARD_TOKEN: token, DFNS_ROTATOR_PORT: String(port), DFNS_ROTATOR_DEFAULT_STRATEGY: 'notify', DFNS_ROTATOR_SCHEDULE: '0 0 1 1 *', LOG_LEVEL: 'warn' },
     // Its log (the log notifier prints every warning) is shown only when it fails.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -173,7 +173,7 @@ function chunk(record: Record<string, string>): [string, string][] {
   return Object.entries(record);
 }
 
-async function measureSize(size: number, scans: number, latencyMs: number) {
+async function measureSize(size: number, scans: number, latencyMs: number, daemonEnv: Record<string, string>) {
   const generated = Math.max(0, size - HELD.serviceAccounts - HELD.pats);
   const world = await startScanWorld({
     generatedServiceAccounts: Math.round(generated * 0.9),
@@ -183,7 +183,7 @@ async function measureSize(size: number, scans: number, latencyMs: number) {
     latencyMs,
   });
   try {
-    const result = await runDaemon(world.env, world.config.redis.prefix, world.redis.url, scans);
+    const result = await runDaemon({ ...daemonEnv, ...world.env }, world.config.redis.prefix, world.redis.url, scans);
     const redis = await redisBytes(world.redis.url, world.config.redis.prefix);
     const [first, ...later] = result.scans;
     const steady = later.length > 0 ? { wallMs: median(later.map((s) => s.wallMs)), cpuMs: median(later.map((s) => s.cpuMs)) } : { wallMs: first!.wallMs, cpuMs: first!.cpuMs };
@@ -205,8 +205,9 @@ async function measureSize(size: number, scans: number, latencyMs: number) {
 export async function runScanBench(sizes: number[], scans: number, latencyMs = 50) {
   // The daemon under test is the shipped binary.
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const daemonEnv = shippedMemoryEnv(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8'));
   const results = [];
-  for (const size of sizes) results.push(await measureSize(size, scans, latencyMs));
+  for (const size of sizes) results.push(await measureSize(size, scans, latencyMs, daemonEnv));
   const bySize = new Map(results.map((r) => [r.size, r]));
   const base = bySize.get(10_000);
   const largest = results[results.length - 1]!;
@@ -224,7 +225,7 @@ export async function runScanBench(sizes: number[], scans: number, latencyMs = 5
   return {
     bench: 'scan' as const,
     simulatorLatencyMs: latencyMs,
-    daemonEnv: shippedMemoryEnv(readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8')),
+    daemonEnv,
     held: HELD.serviceAccounts + HELD.pats,
     scansPerSize: scans,
     sizes: results,
