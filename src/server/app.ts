@@ -10,7 +10,8 @@ import type { ScanPage, StoredScan } from '../jobs/state/scan-results.js';
 import type { Logger } from '../logger.js';
 import { requireAuth } from './auth.js';
 import { queueHints, type QueueHint } from './dashboard-hints.js';
-import { DASHBOARD_PATH, dashboardRouter } from './dashboard.js';
+import { DASHBOARD_PATH } from './dashboard-path.js';
+import { lazyDashboard } from './lazy-dashboard.js';
 import { healthRoutes, type HealthState } from './health.js';
 import { inventoryRoutes } from './inventory-route.js';
 import { LoginBackoff, type BackoffSettings } from './login-backoff.js';
@@ -125,7 +126,7 @@ export function createApp(options: AppOptions): App {
     dashboardAudit({ clock, logger, ...(options.audit ? { audit: options.audit } : {}) }),
     addJobGuard({ clock, logger, ...(options.audit ? { audit: options.audit } : {}), ...(options.resolveSecret ? { resolveSecret: options.resolveSecret } : {}) }),
   );
-  app.use(DASHBOARD_PATH, dashboardRouter(options.queues, options.queueHints ?? queueHints()));
+  app.use(DASHBOARD_PATH, lazyDashboard(options.queues, options.queueHints ?? queueHints()));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

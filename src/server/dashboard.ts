@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import type { Router } from 'express';
 import type { QueueHint } from './dashboard-hints.js';
 
-export const DASHBOARD_PATH = '/dashboard';
+import { DASHBOARD_PATH } from './dashboard-path.js';
 
 /**
  * bull-board on the queues, read-write: its "Add job" is the manual trigger. Mounted behind the

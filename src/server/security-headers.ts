@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { DASHBOARD_PATH } from './dashboard.js';
+import { DASHBOARD_PATH } from './dashboard-path.js';
 
 /**
  * Our own pages run no script at all. bull-board's UI runs its bundled scripts and injects
