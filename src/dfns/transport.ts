@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { DfnsClientError } from './errors.js';
+import { JsonStreamParser } from './json-stream.js';
 import type { RequestBudget } from './request-budget.js';
 import { requestStep, templateRoute, type RequestStep } from './routes.js';
 
@@ -15,7 +16,10 @@ import { requestStep, templateRoute, type RequestStep } from './routes.js';
  *       action all count, as they do at Dfns;
  *   (c) is reported to an observer (metrics);
  *   (d) is recorded, so the retry layer knows WHICH request failed: a failure of the signing
- *       requests mutated nothing, a failure of the request carrying `X-DFNS-USERACTION` may have.
+ *       requests mutated nothing, a failure of the request carrying `X-DFNS-USERACTION` may have;
+ *   (e) has its body read to the end under the timeout: a JSON success decoded as it arrives
+ *       (json-stream.ts: an unpaged list of 50,000 service accounts is never held as one text),
+ *       anything else held once as bytes.
  * Outside our calls the wrapper passes requests through untouched.
  */
 
@@ -118,7 +122,13 @@ export function createSeamFetch(original: NodeFetchLike, Response: ResponseCtor)
     try {
       const response = await original.call(this, url, { ...init, signal: controller.signal });
       // Read the body under the same timeout (a stalled body would otherwise hang the SDK's
-      // `response.json()`), then give the SDK an equivalent, fully buffered response.
+      // `response.json()`), then give the SDK an equivalent, fully read response. A JSON success
+      // is decoded as it arrives (json-stream.ts), never held whole as bytes and text.
+      if (decodesAsItArrives(response)) {
+        const decoded = await readJson(response);
+        record.outcome = answeredOutcome(response, EMPTY);
+        return decodedResponse(Response, response, decoded);
+      }
       const body = await readBody(response);
       record.outcome = answeredOutcome(response, body);
       return new Response(body, {
@@ -213,6 +223,67 @@ function answeredOutcome(response: NodeFetchResponse, body: Buffer): RequestOutc
   return outcome;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** A success (not a 202 approval, whose body the outcome reads) that says it is JSON. */
+function decodesAsItArrives(response: NodeFetchResponse): boolean {
+  const ok = response.status >= 200 && response.status < 300 && response.status !== 202;
+  const json = /\bjson\b/i.test(response.headers.get('content-type') ?? '');
+  const stream = response.body as AsyncIterable<Buffer> | null | undefined;
+  return ok && json && !!stream && typeof stream[Symbol.asyncIterator] === 'function';
+}
+
+type Decoded = { ok: true; value: unknown } | { ok: false; error: SyntaxError };
+
+/** The body decoded as it streams in; a body that is not JSON is a result (the SDK's `json()` rejects), a broken stream throws. */
+async function readJson(response: NodeFetchResponse): Promise<Decoded> {
+  const limit = contentLength(response);
+  const parser = new JsonStreamParser();
+  let received = 0;
+  let error: SyntaxError | undefined;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (limit !== undefined && received > limit) throw bodyTooLong();
+    if (error) continue; // read to the end all the same: the connection is then reusable
+    try {
+      parser.feed(chunk);
+    } catch (err) {
+      error = err as SyntaxError;
+    }
+  }
+  if (error) return { ok: false, error };
+  try {
+    return { ok: true, value: parser.end() };
+  } catch (err) {
+    return { ok: false, error: err as SyntaxError };
+  }
+}
+
+/**
+ * What node-fetch's `json()` would have given, already decoded. `text()` answers the same value
+ * as JSON text, for a caller that wants it (the SDK calls `json()` only).
+ */
+function decodedResponse(Response: ResponseCtor, response: NodeFetchResponse, decoded: Decoded): NodeFetchResponse {
+  const out = new Response(EMPTY, { status: response.status, statusText: response.statusText, headers: response.headers, url: response.url });
+  const json = () => (decoded.ok ? Promise.resolve(decoded.value) : Promise.reject(decoded.error));
+  Object.defineProperties(out, {
+    json: { value: json },
+    text: { value: async () => JSON.stringify(await json()) },
+  });
+  return out;
+}
+
+/** Content-Length, when it counts the bytes the stream gives (no compression). */
+function contentLength(response: NodeFetchResponse): number | undefined {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const plain = response.headers.get('content-encoding') === null;
+  return plain && Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+function bodyTooLong(): Error {
+  return Object.assign(new Error('the answer is longer than its Content-Length'), { code: 'EBODYLENGTH' });
+}
+
 /**
  * The whole body, held once. node-fetch's buffer() keeps every chunk and then concatenates them
  * (arrayBuffer() copies that once more): a 40 MB listing of 50,000 service accounts was held two
@@ -220,14 +291,13 @@ function answeredOutcome(response: NodeFetchResponse, body: Buffer): RequestOutc
  * the compressed bytes) the chunks are copied into one buffer of that size as they arrive.
  */
 async function readBody(response: NodeFetchResponse): Promise<Buffer> {
-  const length = Number(response.headers.get('content-length') ?? NaN);
+  const length = contentLength(response);
   const stream = response.body as AsyncIterable<Buffer> | null | undefined;
-  const plain = response.headers.get('content-encoding') === null;
-  if (plain && Number.isSafeInteger(length) && length > 0 && stream && typeof stream[Symbol.asyncIterator] === 'function') {
+  if (length !== undefined && length > 0 && stream && typeof stream[Symbol.asyncIterator] === 'function') {
     const out = Buffer.allocUnsafe(length);
     let at = 0;
     for await (const chunk of stream) {
-      if (at + chunk.length > length) throw Object.assign(new Error('the answer is longer than its Content-Length'), { code: 'EBODYLENGTH' });
+      if (at + chunk.length > length) throw bodyTooLong();
       chunk.copy(out, at);
       at += chunk.length;
     }

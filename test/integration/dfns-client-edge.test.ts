@@ -14,7 +14,7 @@ import { RateLimiter } from '../../src/dfns/rate-limiter.js';
  * fails, HTML error pages, garbled 2xx bodies), from a real local HTTP server that plays a script.
  * The two signing steps of a user action are always answered.
  */
-type Scripted = { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | 'drop';
+type Scripted = { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; /** Sent in pieces this long, each on its own turn. */ chunkBytes?: number } | 'drop';
 
 class ScriptedDfns {
   readonly requests: { method: string; path: string; userAction: boolean }[] = [];
@@ -57,7 +57,15 @@ class ScriptedDfns {
         }
         const text = answer.raw ?? JSON.stringify(answer.body ?? {});
         res.writeHead(answer.status, { 'content-type': answer.raw ? 'text/html' : 'application/json', ...answer.headers });
-        res.end(text);
+        const piece = answer.chunkBytes;
+        if (!piece) return res.end(text);
+        const bytes = Buffer.from(text, 'utf8');
+        const send = (at: number): void => {
+          if (at >= bytes.length) return void res.end();
+          res.write(bytes.subarray(at, at + piece));
+          setImmediate(() => send(at + piece));
+        };
+        send(0);
       });
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
@@ -202,6 +210,26 @@ describe('retries', () => {
     const err = await port.listServiceAccounts().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DfnsInvalidAnswerError);
     expect((err as Error).message).toContain('items: expected array');
+    expect(server.count('GET /auth/service-accounts')).toBe(1);
+  });
+
+  it('a JSON answer that arrives in pieces (split inside names and multi-byte characters) reads as the whole', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => saAnswer(`pay\u00e9ments-\u20ac-${i} "quoted" \\`, `us-${i}`));
+    server.on('GET /auth/service-accounts', { status: 200, body: { items }, chunkBytes: 7 }, { status: 200, body: { items } });
+    const inPieces = await port.listServiceAccounts();
+    const whole = await port.listServiceAccounts();
+    expect(inPieces).toHaveLength(40);
+    expect(inPieces[3]!.name).toBe('pay\u00e9ments-\u20ac-3 "quoted" \\');
+    expect(inPieces).toEqual(whole);
+  });
+
+  it('a 2xx JSON answer cut short fails the call as unreadable, without retrying, quoting none of it', async () => {
+    const cut = `{"items":[${JSON.stringify(saAnswer('payments', 'us-1', 'eyJhbGciOiJFZERTQSJ9.a-token'))},{"userInfo":{"userId":"us-2"`;
+    server.on('GET /auth/service-accounts', { status: 200, raw: cut, headers: { 'content-type': 'application/json; charset=utf-8' }, chunkBytes: 64 });
+    const err = await port.listServiceAccounts().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DfnsInvalidAnswerError);
+    expect((err as Error).message).toContain('could not be read as JSON');
+    expect(JSON.stringify({ message: (err as Error).message, ...(err as object) })).not.toContain('a-token');
     expect(server.count('GET /auth/service-accounts')).toBe(1);
   });
 
