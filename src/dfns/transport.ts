@@ -260,8 +260,9 @@ async function readJson(response: NodeFetchResponse): Promise<Decoded> {
 }
 
 /**
- * What node-fetch's `json()` would have given, already decoded. `text()` answers the same value
- * as JSON text, for a caller that wants it (the SDK calls `json()` only).
+ * What node-fetch's `json()` would have given, already decoded. `text()`, `buffer()` and
+ * `arrayBuffer()` answer the same value as JSON text (the SDK calls `json()` only; a version that
+ * read the body another way still gets the answer, not an empty body).
  */
 function decodedResponse(Response: ResponseCtor, response: NodeFetchResponse, decoded: Decoded): NodeFetchResponse {
   const out = new Response(EMPTY, { status: response.status, statusText: response.statusText, headers: response.headers, url: response.url });
@@ -269,6 +270,8 @@ function decodedResponse(Response: ResponseCtor, response: NodeFetchResponse, de
   Object.defineProperties(out, {
     json: { value: json },
     text: { value: async () => JSON.stringify(await json()) },
+    buffer: { value: async () => Buffer.from(JSON.stringify(await json()), 'utf8') },
+    arrayBuffer: { value: async () => new Uint8Array(Buffer.from(JSON.stringify(await json()), 'utf8')).buffer },
   });
   return out;
 }

@@ -70,6 +70,25 @@ describe('transport seam', () => {
     expect(observed.map((e) => e.route)).toEqual(['/auth/login/init', '/auth/login']);
   });
 
+  it('hands the SDK a JSON success already decoded, readable as json, text, buffer or arrayBuffer alike', async () => {
+    const signer = new AsymmetricKeySigner({ credId: OPERATOR_CRED_ID, privateKey: h.operatorKey.privateKeyPem });
+    const { token } = (await new DfnsAuthenticator({ baseUrl: h.sim.url, signer }).login({ username: OPERATOR, orgId: h.sim.orgId })) as { token: string };
+    const apiOptions = { baseUrl: h.sim.url, orgId: h.sim.orgId, authToken: token };
+    const context = { operation: 'listServiceAccounts', timeoutMs: 1_000, limiter: h.limiter };
+    const { fetch: ours } = loadSdk();
+    const read = async () => {
+      const result = await runInTransport(context, () => ours.simpleFetch('/auth/service-accounts', { method: 'GET', apiOptions }));
+      if (!result.ok) throw result.error;
+      return result.value as unknown as { json(): Promise<unknown>; text(): Promise<string>; buffer(): Promise<Buffer>; arrayBuffer(): Promise<ArrayBuffer> };
+    };
+    const direct = await (await fetch(`${h.sim.url}/auth/service-accounts`, { headers: { authorization: `Bearer ${token}` } })).json();
+    expect((direct as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    expect(await (await read()).json()).toEqual(direct);
+    expect(JSON.parse(await (await read()).text())).toEqual(direct);
+    expect(JSON.parse((await (await read()).buffer()).toString('utf8'))).toEqual(direct);
+    expect(JSON.parse(Buffer.from(await (await read()).arrayBuffer()).toString('utf8'))).toEqual(direct);
+  });
+
   it('reports failures thrown before any request as client errors, not a broken seam', async () => {
     const context = { operation: 'proveSigning', timeoutMs: 1_000, limiter: h.limiter };
     const result = await runInTransport(context, async () => {
