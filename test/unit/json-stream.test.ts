@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { JsonStreamParser } from '../../src/dfns/json-stream.js';
+import { seededRandom } from '../../src/dfns/simulator/rng.js';
 
-/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (the simulator's mulberry32), so a failure names a seed that reproduces it. */
+const prng = seededRandom;
 
 const PIECES = ['a', 'Z', ' ', '"', '\\', '/', '\n', '\t', 'é', '€', '😀', '\u0001', '{', '}', '[', ']', ',', ':', 'us-', 'to-'];
 
