@@ -4,7 +4,6 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import type { Router } from 'express';
 import type { QueueHint } from './dashboard-hints.js';
-
 import { DASHBOARD_PATH } from './dashboard-path.js';
 
 /**
